@@ -1,0 +1,70 @@
+"""The abstract bench: the set of boards a run may use, and how to reach them.
+
+The physical bench and the simulated bench implement this; nothing above this layer asks which one it has.
+"""
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from hil.bench.board_spec import BoardSpec
+from hil.errors import BoardNotFound
+
+
+@dataclass
+class AttachedBoard:
+    """One line of `hil boards`: what the bench sees of a board right now."""
+
+    board_id: str
+    runtime: str
+    port: str | None
+    vid_pid: str | None
+    serial_number: str | None
+    state: str          # e.g. "present", "missing", "bootsel", "running", "halted"
+    detail: str = ""
+
+
+class Bench(ABC):
+    """A set of boards plus the means to reach them (ports, tools, clocks)."""
+
+    name: str
+    specs: list[BoardSpec]
+
+    def start(self, timeout_s: float) -> None:
+        """Bring the bench up (a physical bench has nothing to start)."""
+
+    def stop(self) -> None:
+        """Release whatever start() acquired."""
+
+    def tool_env(self) -> dict[str, str]:
+        """The environment external tools (probe-rs, picotool, mpremote) run with on this bench."""
+        return dict(os.environ)
+
+    @abstractmethod
+    def locate_port(self, spec: BoardSpec, timeout_s: float) -> str:
+        """The board's serial port as it is now (it may move after a reset); waits up to timeout_s."""
+
+    @abstractmethod
+    def attached(self) -> list[AttachedBoard]:
+        """What is attached now, matched to this bench's boards (for `hil boards`)."""
+
+    @abstractmethod
+    def device_clock_domain(self, runtime: str) -> str:
+        """Which clock times measured on a board of this runtime come from."""
+
+    def spec(self, board_id: str) -> BoardSpec:
+        for spec in self.specs:
+            if spec.board_id == board_id:
+                return spec
+        known = ", ".join(s.board_id for s in self.specs) or "none"
+        raise BoardNotFound(board_id, f"not in bench {self.name!r} (its boards: {known})")
+
+    def specs_for(self, runtime: str) -> list[BoardSpec]:
+        return [s for s in self.specs if s.runtime == runtime]
+
+    def describe(self) -> dict:
+        """Bench metadata recorded with the results."""
+        return {"name": self.name, "kind": type(self).__name__,
+                "boards": [{"id": s.board_id, "runtime": s.runtime, "serial_number": s.serial_number,
+                            "port": s.port, "probe": s.probe, "flash_method": s.flash_method} for s in self.specs]}

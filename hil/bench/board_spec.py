@@ -1,0 +1,26 @@
+"""What a bench says about one board: its identity, its runtime, and how to reach and flash it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+RUNTIMES = ("rust", "micropython")
+FLASH_METHODS = ("probe-rs", "picotool", "uf2", "mpremote")
+DEFAULT_FLASH_METHOD = {"rust": "probe-rs", "micropython": "mpremote"}
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    board_id: str
+    runtime: str                       # "rust" | "micropython"
+    serial_number: str | None = None   # USB serial number of the Pico: how its port is found again after a reset
+    vid_pid: str | None = None         # "2e8a:0009"; narrows discovery
+    port: str | None = None            # a fixed port path or an rfc2217://host:port URL
+    uart_port: str | None = None       # a second link (a Debug Probe's UART), if wired
+    probe: str | None = None           # "VID:PID:SERIAL" of the SWD probe, for probe-rs
+    flash_method: str = "mpremote"
+    source: str = ""                   # "bench.yaml:12", for messages
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.board_id} ({self.runtime})"
