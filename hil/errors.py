@@ -183,3 +183,18 @@ class ResultsNotWritable(HilError):
     def __init__(self, path: str | Path, reason: str):
         self.path = str(path)
         super().__init__(f"cannot write results to {path}: {reason}")
+
+
+class StepFailed(HilError):
+    """A scenario step did not do what the scenario says. Names the file, the line and the step."""
+
+    def __init__(self, path: str | Path, line: int, step: str, reason: str):
+        self.path = str(path)
+        self.line = line
+        self.step = step
+        self.reason = reason
+        super().__init__(f"{self.path}:{line}: {step}: {reason}")
+
+
+class ScenarioSkip(HilError):
+    """The bench cannot judge this claim (a missing module, a heap that grows on demand...): skip, saying why."""

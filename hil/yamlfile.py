@@ -64,7 +64,9 @@ class _Converter:
                     raise ConfigError(self.path, _line(key_node), key_path or None, "keys must be plain scalars")
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     raise ConfigError(self.path, _line(key_node), key_path or None, "merge keys (<<) are not supported")
-                key = self.convert(key_node, key_path)
+                # Keys stay text: YAML 1.1 would turn `on:` (a step's board) into True and `1:` into an int.
+                self.nodes_seen += 1
+                key = key_node.value
                 child_path = f"{key_path}.{key}" if key_path else str(key)
                 if key in result:
                     raise ConfigError(self.path, _line(key_node), child_path,

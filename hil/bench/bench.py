@@ -53,6 +53,13 @@ class Bench(ABC):
     def device_clock_domain(self, runtime: str) -> str:
         """Which clock times measured on a board of this runtime come from."""
 
+    def halt_info(self, spec: BoardSpec) -> dict | None:
+        """If the bench can see that a board's core stopped (panic, HardFault, lockup): reason, pc, message.
+
+        None when the board runs or when this bench cannot tell (a physical board without a debugger attached).
+        """
+        return None
+
     def spec(self, board_id: str) -> BoardSpec:
         for spec in self.specs:
             if spec.board_id == board_id:

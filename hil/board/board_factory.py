@@ -1,0 +1,30 @@
+"""Building a Board from a bench's spec: the runtime picks the class, the spec's flash method picks the flasher."""
+from __future__ import annotations
+
+from hil.bench.bench import Bench
+from hil.bench.board_spec import BoardSpec
+from hil.board.board import Board
+from hil.board.micropython_board import MicroPythonBoard
+from hil.board.rust_board import RustBoard
+from hil.errors import ConfigError
+
+
+def make_flasher(bench: Bench, spec: BoardSpec):
+    env = bench.tool_env()
+    if spec.flash_method == "probe-rs":
+        from hil.deploy.probe_rs_flasher import ProbeRsFlasher
+        return ProbeRsFlasher(spec.board_id, spec.probe, env=env)
+    if spec.flash_method == "picotool":
+        from hil.deploy.picotool_flasher import PicotoolFlasher
+        return PicotoolFlasher(spec.board_id, spec.serial_number, env=env)
+    if spec.flash_method == "uf2":
+        from hil.deploy.uf2_copy_flasher import Uf2CopyFlasher
+        return Uf2CopyFlasher(spec.board_id, env=env)
+    raise ConfigError(spec.source or bench.name, None, "flash", f"{spec.flash_method!r} cannot flash Rust firmware")
+
+
+def make_board(bench: Bench, spec: BoardSpec) -> Board:
+    if spec.runtime == "rust":
+        return RustBoard(spec, bench, make_flasher(bench, spec))
+    from hil.deploy.micropython_deployer import MicroPythonDeployer
+    return MicroPythonBoard(spec, bench, MicroPythonDeployer(spec.board_id))

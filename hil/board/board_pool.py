@@ -1,0 +1,105 @@
+"""Hands boards to tests, one holder at a time, across pytest-xdist workers.
+
+Each board has an OS file lock (released by the OS if the holder crashes). A board found broken is remembered in
+a `.broken` file next to its lock, so every worker fails fast on it with the first reason.
+"""
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Callable
+
+import filelock
+
+from hil.bench.bench import Bench
+from hil.bench.board_spec import BoardSpec
+from hil.board.board import Board
+from hil.deadline import Deadline
+from hil.errors import BoardBroken, BoardBusy, BoardNotFound
+
+LOCK_POLL_S = 0.05
+DEFAULT_ACQUIRE_TIMEOUT_S = 600.0   # a worker may wait for another's long scenario to finish
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+class BoardPool:
+    def __init__(self, bench: Bench, lock_dir: Path, make_board: Callable[[BoardSpec], Board],
+                 only_board_ids: list[str] | None = None):
+        self.bench = bench
+        self.lock_dir = Path(lock_dir)
+        self.lock_dir.mkdir(parents=True, exist_ok=True)
+        self._make_board = make_board
+        self._boards: dict[str, Board] = {}
+        self._locks: dict[str, filelock.BaseFileLock] = {}
+        self.only_board_ids = only_board_ids or None
+        if self.only_board_ids:
+            for board_id in self.only_board_ids:
+                bench.spec(board_id)  # an unknown id is an error now, not a silent "no boards"
+
+    def _lock_path(self, board_id: str) -> Path:
+        return self.lock_dir / f"{_safe(self.bench.name)}.{_safe(board_id)}.lock"
+
+    def _broken_path(self, board_id: str) -> Path:
+        return self.lock_dir / f"{_safe(self.bench.name)}.{_safe(board_id)}.broken"
+
+    def candidates(self, runtime: str) -> list[BoardSpec]:
+        specs = self.bench.specs_for(runtime)
+        if self.only_board_ids:
+            specs = [s for s in specs if s.board_id in self.only_board_ids]
+        return specs
+
+    def board(self, spec: BoardSpec) -> Board:
+        if spec.board_id not in self._boards:
+            self._boards[spec.board_id] = self._make_board(spec)
+        return self._boards[spec.board_id]
+
+    def broken_reason(self, board_id: str) -> str | None:
+        path = self._broken_path(board_id)
+        return path.read_text(encoding="utf-8") if path.exists() else None
+
+    def mark_broken(self, board: Board, reason: str) -> None:
+        board.mark_broken(reason)
+        self._broken_path(board.board_id).write_text(reason, encoding="utf-8")
+
+    def acquire(self, runtime: str, timeout_s: float = DEFAULT_ACQUIRE_TIMEOUT_S) -> Board:
+        """Lock and return a board of `runtime`; waits for one to become free, up to timeout_s."""
+        specs = self.candidates(runtime)
+        if not specs:
+            scope = f" among --hil-board {','.join(self.only_board_ids)}" if self.only_board_ids else ""
+            raise BoardNotFound(f"<any {runtime}>", f"bench {self.bench.name!r} has no {runtime} board{scope}")
+        deadline = Deadline(timeout_s)
+        while True:
+            usable = [s for s in specs if not self.broken_reason(s.board_id)]
+            if not usable:
+                first = specs[0].board_id
+                raise BoardBroken(first, self.broken_reason(first) or "broken")
+            for spec in usable:
+                lock = filelock.FileLock(str(self._lock_path(spec.board_id)))
+                try:
+                    lock.acquire(timeout=0)
+                except filelock.Timeout:
+                    continue
+                self._locks[spec.board_id] = lock
+                board = self.board(spec)
+                return board
+            if deadline.expired:
+                raise BoardBusy(f"a {runtime} board", timeout_s, ", ".join(s.board_id for s in usable) + " all busy")
+            time.sleep(LOCK_POLL_S)
+
+    def release(self, board: Board) -> None:
+        board.close()
+        lock = self._locks.pop(board.board_id, None)
+        if lock is not None:
+            lock.release()
+
+    def clear_broken_marks(self) -> None:
+        for path in self.lock_dir.glob(f"{_safe(self.bench.name)}.*.broken"):
+            path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        for board in list(self._boards.values()):
+            self.release(board)

@@ -1,0 +1,183 @@
+"""A Pico running MicroPython: code executed through the raw REPL with host-side deadlines, scripts deployed.
+
+The raw REPL is driven on our own SerialTransport rather than through mpremote's, because every wait here needs
+a deadline and a reason (mpremote's reads may block without a timeout and poll with sleeps, which would distort
+the latency figures the lesson measures). File transfer is the deployer's job (mpremote as a library).
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from hil.bench.bench import Bench
+from hil.bench.board_spec import BoardSpec
+from hil.board.board import Board
+from hil.deadline import Deadline
+from hil.errors import HilError, StepTimeout, WrongRuntime
+from hil.transport.serial_log import SerialLog
+
+CTRL_A = b"\x01"  # enter raw REPL
+CTRL_B = b"\x02"  # leave raw REPL (friendly REPL)
+CTRL_C = b"\x03"  # interrupt a running program
+CTRL_D = b"\x04"  # end of input in raw REPL / soft reset
+RAW_REPL_BANNER = "raw REPL; CTRL-B to exit\r\n>"
+EOT = "\x04"
+ENTER_TIMEOUT_S = 5.0
+EXEC_TIMEOUT_S = 10.0
+INTERRUPT_TIMEOUT_S = 3.0
+WRITE_CHUNK_BYTES = 256
+TRACEBACK_LAST_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?:: (?P<message>.*))?$")
+TRACEBACK_FILE_LINE = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
+
+
+@dataclass
+class MicroPythonException:
+    type: str
+    message: str
+    file: str | None
+    line: int | None
+    traceback: str
+
+
+@dataclass
+class ExecResult:
+    stdout: str
+    stderr: str
+    elapsed_s: float       # host clock, from sending the code to the end of its output
+
+    @property
+    def exception(self) -> MicroPythonException | None:
+        return parse_traceback(self.stderr) if self.stderr.strip() else None
+
+
+def parse_traceback(text: str) -> MicroPythonException | None:
+    """The exception type, message and innermost file:line of a MicroPython traceback."""
+    lines = [line.rstrip("\r") for line in text.strip().splitlines()]
+    if not lines:
+        return None
+    last = TRACEBACK_LAST_LINE.match(lines[-1].strip())
+    if not last:
+        return None
+    file = line = None
+    for text_line in lines:
+        where = TRACEBACK_FILE_LINE.match(text_line)
+        if where:
+            file, line = where["file"], int(where["line"])
+    return MicroPythonException(last["type"], last["message"] or "", file, line, "\n".join(lines))
+
+
+class MicroPythonBoard(Board):
+    runtime = "micropython"
+
+    def __init__(self, spec: BoardSpec, bench: Bench, deployer=None, log: SerialLog | None = None):
+        super().__init__(spec, bench, log)
+        self.deployer = deployer
+        self.in_raw_repl = False
+
+    def close(self) -> None:
+        super().close()
+        self.in_raw_repl = False
+
+    def enter_raw_repl(self, timeout_s: float = ENTER_TIMEOUT_S) -> None:
+        """Interrupt whatever runs and enter the raw REPL. WrongRuntime if no MicroPython REPL answers."""
+        self.open()
+        deadline = Deadline(timeout_s)
+        self.transport.write(b"\r" + CTRL_C + CTRL_C)
+        self.transport.drain(quiet_s=0.05, timeout_s=min(1.0, deadline.remaining_s))
+        self.transport.write(b"\r" + CTRL_A)
+        try:
+            self.transport.expect(re.escape(RAW_REPL_BANNER), deadline.remaining_s)
+        except StepTimeout as error:
+            seen = error.tail.decode("utf-8", "replace").strip()[-200:] or "nothing"
+            raise WrongRuntime(self.board_id, "a MicroPython REPL", f"no raw REPL answer (received: {seen!r})",
+                               "flash MicroPython for the Pico (a .uf2 from micropython.org) onto it") from None
+        self.in_raw_repl = True
+        self.state = "ready"
+
+    def exec(self, code: str, timeout_s: float = EXEC_TIMEOUT_S) -> ExecResult:
+        """Run `code` in the raw REPL; returns its stdout and stderr (the traceback, if it raised).
+
+        On timeout the program is interrupted with Ctrl-C (as a person would) and StepTimeout is raised.
+        """
+        started_at = self.exec_start(code, timeout_s)
+        return self.exec_wait(timeout_s, started_at)
+
+    def exec_start(self, code: str, timeout_s: float = ENTER_TIMEOUT_S) -> float:
+        """Send `code` and return once the board said OK (it is now running); its output follows on the link.
+
+        Returns the host time it was sent, for exec_wait's elapsed time.
+        """
+        if not self.in_raw_repl:
+            self.enter_raw_repl()
+        payload = code.encode("utf-8")
+        started_at = time.monotonic()
+        for offset in range(0, len(payload), WRITE_CHUNK_BYTES):
+            self.transport.write(payload[offset:offset + WRITE_CHUNK_BYTES])
+        self.transport.write(CTRL_D)
+        try:
+            self.transport.expect("^OK", min(timeout_s, ENTER_TIMEOUT_S))
+        except StepTimeout:
+            self.in_raw_repl = False
+            raise
+        return started_at
+
+    def exec_wait(self, timeout_s: float = EXEC_TIMEOUT_S, started_at: float | None = None) -> ExecResult:
+        """Wait for the running code to finish: its remaining stdout, its stderr, and the prompt."""
+        deadline = Deadline(timeout_s)
+        try:
+            stdout = self.transport.expect(f"[^{EOT}]*{EOT}", deadline.remaining_s).group(0)[:-1]
+            stderr = self.transport.expect(f"[^{EOT}]*{EOT}", deadline.remaining_s).group(0)[:-1]
+            self.transport.expect(">", deadline.remaining_s)
+        except StepTimeout:
+            self.interrupt()
+            raise
+        elapsed_s = time.monotonic() - started_at if started_at is not None else deadline.elapsed_s
+        return ExecResult(stdout.replace("\r\n", "\n"), stderr.replace("\r\n", "\n"), elapsed_s)
+
+    def eval(self, expression: str, timeout_s: float = EXEC_TIMEOUT_S) -> str:
+        """repr() of `expression` evaluated on the board, as text (never evaluated on the host)."""
+        result = self.exec(f"print(repr({expression}))", timeout_s)
+        if result.stderr.strip():
+            raise HilError(f"board {self.board_id!r}: eval of {expression!r} raised:\n{result.stderr.strip()}")
+        return result.stdout.strip()
+
+    def interrupt(self, timeout_s: float = INTERRUPT_TIMEOUT_S) -> bool:
+        """Ctrl-C, then back to a raw REPL prompt. Returns False if the board did not come back."""
+        self.transport.write(CTRL_C)
+        try:
+            self.transport.expect(f"{EOT}[^{EOT}]*{EOT}>", timeout_s)
+            return True
+        except HilError:
+            self.in_raw_repl = False
+            return False
+
+    def soft_reset(self, timeout_s: float = ENTER_TIMEOUT_S) -> None:
+        """Ctrl-D in the raw REPL: the interpreter restarts (boot.py runs) and the raw REPL comes back."""
+        if not self.in_raw_repl:
+            self.enter_raw_repl(timeout_s)
+        self.transport.write(CTRL_D)
+        self.transport.expect("soft reboot", timeout_s)
+        self.transport.expect(re.escape(RAW_REPL_BANNER), timeout_s)
+
+    def is_responsive(self, timeout_s: float = 2.0) -> bool:
+        try:
+            return self.exec("print(7 * 6)", timeout_s).stdout.strip() == "42"
+        except HilError:
+            self.in_raw_repl = False
+            return False
+
+    def provision(self, files: list[tuple[Path, str]], timeout_s: float,
+                  progress: Callable[[str], None] | None = None):
+        """Copy (local path, board path) pairs whose content differs; soft reset; check the REPL answers."""
+        self.ensure_usable()
+        deadline = Deadline(timeout_s)
+        self.close()  # the deployer opens the port itself (mpremote)
+        report = self.deployer.deploy(self._locate_port(deadline.remaining_s), files, deadline.remaining_s,
+                                      progress=progress)
+        self.enter_raw_repl(deadline.remaining_s)
+        if getattr(report, "files_written", 1):
+            self.soft_reset(deadline.remaining_s)
+        return report

@@ -1,0 +1,180 @@
+"""A Pico running the Rust lesson firmware: its line protocol, its build id, and flashing only when needed."""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from hil.bench.bench import Bench
+from hil.bench.board_spec import BoardSpec
+from hil.board.board import Board
+from hil.deadline import Deadline
+from hil.errors import BoardHalted, HilError, ProvisionError, StepTimeout
+from hil.transport.serial_log import SerialLog
+
+IDENTIFY_TIMEOUT_S = 2.0
+COMMAND_TIMEOUT_S = 5.0
+BOOT_TIMEOUT_S = 15.0
+PANIC_LINE = re.compile(r"^PANIC (?P<message>.*?)(?: at (?P<location>\S+:\d+))?\r?$", re.MULTILINE)
+ID_LINE = re.compile(r"^OK id name=(?P<name>\S+) version=(?P<version>\S+) build=(?P<build>[0-9a-f]+)\r?$",
+                     re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class FirmwareImage:
+    """A built firmware: the ELF (for probe-rs), the UF2 (for picotool / the BOOTSEL drive), and its build id."""
+
+    elf_path: Path
+    uf2_path: Path | None
+    build_id: str
+    name: str = "lesson"
+
+    def path_for(self, suffixes: tuple[str, ...]) -> Path:
+        """The image file in the first format a flasher accepts (its `image_suffixes`, preferred first)."""
+        candidates = {".elf": self.elf_path, ".uf2": self.uf2_path}
+        for suffix in suffixes:
+            path = candidates.get(suffix)
+            if path is not None:
+                return path
+        raise ProvisionError("-", f"no image in a format the flasher accepts ({', '.join(suffixes)})")
+
+
+@dataclass
+class ProvisionReport:
+    board_id: str
+    flashed: bool
+    elapsed_s: float
+    build_id_before: str | None
+    build_id_after: str | None
+    flasher: str | None = None
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FirmwareIdentity:
+    name: str
+    version: str
+    build_id: str
+
+
+class RustBoard(Board):
+    runtime = "rust"
+
+    def __init__(self, spec: BoardSpec, bench: Bench, flasher, log: SerialLog | None = None):
+        super().__init__(spec, bench, log)
+        self.flasher = flasher
+        self.last_panic: str | None = None
+
+    # -- the line protocol ----------------------------------------------------------------------------------
+
+    def command(self, line: str, timeout_s: float = COMMAND_TIMEOUT_S) -> re.Match:
+        """Send one command line and return the match of its final `OK <word> …` / `ERR <word>: …` line.
+
+        A `PANIC` line instead raises BoardHalted with the panic message and location.
+        """
+        self.open()
+        word = re.escape(line.split()[0]) if line.split() else ""
+        final = re.compile(rf"^(?:(?P<status>OK|ERR) {word}\b.*?|PANIC .*?)\r?$", re.MULTILINE)
+        self.transport.write(line.rstrip("\n") + "\n")
+        match = self.transport.expect(final, timeout_s)
+        if match.group(0).startswith("PANIC"):
+            self._halted_by(match.group(0))
+        return match
+
+    def _halted_by(self, panic_line: str) -> None:
+        self.state = "halted"
+        self.last_panic = panic_line.strip()
+        info = self.bench.halt_info(self.spec) or {}
+        raise BoardHalted(self.board_id, info.get("reason", "panic"), info.get("pc"), self.last_panic)
+
+    def expect_panic(self, timeout_s: float) -> dict:
+        """Wait for the PANIC line; returns message and file:line, plus the bench's halt report if it has one."""
+        match = self.transport.expect(PANIC_LINE, timeout_s)
+        self.state = "halted"
+        self.last_panic = match.group(0).strip()
+        halt = self.wait_halt_info(timeout_s=min(timeout_s, 1.0))
+        return {"message": match.group("message"), "location": match.group("location"), "halt": halt}
+
+    def wait_halt_info(self, timeout_s: float) -> dict | None:
+        """The bench's own view that the core stopped (a debugger or the emulator), if it can tell."""
+        deadline = Deadline(timeout_s)
+        while True:
+            info = self.bench.halt_info(self.spec)
+            if info or deadline.expired:
+                return info
+            time.sleep(0.02)
+
+    def identify(self, timeout_s: float = IDENTIFY_TIMEOUT_S) -> FirmwareIdentity:
+        match = self.command("id", timeout_s)
+        found = ID_LINE.search(match.group(0))
+        if not found:
+            raise ProvisionError(self.board_id, f"unexpected answer to 'id': {match.group(0)!r}")
+        identity = FirmwareIdentity(found["name"], found["version"], found["build"])
+        self.facts.update(firmware=identity.name, firmware_version=identity.version, build_id=identity.build_id)
+        self.state = "ready"
+        return identity
+
+    def is_responsive(self, timeout_s: float = IDENTIFY_TIMEOUT_S) -> bool:
+        try:
+            self.command("ping", timeout_s)
+            return True
+        except (StepTimeout, BoardHalted):
+            return False
+        except HilError:
+            return False
+
+    # -- provisioning ---------------------------------------------------------------------------------------
+
+    def running_build_id(self, timeout_s: float = IDENTIFY_TIMEOUT_S) -> str | None:
+        """The build id the board reports, or None if it does not answer like the lesson firmware."""
+        try:
+            self.transport.drain(quiet_s=0.02, timeout_s=0.5)
+            return self.identify(timeout_s).build_id
+        except HilError:
+            return None
+
+    def provision(self, image: FirmwareImage, timeout_s: float,
+                  progress: Callable[[str], None] | None = None) -> ProvisionReport:
+        """Flash `image` unless the board already runs that build; then wait for it to answer."""
+        self.ensure_usable()
+        deadline = Deadline(timeout_s)
+        before = self.running_build_id()
+        if before == image.build_id:
+            return ProvisionReport(self.board_id, False, deadline.elapsed_s, before, before, None)
+        self.close()  # the port goes away while the device resets
+        image_path = image.path_for(self.flasher.image_suffixes)
+        flash_report = self.flasher.flash(image_path, deadline.remaining_s, progress)
+        self.state = "unknown"
+        after = self.wait_until_running(deadline.remaining_s)
+        if after != image.build_id:
+            raise ProvisionError(self.board_id, f"flashed build {image.build_id} but the board reports {after}")
+        self.facts["flashed_with"] = self.flasher.name
+        return ProvisionReport(self.board_id, True, deadline.elapsed_s, before, after, self.flasher.name,
+                               flash_report.as_dict())
+
+    def wait_until_running(self, timeout_s: float = BOOT_TIMEOUT_S) -> str:
+        """After a flash or reset: find the port again and wait until the firmware answers `id`."""
+        deadline = Deadline(timeout_s)
+        last_error: Exception | None = None
+        while not deadline.expired:
+            try:
+                if not self.transport.is_open:
+                    self.transport.open(deadline.remaining_s)
+                return self.identify(min(IDENTIFY_TIMEOUT_S, max(deadline.remaining_s, 0.1))).build_id
+            except HilError as error:
+                last_error = error
+                self.close()
+                time.sleep(0.05)
+        raise ProvisionError(self.board_id, f"firmware did not answer within {timeout_s:g} s after reset: "
+                                            f"{last_error}")
+
+    def reset(self, timeout_s: float = BOOT_TIMEOUT_S) -> None:
+        """Hard reset through the flasher (SWD reset, picotool reboot, ...) and wait for the firmware."""
+        deadline = Deadline(timeout_s)
+        self.close()
+        self.flasher.reset(deadline.remaining_s)
+        self.state = "unknown"
+        self.last_panic = None
+        self.wait_until_running(deadline.remaining_s)

@@ -1,0 +1,110 @@
+"""A flasher is anything that can load an image onto a board and reset it.
+
+Implementations: ProbeRsFlasher (SWD through a debug probe), PicotoolFlasher (USB, BOOTSEL), Uf2CopyFlasher (the
+RPI-RP2 mass-storage volume). Each runs its tool with the bench's environment (`Bench.tool_env()`), so the same
+code drives the real tools on a physical bench and the stand-ins on the simulated one.
+
+A flasher reports what it did (FlashReport); deciding whether to flash at all is the board layer's business.
+"""
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Mapping
+
+from hil.deploy.tool_output import Progress, parse_progress
+from hil.errors import ProvisionError
+
+ProgressCallback = Callable[[Progress], None]
+
+HEARTBEAT_INTERVAL_S = 1.0   # a tool that prints nothing while piped (probe-rs) still shows it is alive
+
+
+@dataclass
+class FlashReport:
+    """What one flash did: recorded with the results."""
+
+    flasher: str                    # "probe-rs", "picotool", "uf2-copy"
+    image: str                      # path of the image that was loaded
+    image_size_bytes: int
+    elapsed_s: float                # host clock, from start of the tool to the end of verify
+    tool_versions: dict[str, str] = field(default_factory=dict)
+    verified: bool = False          # read-back verify done by the tool
+    reset_done: bool = False        # the board was reset into the new image
+    steps: list[str] = field(default_factory=list)   # argv of each tool run, or the file copy, in order
+
+    def as_dict(self) -> dict:
+        return {"flasher": self.flasher, "image": self.image, "image_size_bytes": self.image_size_bytes,
+                "elapsed_s": round(self.elapsed_s, 3), "elapsed_clock": "host",
+                "tool_versions": dict(self.tool_versions), "verified": self.verified,
+                "reset_done": self.reset_done, "steps": list(self.steps)}
+
+
+class Flasher(ABC):
+    """Anything that can load an image onto one board."""
+
+    name: str = ""
+    image_suffixes: tuple[str, ...] = (".elf",)
+
+    def __init__(self, board_id: str, env: Mapping[str, str] | None = None):
+        self.board_id = board_id
+        self.env = dict(env) if env is not None else None
+
+    @abstractmethod
+    def flash(self, image_path: str | Path, timeout_s: float,
+              progress: ProgressCallback | None = None) -> FlashReport:
+        """Write `image_path` to the board (verifying where the tool can), then start it. Raises on failure."""
+
+    @abstractmethod
+    def reset(self, timeout_s: float) -> None:
+        """Restart the board's application."""
+
+    @abstractmethod
+    def version(self) -> str | None:
+        """The tool's version line, or None if the tool is missing."""
+
+    # -- shared helpers ------------------------------------------------------------------------------------
+
+    def _check_image(self, image_path: str | Path) -> Path:
+        path = Path(image_path)
+        if not path.is_file():
+            raise ProvisionError(self.board_id, f"image {path} does not exist (build it first)")
+        if self.image_suffixes and path.suffix.lower() not in self.image_suffixes:
+            accepted = ", ".join(self.image_suffixes)
+            raise ProvisionError(self.board_id, f"{self.name} cannot load {path.name}: expects {accepted}")
+        return path
+
+    @staticmethod
+    def _line_watcher(progress: ProgressCallback | None) -> Callable[[str, str], None] | None:
+        """An `on_output_line` callback that turns tool output into Progress calls."""
+        if progress is None:
+            return None
+
+        def on_line(_stream: str, line: str) -> None:
+            for observation in parse_progress(line):
+                progress(observation)
+        return on_line
+
+    @staticmethod
+    @contextmanager
+    def _heartbeat(progress: ProgressCallback | None, phase: str) -> Iterator[None]:
+        """Report `phase` (percent unknown) every HEARTBEAT_INTERVAL_S while the block runs."""
+        if progress is None:
+            yield
+            return
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(HEARTBEAT_INTERVAL_S):
+                progress(Progress(phase, None))
+        progress(Progress(phase, None))
+        thread = threading.Thread(target=beat, name=f"heartbeat-{phase}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()

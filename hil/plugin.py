@@ -1,0 +1,303 @@
+"""The pytest plugin: options, the `hil` marker, scenario collection, fixtures, and recording of results.
+
+Results flow one way: tests attach metrics, board facts and evidence to their `user_properties` (which pytest's
+own --junitxml writes as <properties>, and which pytest-xdist carries from workers to the controller); the
+controller turns each finished test's reports into a claim in the results JSON, rewritten after every test, and
+renders the HTML report at the end. A run stopped by SIGINT or SIGTERM still ends through pytest's own session
+finish, so JUnit and results files are complete and the interrupted test is marked.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from hil.errors import ConfigError, HilError
+from hil.results.metric import Metric
+from hil.results.results_file import ResultsFile
+from hil.run_context import RunContext
+from hil.run_settings import SETTINGS, resolve
+
+METRIC_PREFIX = "hil.metric."
+BOARD_PREFIX = "hil.board."
+EVIDENCE_PREFIX = "hil.evidence."
+CLAIM_PROPERTY = "hil.claim"
+SCENARIO_PROPERTY = "hil.scenario"
+NOT_COMPARABLE_PREFIX = "not comparable on this bench"
+DEFAULT_RUN_DIR = Path(".hil") / "last-run"
+EVIDENCE_LIMIT_CHARS = 4000
+
+run_context_key = pytest.StashKey[RunContext]()
+recorder_key = pytest.StashKey["ResultsRecorder"]()
+
+
+# -- options ------------------------------------------------------------------------------------------------
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("hil", "Pico hardware-in-the-loop")
+    for setting in SETTINGS.values():
+        group.addoption(setting.option, dest=setting.key, default=None,
+                        help=f"{setting.help} (env {setting.env}, ini {setting.key})")
+        parser.addini(setting.key, setting.help, default=None)
+
+
+def setting(config: pytest.Config, name: str):
+    key = SETTINGS[name].key
+    return resolve(name, config.getoption(key), config.getini(key))
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "hil: a hardware-in-the-loop test; needs a bench (simulated by default)")
+    bench = setting(config, "bench")
+    try:
+        from hil.bench.bench_factory import load_bench_config
+        load_bench_config(bench.value)  # a bad bench file stops the run now, with file:line:key
+    except ConfigError as error:
+        raise pytest.UsageError(f"{error} (bench from {bench.source})") from None
+    boards = setting(config, "board").value
+    only = [b.strip() for b in boards.split(",") if b.strip()] if boards else None
+    if _is_xdist_worker(config):
+        run_dir = Path(config.workerinput["hil_run_dir"])
+    else:
+        results = setting(config, "results").value
+        run_dir = Path(results).resolve().parent if results else (Path(config.rootpath) / DEFAULT_RUN_DIR)
+        recorder = ResultsRecorder(config, run_dir)
+        config.stash[recorder_key] = recorder
+        config.pluginmanager.register(recorder, "hil-results-recorder")
+    config.stash[run_context_key] = RunContext(bench.value, run_dir, only)
+    _stop_cleanly_on_sigterm()
+
+
+def _stop_cleanly_on_sigterm() -> None:
+    """SIGTERM ends the run the way Ctrl-C does, so pytest writes JUnit and we keep every finished result."""
+    def on_sigterm(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills at once
+        raise KeyboardInterrupt("SIGTERM")
+    try:
+        signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not in the main thread (embedded use): leave the default
+        pass
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """xdist controller: every worker writes logs into the controller's run folder."""
+    node.workerinput["hil_run_dir"] = str(node.config.stash[run_context_key].run_dir)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    context = config.stash.get(run_context_key, None)
+    if context is not None:
+        context.close()
+
+
+# -- scenario collection ------------------------------------------------------------------------------------
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    from hil.scenario_items import ScenarioFile, is_scenario_file
+    if is_scenario_file(file_path, parent.config.rootpath):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+# -- fixtures -----------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def hil_run(pytestconfig: pytest.Config) -> RunContext:
+    return pytestconfig.stash[run_context_key]
+
+
+@pytest.fixture(scope="session")
+def bench(hil_run: RunContext):
+    """The started bench of this run (simulated by default)."""
+    return hil_run.bench
+
+
+@pytest.fixture(scope="session")
+def hil_board_pool(hil_run: RunContext):
+    return hil_run.pool
+
+
+@pytest.fixture
+def hil_log_dir(hil_run: RunContext, request: pytest.FixtureRequest) -> Path:
+    """This test's folder for serial logs."""
+    return hil_run.test_log_dir(request.node.nodeid)
+
+
+@pytest.fixture
+def hil_record(request: pytest.FixtureRequest):
+    """Record a metric: hil_record(name, value, unit, clock_domain, board=None)."""
+    def record(name: str, value, unit: str, clock_domain: str, board: str | None = None) -> Metric:
+        metric = Metric(name, value, unit, clock_domain, board)
+        record_metric(request.node, metric)
+        return metric
+    return record
+
+
+def record_metric(item: pytest.Item, metric: Metric) -> None:
+    item.user_properties.append((METRIC_PREFIX + metric.name, json.dumps(metric.to_json())))
+
+
+def record_board(item: pytest.Item, board_facts: dict) -> None:
+    item.user_properties.append((BOARD_PREFIX + board_facts["id"], json.dumps(board_facts, default=str)))
+
+
+def record_evidence(item: pytest.Item, kind: str, text: str) -> None:
+    item.user_properties.append((EVIDENCE_PREFIX + kind, text[-EVIDENCE_LIMIT_CHARS:]))
+
+
+# -- results ------------------------------------------------------------------------------------------------
+
+class ResultsRecorder:
+    """Controller side: turns test reports into claims in the results JSON (when --hil-results is given)."""
+
+    def __init__(self, config: pytest.Config, run_dir: Path):
+        self.config = config
+        self.run_dir = run_dir
+        self.claims: dict[str, dict] = {}
+        self.running: dict[str, float] = {}
+        path = setting(config, "results").value
+        self.results: ResultsFile | None = None
+        if path:
+            self.results = ResultsFile(path, {"bench": setting(config, "bench").value,
+                                              "argv": list(config.invocation_params.args),
+                                              "logs_dir": str(run_dir / "logs")})
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "setup":
+            self.running[report.nodeid] = time.time()
+        self.add_report(report)
+
+    def add_report(self, report: pytest.TestReport) -> None:
+        claim = self.claims.setdefault(report.nodeid, {
+            "id": report.nodeid, "name": report.nodeid.split("::")[-1], "claim": None, "scenario": None,
+            "status": "passed", "duration_s": 0.0, "metrics": [], "boards": {}, "evidence": {}, "reason": None,
+        })
+        claim["duration_s"] = round(claim["duration_s"] + report.duration, 6)
+        for name, value in report.user_properties:
+            if name.startswith(METRIC_PREFIX):
+                metric = json.loads(value)
+                if metric not in claim["metrics"]:
+                    claim["metrics"].append(metric)
+            elif name.startswith(BOARD_PREFIX):
+                claim["boards"][name[len(BOARD_PREFIX):]] = json.loads(value)
+            elif name.startswith(EVIDENCE_PREFIX):
+                claim["evidence"][name[len(EVIDENCE_PREFIX):]] = value
+            elif name == CLAIM_PROPERTY:
+                claim["claim"] = value
+            elif name == SCENARIO_PROPERTY:
+                claim["scenario"] = value
+        status = _status_of(report)
+        if status != "passed" or report.when == "call":
+            if _rank(status) >= _rank(claim["status"]):
+                claim["status"] = status
+        if report.skipped:
+            claim["reason"] = _skip_reason(report)
+        elif report.failed:
+            claim["reason"] = _first_line(report.longreprtext)
+            claim["evidence"].setdefault("failure", report.longreprtext[-EVIDENCE_LIMIT_CHARS:])
+        if report.when == "teardown" or (report.when == "setup" and not report.passed):
+            self.finish(report.nodeid)
+
+    def finish(self, nodeid: str) -> None:
+        self.running.pop(nodeid, None)
+        claim = self.claims.get(nodeid)
+        if claim is not None and self.results is not None:
+            self.results.add_claim(claim)
+
+    def interrupted(self) -> None:
+        for nodeid in list(self.running):
+            claim = self.claims.setdefault(nodeid, {"id": nodeid, "name": nodeid.split("::")[-1], "metrics": [],
+                                                    "boards": {}, "evidence": {}, "duration_s": 0.0})
+            claim["status"] = "interrupted"
+            claim["reason"] = "the run was interrupted while this test was running"
+            self.finish(nodeid)
+
+    def close(self, interrupted: bool, bench_facts: dict | None) -> dict:
+        if interrupted:
+            self.interrupted()
+        fields = {"finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "interrupted": interrupted}
+        if bench_facts:
+            fields["bench_facts"] = bench_facts
+        if self.results is not None:
+            self.results.update_run(**fields)
+            return self.results.document
+        return {"format": "pico-hil-results/1", "run": fields, "claims": list(self.claims.values())}
+
+
+_RANKS = {"passed": 0, "skipped": 1, "not-comparable": 1, "failed": 2, "error": 3, "interrupted": 4}
+
+
+def _rank(status: str) -> int:
+    return _RANKS.get(status, 0)
+
+
+def _status_of(report: pytest.TestReport) -> str:
+    if report.passed:
+        return "passed"
+    if report.skipped:
+        reason = _skip_reason(report)
+        return "not-comparable" if reason.startswith(NOT_COMPARABLE_PREFIX) else "skipped"
+    return "failed" if report.when == "call" else "error"
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    return _first_line(str(report.longrepr))
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("E "):
+            return line[2:].strip()
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    recorder = config.stash.get(recorder_key, None)
+    if recorder is None:
+        return
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    context = config.stash[run_context_key]
+    facts = None
+    if context.started:
+        facts = context.bench.describe()
+    document = recorder.close(interrupted, facts)
+    report_path = setting(config, "report").value
+    if report_path:
+        from hil.results.html_report import write_report
+        write_report(document, Path(report_path))
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        for label, path in (("results", recorder.results.path if recorder.results else None),
+                            ("report", report_path), ("serial logs", recorder.run_dir / "logs")):
+            if path:
+                terminal.write_line(f"hil {label}: {os.path.abspath(path)}")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    bench = setting(config, "bench")
+    return [f"hil bench: {bench.value} (from {bench.source})"]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A HilError in a hil test is an expected kind of failure: show its message, not a library traceback."""
+    report = yield
+    if (report.failed and call.excinfo is not None and isinstance(call.excinfo.value, HilError)
+            and item.get_closest_marker("hil") is not None):
+        report.longrepr = f"{item.nodeid}: {type(call.excinfo.value).__name__}: {call.excinfo.value}"
+    return report

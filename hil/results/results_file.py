@@ -1,0 +1,104 @@
+"""The results JSON: run metadata and every claim with status, metrics and evidence.
+
+Rewritten atomically (temp file + rename) after every finished test, so a run that dies keeps what finished and
+the file on disk is always complete JSON.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from hil.errors import ResultsNotWritable
+
+RESULTS_FORMAT = "pico-hil-results/1"
+
+
+class ResultsFile:
+    def __init__(self, path: str | Path, metadata: dict):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self.document = {
+            "format": RESULTS_FORMAT,
+            "run": {"started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": socket.gethostname(),
+                    "finished_at": None, "interrupted": False, **metadata},
+            "claims": [],
+        }
+        self.check_writable()
+        self.flush()
+
+    def check_writable(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ResultsNotWritable(self.path, error.strerror or str(error)) from None
+        if not os.access(self.path.parent, os.W_OK):
+            raise ResultsNotWritable(self.path, "folder is not writable")
+
+    def add_claim(self, claim: dict) -> None:
+        """Record one finished test (replacing an earlier record with the same id, e.g. setup then call)."""
+        with self._lock:
+            claims = self.document["claims"]
+            for index, existing in enumerate(claims):
+                if existing.get("id") == claim.get("id"):
+                    claims[index] = _merge_claim(existing, claim)
+                    break
+            else:
+                claims.append(claim)
+            self._write()
+
+    def update_run(self, **fields) -> None:
+        with self._lock:
+            self.document["run"].update(fields)
+            self._write()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._write()
+
+    def _write(self) -> None:
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".results-", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(self.document, out, indent=1, default=str)
+            os.replace(tmp, self.path)
+        except OSError as error:
+            raise ResultsNotWritable(self.path, error.strerror or str(error)) from None
+
+
+_STATUS_RANK = {"passed": 0, "skipped": 1, "not-comparable": 1, "failed": 2, "error": 3, "interrupted": 4}
+
+
+def _merge_claim(old: dict, new: dict) -> dict:
+    merged = dict(old)
+    for key, value in new.items():
+        if key == "metrics":
+            merged["metrics"] = old.get("metrics", []) + [m for m in value if m not in old.get("metrics", [])]
+        elif key == "evidence":
+            merged["evidence"] = {**old.get("evidence", {}), **value}
+        elif key == "status":
+            if _STATUS_RANK.get(value, 0) >= _STATUS_RANK.get(old.get("status"), 0):
+                merged["status"] = value
+                if "reason" in new:
+                    merged["reason"] = new["reason"]
+        elif key != "reason":
+            merged[key] = value
+    return merged
+
+
+def load_results(path: str | Path) -> dict:
+    """Read a results file written by this framework; ResultsNotWritable is not the right error here."""
+    from hil.errors import ConfigError
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, None, None, "results file not found") from None
+    except json.JSONDecodeError as error:
+        raise ConfigError(path, error.lineno, None, f"not valid JSON: {error.msg}") from None
+    if not isinstance(document, dict) or document.get("format") != RESULTS_FORMAT:
+        raise ConfigError(path, 1, "format", f"not a {RESULTS_FORMAT} results file")
+    return document

@@ -1,0 +1,83 @@
+"""What one pytest process of a run shares: the bench, the board pool, and where logs go.
+
+The bench is started on first use (collection of a run that selects no hil test starts nothing) and stopped at
+the end of the session. With pytest-xdist every worker has its own RunContext; they share boards through the
+pool's file locks and the run folder through the controller.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from hil.bench.bench import Bench
+from hil.bench.bench_factory import open_bench
+from hil.board.board_factory import make_board
+from hil.board.board_pool import BoardPool
+from hil.errors import BoardBroken, HilError
+
+BENCH_START_TIMEOUT_S = 120.0
+
+
+def default_lock_dir() -> Path:
+    """Host-wide, so two runs on one host never use the same board at once."""
+    return Path(os.environ.get("HIL_LOCK_DIR") or Path(tempfile.gettempdir()) / f"pico-hil-locks-{os.getuid()}")
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:150] or "test"
+
+
+class RunContext:
+    def __init__(self, bench_selector: str, run_dir: Path, only_board_ids: list[str] | None):
+        self.bench_selector = bench_selector
+        self.run_dir = Path(run_dir)
+        self.only_board_ids = only_board_ids
+        self._bench: Bench | None = None
+        self._pool: BoardPool | None = None
+        self._start_error: HilError | None = None
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.run_dir / "logs"
+
+    def test_log_dir(self, nodeid: str) -> Path:
+        path = self.logs_dir / safe_name(nodeid)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def bench(self) -> Bench:
+        """The started bench. A bench that failed to start fails every later use with the first reason."""
+        if self._start_error is not None:
+            raise BoardBroken(f"bench {self.bench_selector}", f"bench did not start: {self._start_error}")
+        if self._bench is None:
+            bench = open_bench(self.bench_selector)
+            try:
+                bench.start(BENCH_START_TIMEOUT_S)
+            except HilError as error:
+                self._start_error = error
+                raise
+            self._bench = bench
+        return self._bench
+
+    @property
+    def started(self) -> bool:
+        return self._bench is not None
+
+    @property
+    def pool(self) -> BoardPool:
+        if self._pool is None:
+            bench = self.bench
+            self._pool = BoardPool(bench, default_lock_dir(), lambda spec: make_board(bench, spec),
+                                   self.only_board_ids)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        if self._bench is not None:
+            self._bench.stop()
+            self._bench = None

@@ -1,0 +1,48 @@
+"""The framework's settings, each available as a CLI option, an environment variable and an ini key.
+
+Precedence: command line > environment > ini file > default. Every resolved value remembers where it came from,
+so an error can say "invalid bench 'x' from HIL_BENCH".
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str          # attribute name on the parsed options, and ini key
+    option: str       # command-line flag
+    env: str          # environment variable
+    default: str | None
+    help: str
+
+
+SETTINGS = {
+    "bench": Setting("hil_bench", "--hil-bench", "HIL_BENCH", "sim",
+                     "bench to run on: 'sim' (the simulated bench, default) or a bench YAML file"),
+    "results": Setting("hil_results", "--hil-results", "HIL_RESULTS", None,
+                       "write the results JSON here (incrementally); serial logs go beside it under logs/"),
+    "report": Setting("hil_report", "--hil-report", "HIL_REPORT", None,
+                      "write the self-contained HTML report here at the end of the run"),
+    "board": Setting("hil_board", "--hil-board", "HIL_BOARD", None,
+                     "use only these board ids (comma-separated)"),
+}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    value: str | None
+    source: str       # "--hil-bench", "HIL_BENCH", "ini hil_bench", "default"
+
+
+def resolve(name: str, cli_value: str | None, ini_value: str | None, environ=None) -> Resolved:
+    setting = SETTINGS[name]
+    environ = os.environ if environ is None else environ
+    if cli_value not in (None, ""):
+        return Resolved(cli_value, setting.option)
+    if environ.get(setting.env):
+        return Resolved(environ[setting.env], setting.env)
+    if ini_value not in (None, ""):
+        return Resolved(ini_value, f"ini {setting.key}")
+    return Resolved(setting.default, "default")

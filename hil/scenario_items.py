@@ -1,0 +1,148 @@
+"""Scenario files as pytest items: `scenarios/**/*.yaml`, each one item marked `hil`, named after its scenario.
+
+A file that fails validation is a collection error showing one line: file:line: key: message.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hil.errors import BoardNotFound, ConfigError, HilError, PortVanished, ScenarioSkip, WrongRuntime
+from hil.results.metric import Metric
+from hil.scenario.artifacts import Artifacts
+from hil.scenario.assertions import evaluate
+from hil.scenario.scenario_file import Scenario, load_scenario
+from hil.scenario.scenario_runner import ScenarioRunner
+
+SCENARIO_DIR = "scenarios"
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+LOG_TAIL_CHARS = 3000
+# Errors after which a board is no use for later tests of the run: they fail fast saying why.
+BREAKING_ERRORS = (PortVanished, BoardNotFound, WrongRuntime)
+
+
+def is_scenario_file(path: Path, rootpath: Path) -> bool:
+    if path.suffix not in SCENARIO_SUFFIXES:
+        return False
+    try:
+        relative = path.resolve().relative_to(Path(rootpath).resolve())
+    except ValueError:
+        return False
+    return relative.parts[:1] == (SCENARIO_DIR,)
+
+
+class ScenarioCollectError(Exception):
+    pass
+
+
+class ScenarioFile(pytest.File):
+    def collect(self):
+        try:
+            scenario = load_scenario(self.path, Path(self.config.rootpath))
+        except ConfigError as error:
+            raise ScenarioCollectError(str(error)) from None
+        yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
+
+    def repr_failure(self, excinfo):
+        if excinfo.errisinstance(ScenarioCollectError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+artifacts_key = pytest.StashKey[Artifacts]()
+
+
+def _artifacts(config: pytest.Config) -> Artifacts:
+    """One per process, so each firmware is built (or found up to date) once per run."""
+    if artifacts_key not in config.stash:
+        config.stash[artifacts_key] = Artifacts(Path(config.rootpath))
+    return config.stash[artifacts_key]
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario: Scenario, **kwargs):
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.add_marker(pytest.mark.hil)
+        for tag in scenario.tags:
+            self.add_marker(tag)
+        self.user_properties.append(("hil.claim", scenario.claim))
+        self.user_properties.append(("hil.scenario", scenario.name))
+
+    def reportinfo(self):
+        return self.path, 0, f"scenario {self.scenario.name}"
+
+    def _record_metric(self, metric: Metric) -> None:
+        from hil.plugin import record_metric
+        record_metric(self, metric)
+
+    def _record_evidence(self, kind: str, text: str) -> None:
+        from hil.plugin import record_evidence
+        record_evidence(self, kind, text)
+
+    def runtest(self) -> None:
+        from hil.plugin import record_board, run_context_key
+        context = self.config.stash[run_context_key]
+        pool = context.pool
+        log_dir = context.test_log_dir(self.nodeid)
+        acquired = {}
+        try:
+            # A fixed order (by role) so two workers needing the same two boards cannot deadlock.
+            for role in sorted(self.scenario.boards):
+                board = pool.acquire(self.scenario.boards[role].runtime)
+                acquired[role] = board
+                board.switch_log(log_dir / f"{board.board_id}.log")
+            runner = ScenarioRunner(self.scenario, acquired, _artifacts(self.config),
+                                    self._record_metric, self._record_evidence)
+            try:
+                for role, spec in self.scenario.boards.items():
+                    if spec.provision:
+                        elapsed_s = runner.provision(role)
+                        self._record_metric(Metric(f"{role}_provision_s", round(elapsed_s, 4), "s", "host",
+                                                   acquired[role].board_id))
+                runner.run()
+            except ScenarioSkip as skip:
+                pytest.skip(str(skip))
+            except BREAKING_ERRORS as error:
+                for board in acquired.values():
+                    pool.mark_broken(board, str(error))
+                raise
+            finally:
+                for role, board in acquired.items():
+                    record_board(self, {"role": role, **board.describe()})
+                    self._attach_log_tail(board)
+            self._check_assertions(runner)
+        finally:
+            for board in acquired.values():
+                board.switch_log(None)
+                pool.release(board)
+
+    def _attach_log_tail(self, board) -> None:
+        path = board.log.path
+        if path and path.exists():
+            text = path.read_text(encoding="ascii", errors="replace")
+            self._record_evidence(f"serial-{board.board_id}", f"{path}\n{text[-LOG_TAIL_CHARS:]}")
+
+    def _check_assertions(self, runner: ScenarioRunner) -> None:
+        outcomes = [evaluate(a, runner.metrics, runner.states()) for a in self.scenario.assertions]
+        failed = [o for o in outcomes if o.status == "failed"]
+        not_comparable = [o for o in outcomes if o.status == "not-comparable"]
+        for outcome in outcomes:
+            self._record_evidence(f"assert-line-{outcome.assertion.line}", f"{outcome.status}: {outcome.detail}")
+        if failed:
+            lines = [f"{self.path}:{o.assertion.line}: {o.assertion.label}: {o.detail}" for o in failed]
+            raise ClaimFailed("\n".join(["claim not upheld: " + self.scenario.claim] + lines))
+        if not_comparable:
+            reasons = "; ".join(f"{o.assertion.label}: {o.detail}" for o in not_comparable)
+            pytest.skip(f"not comparable on this bench: {reasons}")
+
+    def repr_failure(self, excinfo):
+        if excinfo.errisinstance((HilError, ClaimFailed)):
+            return f"{type(excinfo.value).__name__}: {excinfo.value}"
+        return super().repr_failure(excinfo)
+
+
+class ClaimFailed(AssertionError):
+    pass
+

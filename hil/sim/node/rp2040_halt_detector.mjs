@@ -1,0 +1,98 @@
+// Halt detection for the simulated RP2040 core.
+//
+// rp2040js does not raise HardFault itself: `udf` and `bkpt` call `rp2040.onBreak`, and bus errors, unaligned
+// accesses and undefined instructions only produce log messages. On a real Cortex-M0+ each of those ends in
+// HardFault (and a fault inside the HardFault handler is a lockup); with probe-rs attached, vector catch stops
+// the core right there. This detector turns them into one halt record, as a debugger would see it, and also
+// recognises a core spinning forever in a branch-to-self (`loop {}` in a panic handler or a default exception
+// handler), which on hardware is a dead core.
+
+const IPSR_THREAD_MODE = 0;
+const IPSR_NMI = 2;
+const IPSR_HARDFAULT = 3;
+const OPCODE_BKPT_MASK = 0xff00;
+const OPCODE_BKPT = 0xbe00;
+
+// Emulator log messages that mean "this access or instruction faults on real silicon".
+const FAULT_MESSAGES = [
+  ['Read from invalid memory address', 'bus fault (read from unmapped address)'],
+  ['Write to undefined address', 'bus fault (write to unmapped address)'],
+  ['which is not 32 bit aligned', 'unaligned access'],
+  ['is not implemented yet', 'undefined instruction'],
+];
+
+export class HaltDetector {
+  /** `log(text)` receives every emulator log line (for the board's diagnostics). */
+  constructor(log) {
+    this.log = log;
+    this.pending = null; // a fault or break seen during the current instruction, resolved by `check`
+    this.halt = null;
+  }
+
+  /** Hook into a fresh RP2040 instance (call again after every reset: a new instance needs new hooks). */
+  attach(mcu) {
+    this.mcu = mcu;
+    this.pending = null;
+    this.halt = null;
+    mcu.logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (component, message) => this.onLog('warn', component, message),
+      error: (component, message) => this.onLog('error', component, message),
+    };
+    mcu.onBreak = (code) => {
+      this.pending = { kind: 'break', code };
+    };
+  }
+
+  onLog(level, component, message) {
+    this.log(`${level} [${component}] ${message}`);
+    if (this.pending) return;
+    for (const [needle, detail] of FAULT_MESSAGES) {
+      if (message.includes(needle)) {
+        this.pending = { kind: 'fault', detail: `${detail}: ${message}` };
+        return;
+      }
+    }
+  }
+
+  /**
+   * Called by the run loop after an instruction when a fault/break is pending or the PC did not move.
+   * `pc` is the address of the instruction just executed. Returns the halt record, or null to keep running.
+   */
+  check(pc) {
+    const { core } = this.mcu;
+    const pending = this.pending;
+    this.pending = null;
+    if (pending && pending.kind === 'break') {
+      const at = core.PC - core.breakRewind;
+      const opcode = this.mcu.readUint16(at);
+      const isBkpt = (opcode & OPCODE_BKPT_MASK) === OPCODE_BKPT;
+      return this.stop(isBkpt ? 'bkpt' : 'udf', at,
+        `${isBkpt ? 'bkpt' : 'udf'} #${pending.code} (HardFault on hardware without a debugger)`);
+    }
+    if (pending && pending.kind === 'fault') {
+      // ARMv6-M: a fault while in the NMI or HardFault handler cannot escalate further: the core locks up.
+      const lockup = core.IPSR === IPSR_NMI || core.IPSR === IPSR_HARDFAULT;
+      return this.stop(lockup ? 'lockup' : 'hardfault', pc,
+        lockup ? `fault inside the ${core.IPSR === IPSR_NMI ? 'NMI' : 'HardFault'} handler: ${pending.detail}`
+          : pending.detail);
+    }
+    if (core.PC === pc && !core.waiting) {
+      const ipsr = core.IPSR;
+      if (ipsr === IPSR_THREAD_MODE) {
+        return this.stop('panic-loop', pc, 'core spinning in a branch-to-self loop (panic handler)');
+      }
+      if (ipsr === IPSR_HARDFAULT) {
+        return this.stop('hardfault', pc, 'core spinning in the HardFault handler');
+      }
+      return this.stop('exception-loop', pc, `core spinning in the handler of exception ${ipsr}`);
+    }
+    return null;
+  }
+
+  stop(reason, pc, detail) {
+    this.halt = { reason, pc: (pc & ~1) >>> 0, detail }; // an exception entry leaves the Thumb bit in PC
+    return this.halt;
+  }
+}

@@ -1,0 +1,181 @@
+"""MicroPythonDeployer: files land on the board byte for byte, unchanged files are never rewritten, and a port
+that is not a MicroPython REPL is reported as such within the deadline."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from hil.deploy.micropython_deployer import (
+    CHUNK_BYTES, MicroPythonDeployer, block_command, decode_blocks, encode_blocks, parents_of, plan_files,
+)
+from hil.errors import DeadlineExpired, ProvisionError, WrongRuntime
+from tests.deploy.fake_micropython_board import FakeMicroPythonBoard, FakeRustFirmware
+
+BIG_FILE_BYTES = 100 * 1024
+
+
+@pytest.fixture
+def board(tmp_path):
+    fake = FakeMicroPythonBoard(tmp_path / "board")
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def scripts(tmp_path) -> Path:
+    root = tmp_path / "lesson"
+    (root / "kernels").mkdir(parents=True)
+    (root / "main_helpers.py").write_text("def answer():\n    return 42\n")
+    (root / "kernels" / "crc.py").write_text("def crc32(data):\n    return 0\n" * 50)
+    (root / "kernels" / "table.bin").write_bytes(os.urandom(BIG_FILE_BYTES))
+    (root / "empty.py").write_text("")
+    (root / "__pycache__").mkdir()
+    (root / "__pycache__" / "x.pyc").write_bytes(b"junk")
+    (root / ".hidden").write_text("no")
+    return root
+
+
+def test_plan_maps_a_folder_by_content_and_leaves_out_caches_and_hidden_files(scripts):
+    plan = {remote: local for local, remote in plan_files([scripts])}
+    assert sorted(plan) == ["/empty.py", "/kernels/crc.py", "/kernels/table.bin", "/main_helpers.py"]
+    assert plan["/kernels/crc.py"] == scripts / "kernels" / "crc.py"
+    single = plan_files([scripts / "main_helpers.py"], dest="/lib")
+    assert single == [(scripts / "main_helpers.py", "/lib/main_helpers.py")]
+    with pytest.raises(ProvisionError, match="nothing to deploy"):
+        plan_files([scripts / "missing.py"])
+
+
+def test_blocks_round_trip_and_compress_only_when_it_pays():
+    text = b"def f(x):\n    return x * 2\n" * 2000
+    noise = os.urandom(3 * CHUNK_BYTES + 17)
+    text_blocks = encode_blocks(text)
+    noise_blocks = encode_blocks(noise)
+    assert decode_blocks(text_blocks) == text and decode_blocks(noise_blocks) == noise
+    assert all(block.compressed for block in text_blocks)
+    assert not any(block.compressed for block in noise_blocks)
+    assert len(noise_blocks) == 4 and sum(b.raw_size_bytes for b in noise_blocks) == len(noise)
+    assert sum(len(b.literal) for b in text_blocks) < len(text) / 4
+    assert encode_blocks(b"") == []
+
+
+def test_block_commands_are_plain_ascii_python_that_opens_writes_and_closes():
+    block = encode_blocks(b"\x00\x03\x04\xff" * 10, allow_compression=False)[0]
+    command = block_command("/a b.py", block, first=True, last=True)
+    assert command.isascii() and b"\x03" not in command and b"\x04" not in command
+    assert command.splitlines()[0] == b"_f=open('/a b.py','wb')"
+    assert command.splitlines()[-1] == b"_f.close()"
+    middle = block_command("/x.py", block, first=False, last=False)
+    assert b"open(" not in middle and b"close" not in middle
+
+
+def test_parents_are_created_outermost_first():
+    assert parents_of(["/a/b/c.py", "/a/d.py", "/e.py", "/a/b/f.py"]) == ["/a", "/a/b"]
+
+
+def test_first_deploy_writes_every_file_byte_for_byte(board, scripts):
+    files = plan_files([scripts])
+    report = MicroPythonDeployer("mpy").deploy(board.port, files, timeout_s=30)
+    assert sorted(report.files_written) == sorted(remote for _, remote in files)
+    for local, remote in files:
+        assert board.board_file(remote).read_bytes() == local.read_bytes(), remote
+    assert report.soft_reset_done and report.repl_ok and board.soft_resets == 1
+    assert report.micropython == "micropython 1.27.0 (Fake Pico with RP2040)"
+    assert report.tool_versions["mpremote"].startswith("mpremote ")
+    assert report.bytes_written == sum(local.stat().st_size for local, _ in files)
+
+
+def test_second_deploy_of_unchanged_files_writes_nothing(board, scripts):
+    files = plan_files([scripts])
+    deployer = MicroPythonDeployer("mpy")
+    deployer.deploy(board.port, files, timeout_s=30)
+    opened_before = len(board.files_opened_for_writing)
+    commands_before = board.commands_run
+    report = deployer.deploy(board.port, files, timeout_s=30)
+    assert report.files_written == [] and report.bytes_written == 0
+    assert sorted(report.files_unchanged) == sorted(remote for _, remote in files)
+    assert len(board.files_opened_for_writing) == opened_before
+    # one prelude, one hash query for all files, one REPL check: not one round trip per file
+    assert board.commands_run - commands_before == 3
+
+
+def test_only_the_changed_file_is_rewritten(board, scripts):
+    files = plan_files([scripts])
+    deployer = MicroPythonDeployer("mpy")
+    deployer.deploy(board.port, files, timeout_s=30)
+    (scripts / "main_helpers.py").write_text("def answer():\n    return 43\n")
+    board.files_opened_for_writing.clear()
+    report = deployer.deploy(board.port, files, timeout_s=30)
+    assert report.files_written == ["/main_helpers.py"]
+    assert board.files_opened_for_writing == ["/main_helpers.py"]
+    assert board.board_file("/main_helpers.py").read_text().endswith("43\n")
+
+
+def test_a_file_changed_on_the_board_is_put_back(board, scripts):
+    files = plan_files([scripts])
+    deployer = MicroPythonDeployer("mpy")
+    deployer.deploy(board.port, files, timeout_s=30)
+    board.board_file("/kernels/crc.py").write_text("tampered")
+    report = deployer.deploy(board.port, files, timeout_s=30)
+    assert report.files_written == ["/kernels/crc.py"]
+    assert board.board_file("/kernels/crc.py").read_bytes() == (scripts / "kernels" / "crc.py").read_bytes()
+
+
+def test_a_board_without_deflate_gets_uncompressed_blocks(tmp_path, scripts):
+    fake = FakeMicroPythonBoard(tmp_path / "old-board", has_deflate=False)
+    try:
+        files = plan_files([scripts / "kernels" / "crc.py"])
+        report = MicroPythonDeployer("mpy").deploy(fake.port, files, timeout_s=30)
+        assert fake.board_file("/crc.py").read_bytes() == (scripts / "kernels" / "crc.py").read_bytes()
+        assert report.bytes_sent > report.bytes_written   # base64 only: larger than the file
+    finally:
+        fake.close()
+
+
+def test_progress_reports_bytes_per_file(board, scripts):
+    seen: list[str] = []
+    MicroPythonDeployer("mpy").deploy(board.port, plan_files([scripts / "kernels"]), 30, progress=seen.append)
+    assert f"/table.bin: {BIG_FILE_BYTES}/{BIG_FILE_BYTES} bytes" in seen
+    assert any(line.startswith("/table.bin: 8192/") for line in seen)
+
+
+def test_rust_firmware_is_reported_as_wrong_runtime_with_how_to_flash_micropython(scripts):
+    rust = FakeRustFirmware()
+    try:
+        started = time.monotonic()
+        with pytest.raises(WrongRuntime) as caught:
+            MicroPythonDeployer("mpy").deploy(rust.port, plan_files([scripts]), timeout_s=3)
+        assert time.monotonic() - started < 6
+        message = str(caught.value)
+        assert "Rust lesson firmware" in message and "micropython.org" in message and "'mpy'" in message
+    finally:
+        rust.close()
+
+
+def test_a_silent_port_is_reported_within_the_deadline(tmp_path, scripts):
+    master_fd, slave_fd = os.openpty()
+    try:
+        started = time.monotonic()
+        with pytest.raises(WrongRuntime, match="no answer on the serial port"):
+            MicroPythonDeployer("mpy").deploy(os.ttyname(slave_fd), plan_files([scripts]), timeout_s=2)
+        assert time.monotonic() - started < 5
+    finally:
+        os.close(master_fd)
+        os.close(slave_fd)
+
+
+def test_a_missing_port_is_a_provision_error(scripts, tmp_path):
+    with pytest.raises(ProvisionError, match="cannot open"):
+        MicroPythonDeployer("mpy").deploy(str(tmp_path / "ttyACM9"), plan_files([scripts]), timeout_s=2)
+
+
+def test_an_expired_deadline_stops_the_deployment(board, scripts):
+    slow = FakeMicroPythonBoard(board.fs_root.parent / "slow", reply_delay_s=0.05)
+    try:
+        with pytest.raises((DeadlineExpired, ProvisionError)):
+            MicroPythonDeployer("mpy").deploy(slow.port, plan_files([scripts]), timeout_s=1.0)
+    finally:
+        slow.close()
+

@@ -1,0 +1,132 @@
+"""Runs the Rust board process the way the supervisor does (docs/sim-bench.md, "Board process contract"):
+socketpairs on fd 3 (USB) and fd 4 (UART0), JSON lines on stdin/stdout. Every wait has a deadline."""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import queue
+import re
+import socket
+import subprocess
+import threading
+from pathlib import Path
+
+from hil.deadline import Deadline
+from hil.errors import DeadlineExpired
+
+REPO = Path(__file__).resolve().parents[2]
+NODE_DIR = REPO / "hil" / "sim" / "node"
+BOARD_SCRIPT = NODE_DIR / "rust_board.mjs"
+READ_CHUNK_BYTES = 65536
+POLL_S = 0.05
+USB_FD = 3
+UART_FD = 4
+HIGH_FD_MIN = 10
+
+
+class BoardHarness:
+    """One board process with both links held by the test."""
+
+    def __init__(self, state_dir: Path, board_id: str = "rust0", options: dict | None = None):
+        self.usb, usb_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.uart, uart_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        argv = ["node", str(BOARD_SCRIPT), "--board-id", board_id, "--state-dir", str(state_dir)]
+        if options:
+            argv += ["--options-json", json.dumps(options)]
+        state_dir.mkdir(parents=True, exist_ok=True)
+        with open(state_dir / "board.log", "ab") as log:
+            # the child sees the USB link on fd 3 and UART0 on fd 4
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, cwd=NODE_DIR,
+                pass_fds=(USB_FD, UART_FD), preexec_fn=_place_fds(usb_child.fileno(), uart_child.fileno()),
+            )
+        usb_child.close()
+        uart_child.close()
+        self.events: queue.Queue = queue.Queue()
+        self.replies: dict[int, dict] = {}
+        self.reply_ready = threading.Condition()
+        self.next_id = 1
+        self.send_lock = threading.Lock()
+        self.received = {"usb": bytearray(), "uart": bytearray()}
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+
+    def _read_stdout(self) -> None:
+        for line in self.proc.stdout:
+            message = json.loads(line)
+            if "event" in message:
+                self.events.put(message)
+            else:
+                with self.reply_ready:
+                    self.replies[message["id"]] = message
+                    self.reply_ready.notify_all()
+
+    def request(self, cmd: str, timeout_s: float = 10.0, **fields) -> dict:
+        with self.send_lock:
+            request_id = self.next_id
+            self.next_id += 1
+            self.proc.stdin.write((json.dumps({"id": request_id, "cmd": cmd, **fields}) + "\n").encode())
+            self.proc.stdin.flush()
+        deadline = Deadline(timeout_s)
+        with self.reply_ready:
+            while request_id not in self.replies:
+                if deadline.expired:
+                    raise DeadlineExpired(f"reply to {cmd}", timeout_s)
+                self.reply_ready.wait(deadline.remaining_s)
+            return self.replies.pop(request_id)
+
+    def wait_event(self, name: str, timeout_s: float) -> dict:
+        deadline = Deadline(timeout_s)
+        while True:
+            try:
+                event = self.events.get(timeout=max(deadline.remaining_s, 0.001))
+            except queue.Empty:
+                raise DeadlineExpired(f"event {name}", timeout_s) from None
+            if event["event"] == name:
+                return event
+
+    def expect(self, link: str, pattern: bytes, timeout_s: float) -> re.Match:
+        """Wait until `pattern` appears in what `link` ("usb" or "uart") has sent so far."""
+        sock = self.usb if link == "usb" else self.uart
+        buf = self.received[link]
+        deadline = Deadline(timeout_s)
+        while True:
+            match = re.search(pattern, bytes(buf))
+            if match:
+                return match
+            if deadline.expired:
+                raise DeadlineExpired(f"{pattern!r} on {link} (got {bytes(buf)[-200:]!r})", timeout_s)
+            sock.settimeout(min(POLL_S, max(deadline.remaining_s, 0.001)))
+            try:
+                data = sock.recv(READ_CHUNK_BYTES)
+            except (socket.timeout, BlockingIOError):
+                continue
+            buf += data
+
+    def send(self, link: str, data: bytes) -> None:
+        (self.usb if link == "usb" else self.uart).sendall(data)
+
+    def close(self, timeout_s: float = 5.0) -> int:
+        """Close stdin (the board must exit on its own) and return its exit code."""
+        try:
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        try:
+            return self.proc.wait(timeout=timeout_s)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(timeout=timeout_s)
+            self.usb.close()
+            self.uart.close()
+
+
+def _place_fds(usb_fd: int, uart_fd: int):
+    def in_child() -> None:
+        # copy both above the target numbers first, so placing one cannot clobber the other
+        high_usb = fcntl.fcntl(usb_fd, fcntl.F_DUPFD, HIGH_FD_MIN)
+        high_uart = fcntl.fcntl(uart_fd, fcntl.F_DUPFD, HIGH_FD_MIN)
+        os.dup2(high_usb, USB_FD)
+        os.dup2(high_uart, UART_FD)
+    return in_child
