@@ -284,7 +284,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if terminal is not None:
         for label, path in (("results", recorder.results.path if recorder.results else None),
                             ("report", report_path), ("serial logs", recorder.run_dir / "logs")):
-            if path:
+            if path and Path(path).exists():
                 terminal.write_line(f"hil {label}: {os.path.abspath(path)}")
 
 

@@ -171,13 +171,13 @@ class MicroPythonBoard(Board):
 
     def provision(self, files: list[tuple[Path, str]], timeout_s: float,
                   progress: Callable[[str], None] | None = None):
-        """Copy (local path, board path) pairs whose content differs; soft reset; check the REPL answers."""
+        """Copy (local path, board path) pairs whose content differs; the deployer soft-resets the board when
+        it wrote something and checks the REPL answers. Returns the deployer's report."""
         self.ensure_usable()
         deadline = Deadline(timeout_s)
         self.close()  # the deployer opens the port itself (mpremote)
         report = self.deployer.deploy(self._locate_port(deadline.remaining_s), files, deadline.remaining_s,
                                       progress=progress)
-        self.enter_raw_repl(deadline.remaining_s)
-        if getattr(report, "files_written", 1):
-            self.soft_reset(deadline.remaining_s)
+        self.facts.update(micropython=report.micropython, files_written=str(len(report.files_written)))
+        self.state = "ready"
         return report

@@ -84,8 +84,7 @@ class ScenarioRunner:
             board.facts.update(build_id=report.build_id_after or "", flashed=str(report.flashed))
         else:
             files = self.artifacts.deploy_files(spec.deploy, edit=edit)
-            report = board.provision(files, PROVISION_TIMEOUT_S)
-            board.facts.update(files_written=str(getattr(report, "files_written", "?")))
+            board.provision(files, PROVISION_TIMEOUT_S)
         return time.monotonic() - start
 
     # -- steps ----------------------------------------------------------------------------------------------
