@@ -21,7 +21,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hil", description="Pico hardware-in-the-loop: benches, boards, results.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
-        module = importlib.import_module(f"hil.commands.{name}")
+        try:
+            module = importlib.import_module(f"hil.commands.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"hil.commands.{name}":
+                raise
+            continue  # a subcommand not part of this installation
         module.add_parser(subparsers)
     return parser
 

@@ -18,6 +18,7 @@ from hil.scenario.scenario_runner import ScenarioRunner
 SCENARIO_DIR = "scenarios"
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 LOG_TAIL_CHARS = 3000
+RESET_TIMEOUT_S = 30.0
 # Errors after which a board is no use for later tests of the run: they fail fast saying why.
 BREAKING_ERRORS = (PortVanished, BoardNotFound, WrongRuntime)
 
@@ -115,8 +116,19 @@ class ScenarioItem(pytest.Item):
             self._check_assertions(runner)
         finally:
             for board in acquired.values():
+                self._leave_usable(pool, board)
                 board.switch_log(None)
                 pool.release(board)
+
+    @staticmethod
+    def _leave_usable(pool, board) -> None:
+        """A board a scenario halted (a panic claim) is reset for the next test, or marked broken saying why."""
+        if board.state != "halted" or not hasattr(board, "reset"):
+            return
+        try:
+            board.reset(RESET_TIMEOUT_S)
+        except HilError as error:
+            pool.mark_broken(board, f"did not come back from a reset after halting: {error}")
 
     def _attach_log_tail(self, board) -> None:
         path = board.log.path

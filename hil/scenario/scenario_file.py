@@ -33,7 +33,7 @@ RUNTIME_ONLY = {"command": "rust", "expect_panic": "rust", "exec": "micropython"
                 "exec_start": "micropython", "exec_wait": "micropython", "reset": "rust",
                 "soft_reset": "micropython", "interrupt": "micropython", "expect_exception": "micropython"}
 NO_BOARD_ACTIONS = {"build", "wait_s"}
-COMMON_KEYS = {"name", "on", "timeout_s", "record", "record_elapsed", "record_rate"}
+COMMON_KEYS = {"name", "on", "timeout_s", "record", "record_elapsed", "record_rate", "skip_reason"}
 UNIT_SUFFIXES = (("_us", "us"), ("_ms", "ms"), ("_ns", "ns"), ("_s", "s"), ("_bytes", "bytes"),
                  ("_bps", "bytes/s"), ("_x", "x"), ("_hz", "Hz"))
 TIME_UNITS = {"us", "ms", "ns", "s"}
@@ -78,6 +78,7 @@ class Step:
     record_elapsed: str | None = None
     record_rate: str | None = None
     skip_if: re.Pattern | None = None
+    skip_reason: str | None = None
 
     @property
     def label(self) -> str:
@@ -197,10 +198,12 @@ def _step(path: str, index: int, raw: YamlMap, boards: dict[str, BoardRole]) -> 
         raise ConfigError(path, raw.line_of("record_rate"), f"{key}.record_rate",
                           "record_rate goes with read_bytes or write_bytes")
     skip_if = _compile(path, raw.line_of("skip_if"), f"{key}.skip_if", raw["skip_if"]) if "skip_if" in raw else None
+    if "skip_reason" in raw and skip_if is None:
+        raise ConfigError(path, raw.line_of("skip_reason"), f"{key}.skip_reason", "skip_reason goes with skip_if")
     return Step(index=index, line=raw.line, action=action, argument=raw[action], on=on,
                 timeout_s=float(timeout_s if timeout_s is not None else DEFAULT_STEP_TIMEOUT_S), raw=raw,
                 expect=expect, records=records, record_elapsed=raw.get("record_elapsed"),
-                record_rate=raw.get("record_rate"), skip_if=skip_if)
+                record_rate=raw.get("record_rate"), skip_if=skip_if, skip_reason=raw.get("skip_reason"))
 
 
 def _assertion(path: str, index: int, raw: YamlMap, known: set[str], roles: set[str]) -> Assertion:

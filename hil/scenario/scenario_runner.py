@@ -73,18 +73,18 @@ class ScenarioRunner:
 
     # -- provisioning ---------------------------------------------------------------------------------------
 
-    def provision(self, role: str, edit: bool = False) -> float:
+    def provision(self, role: str, edit: bool = False, timeout_s: float = PROVISION_TIMEOUT_S) -> float:
         """Bring a board to the scenario's artifacts (skipping what is unchanged); returns host seconds."""
         spec = self.scenario.boards[role]
         board = self.boards[role]
         start = time.monotonic()
         if isinstance(board, RustBoard):
             image = self.artifacts.build(spec.firmware, edit=True)[0] if edit else self.artifacts.firmware(spec.firmware)
-            report = board.provision(image, PROVISION_TIMEOUT_S)
+            report = board.provision(image, timeout_s)
             board.facts.update(build_id=report.build_id_after or "", flashed=str(report.flashed))
         else:
             files = self.artifacts.deploy_files(spec.deploy, edit=edit)
-            board.provision(files, PROVISION_TIMEOUT_S)
+            board.provision(files, timeout_s)
         return time.monotonic() - start
 
     # -- steps ----------------------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ class ScenarioRunner:
             return
         match = step.skip_if.search(text)
         if match:
-            reason = match.groupdict().get("reason") or match.group(0)
+            reason = step.skip_reason or match.groupdict().get("reason") or match.group(0)
             raise ScenarioSkip(reason.strip())
 
     def _expect_text(self, step: Step, text: str, what: str) -> None:
@@ -178,7 +178,7 @@ class ScenarioRunner:
             image, elapsed_s, rebuilt = self.artifacts.build(step.argument, edit=bool(step.raw.get("edit")))
             self.on_evidence(f"build-{step.argument}", f"build {image.build_id} rebuilt={rebuilt} in {elapsed_s:.2f} s")
         elif action == "provision":
-            self.provision(step.on, edit=bool(step.raw.get("edit")))
+            self.provision(step.on, edit=bool(step.raw.get("edit")), timeout_s=step.timeout_s)
         elif action == "send":
             board.open()
             board.transport.write(str(step.argument))
