@@ -30,6 +30,7 @@ SCENARIO_PROPERTY = "hil.scenario"
 NOT_COMPARABLE_PREFIX = "not comparable on this bench"
 DEFAULT_RUN_DIR = Path(".hil") / "last-run"
 EVIDENCE_LIMIT_CHARS = 4000
+TEST_PHASES = ("setup", "call", "teardown")
 
 run_context_key = pytest.StashKey[RunContext]()
 recorder_key = pytest.StashKey["ResultsRecorder"]()
@@ -205,7 +206,9 @@ class ResultsRecorder:
         elif report.failed:
             claim["reason"] = _first_line(report.longreprtext)
             claim["evidence"].setdefault("failure", report.longreprtext[-EVIDENCE_LIMIT_CHARS:])
-        if report.when == "teardown" or (report.when == "setup" and not report.passed):
+        # pytest-xdist reports an item whose worker died with a phase of its own ("???"): nothing follows it.
+        if report.when == "teardown" or (report.when == "setup" and not report.passed) \
+                or report.when not in TEST_PHASES:
             self.finish(report.nodeid)
 
     def finish(self, nodeid: str) -> None:

@@ -18,7 +18,12 @@ from hil.errors import ConfigError
 
 MAX_FILE_BYTES = 1_000_000      # no lesson or bench file comes close; a bigger one is a mistake
 MAX_NODES = 50_000              # bounds alias expansion ("billion laughs") and absurd documents
+MAX_NESTING_DEPTH = 100         # reported when a document is nested too deep for the composer's recursion
 SCHEMA_DIR = Path(__file__).parent / "schemas"
+YAML_TAG_PREFIX = "tag:yaml.org,2002:"
+# Data only: the tags plain YAML resolves by itself. Anything else (!!python/..., !custom) is refused.
+ALLOWED_TAGS = {YAML_TAG_PREFIX + name for name in
+                ("map", "seq", "str", "int", "float", "bool", "null", "timestamp", "merge")}
 
 
 class YamlMap(dict):
@@ -55,6 +60,10 @@ class _Converter:
         if self.nodes_seen > MAX_NODES:
             raise ConfigError(self.path, _line(node), key_path or None,
                               f"document expands to more than {MAX_NODES} nodes (aliases nested too deep?)")
+        if node.tag not in ALLOWED_TAGS:
+            raise ConfigError(self.path, _line(node), key_path or None,
+                              f"YAML tag {node.tag.replace(YAML_TAG_PREFIX, '!!')!r} is not allowed: a file here is "
+                              f"plain data")
         if isinstance(node, yaml.MappingNode):
             result = YamlMap()
             result.line = _line(node)
@@ -85,6 +94,9 @@ class _Converter:
         return _SCALAR_LOADER.construct_object(node, deep=True)
 
 
+# Only used to walk events when an error needs its key path; libyaml's parser when present, for speed.
+_EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # Only used to resolve scalars (int, float, bool, null, str) with the safe loader's rules.
 _SCALAR_LOADER = yaml.SafeLoader("")
 
@@ -94,28 +106,103 @@ def _decode(path: str, data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise ConfigError(path, line, None, f"not valid UTF-8 (byte 0x{data[error.start]:02x})") from None
+        key = _key_path_reached(data[: error.start].decode("utf-8", "replace"))
+        raise ConfigError(path, line, key, f"not valid UTF-8 (byte 0x{data[error.start]:02x})") from None
+
+
+def _key_path_reached(text: str) -> str | None:
+    """The key path the parser was inside when `text` stopped parsing (an error, or the end of a truncated text).
+
+    Lets a syntax error, a byte that is not UTF-8 or a file over the size limit still name the key it is in.
+    """
+    return _scan(text)[0]
+
+
+def _scan(text: str, max_depth: int | None = None) -> tuple[str | None, int | None]:
+    """Walk the parser's events (iteratively: no recursion, whatever the nesting) and return the key path and line
+    where parsing stopped: an error, the end of the text, or the first collection nested deeper than max_depth."""
+    stack: list[list] = []   # ["map", key or None, awaiting_value] | ["seq", index]
+    last_path: str | None = None
+
+    def path() -> str | None:
+        parts = ""
+        for depth, frame in enumerate(stack):
+            innermost = depth == len(stack) - 1
+            if frame[0] == "seq":
+                parts += f"[{frame[1]}]"
+            elif frame[1] is not None and (frame[2] or innermost):  # innermost: the key just read, likely culprit
+                parts += f".{frame[1]}" if parts else str(frame[1])
+        return parts or None
+
+    def node_done() -> None:
+        if stack:
+            frame = stack[-1]
+            if frame[0] == "map":
+                frame[2] = False
+            else:
+                frame[1] += 1
+
+    try:
+        for event in yaml.parse(text, Loader=_EVENT_LOADER):
+            is_key = bool(stack) and stack[-1][0] == "map" and not stack[-1][2]
+            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+                if is_key:
+                    stack[-1][1:] = [getattr(event, "value", None), True]
+                else:
+                    last_path = path()
+                    node_done()
+            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                if is_key:  # a complex key: refused later anyway
+                    stack[-1][1:] = [None, True]
+                last_path = path()
+                if max_depth is not None and len(stack) >= max_depth:
+                    return last_path, event.start_mark.line + 1
+                stack.append(["map", None, False] if isinstance(event, yaml.MappingStartEvent) else ["seq", 0])
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                stack.pop()
+                node_done()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        return path(), (mark.line + 1 if mark else None)
+    except yaml.YAMLError:
+        return path(), None
+    return last_path, None
 
 
 def load_yaml_text(text: str, path: str) -> Any:
-    """Parse one YAML document from `text`; errors name `path` and the line."""
+    """Parse one YAML document from `text`; errors name `path`, the line and (when it can tell) the key."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
-        raise ConfigError(path, line, None, f"YAML syntax: {error.problem or error}") from None
+        context = ""
+        if error.context and error.context_mark and error.problem_mark:
+            context = f" ({error.context} that starts at line {error.context_mark.line + 1})"
+        raise ConfigError(path, line, _key_path_reached(text),
+                          f"YAML syntax: {error.problem or error}{context}") from None
+    except yaml.reader.ReaderError as error:
+        # The reader's own errors (a control character) carry a position in the text but no mark object.
+        line = text[:error.position].count("\n") + 1
+        raise ConfigError(path, line, _key_path_reached(text[:error.position]),
+                          f"YAML: character #x{error.character:04x} is not allowed ({error.reason})") from None
     except yaml.YAMLError as error:
-        raise ConfigError(path, None, None, f"YAML: {error}") from None
+        raise ConfigError(path, None, None, f"YAML: {' '.join(str(error).split())}") from None
+    except RecursionError:
+        key, line = _scan(text, MAX_NESTING_DEPTH)
+        raise ConfigError(path, line, key, f"nested more than {MAX_NESTING_DEPTH} levels deep") from None
     if node is None:
         raise ConfigError(path, 1, None, "file is empty")
+    if isinstance(node, yaml.ScalarNode):
+        raise ConfigError(path, _line(node), None, f"expected keys and values, found a single value {node.value!r:.60}")
     try:
         return _Converter(path).convert(node, "")
     except yaml.constructor.ConstructorError as error:
         mark = error.problem_mark
         raise ConfigError(path, mark.line + 1 if mark else None, None, f"YAML: {error.problem}") from None
     except RecursionError:
-        raise ConfigError(path, None, None, "document nested too deeply") from None
+        key, line = _scan(text, MAX_NESTING_DEPTH)
+        raise ConfigError(path, line, key, f"nested more than {MAX_NESTING_DEPTH} levels deep") from None
 
 
 def load_yaml_file(path: str | Path) -> Any:
@@ -124,7 +211,11 @@ def load_yaml_file(path: str | Path) -> Any:
     try:
         size_bytes = path.stat().st_size
         if size_bytes > MAX_FILE_BYTES:
-            raise ConfigError(path, None, None, f"file is {size_bytes} bytes; the limit is {MAX_FILE_BYTES}")
+            with open(path, "rb") as file:
+                head = file.read(MAX_FILE_BYTES)
+            # Name where the file crosses the limit, so the runaway part can be found.
+            raise ConfigError(path, head.count(b"\n") + 1, _key_path_reached(head.decode("utf-8", "replace")),
+                              f"file is {size_bytes} bytes; the limit is {MAX_FILE_BYTES} (reached at this line)")
         data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(path, None, None, "file not found") from None
@@ -158,6 +249,16 @@ def _locate(document: Any, path_items: Iterable[Any]) -> tuple[int | None, str]:
     return line, key_path
 
 
+def _node_at(document: Any, path_items: Iterable[Any]) -> Any:
+    node = document
+    for item in path_items:
+        try:
+            node = node[item]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
 def _error_sort_key(document: Any, error: jsonschema.ValidationError) -> tuple:
     line, _ = _locate(document, error.absolute_path)
     return (line or 0, -len(error.absolute_path))
@@ -175,6 +276,14 @@ def validate(document: Any, schema: dict, path: str | Path) -> None:
         error = min(error.context, key=lambda e: _error_sort_key(document, e))
     line, key_path = _locate(document, error.absolute_path)
     parent = error.instance
+    if "propertyNames" in error.absolute_schema_path:
+        # The offending thing is a key itself: name it and its line, not the mapping that holds it.
+        holder = _node_at(document, error.absolute_path)
+        if isinstance(holder, YamlMap) and error.instance in holder:
+            line = holder.line_of(error.instance)
+            key_path = f"{key_path}.{error.instance}" if key_path else str(error.instance)
+            raise ConfigError(path, line, key_path, f"{error.instance!r} is not an allowed name "
+                                                    f"(must match {error.schema.get('pattern', '?')!r})")
     if error.validator == "additionalProperties" and isinstance(parent, YamlMap):
         allowed = set(error.schema.get("properties", {}))
         patterns = error.schema.get("patternProperties", {})

@@ -5,6 +5,7 @@ a `.broken` file next to its lock, so every worker fails fast on it with the fir
 """
 from __future__ import annotations
 
+import random
 import re
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ from hil.errors import BoardBroken, BoardBusy, BoardNotFound
 
 LOCK_POLL_S = 0.05
 DEFAULT_ACQUIRE_TIMEOUT_S = 600.0   # a worker may wait for another's long scenario to finish
+RETRY_JITTER = (0.5, 1.5)           # factors of LOCK_POLL_S: workers that back off together don't retry in step
 
 
 def _safe(name: str) -> str:
@@ -67,28 +69,62 @@ class BoardPool:
 
     def acquire(self, runtime: str, timeout_s: float = DEFAULT_ACQUIRE_TIMEOUT_S) -> Board:
         """Lock and return a board of `runtime`; waits for one to become free, up to timeout_s."""
-        specs = self.candidates(runtime)
-        if not specs:
-            scope = f" among --hil-board {','.join(self.only_board_ids)}" if self.only_board_ids else ""
-            raise BoardNotFound(f"<any {runtime}>", f"bench {self.bench.name!r} has no {runtime} board{scope}")
+        return self.acquire_all([runtime], timeout_s)[0]
+
+    def acquire_all(self, runtimes: list[str], timeout_s: float = DEFAULT_ACQUIRE_TIMEOUT_S) -> list[Board]:
+        """Lock one distinct board per entry of `runtimes` (returned in that order): all of them or none.
+
+        Taking a scenario's boards one at a time can deadlock two workers (each holds one board and waits for
+        the other's); a worker that cannot have them all gives back what it took and tries again, up to timeout_s.
+        """
+        for runtime in set(runtimes):
+            specs = self.candidates(runtime)
+            if len(specs) < runtimes.count(runtime):
+                scope = f" among --hil-board {','.join(self.only_board_ids)}" if self.only_board_ids else ""
+                wanted = "board" if runtimes.count(runtime) == 1 else f"{runtimes.count(runtime)} boards"
+                raise BoardNotFound(f"<any {runtime}>", f"bench {self.bench.name!r} has no {runtime} {wanted}{scope}"
+                                    + (f" (it has {len(specs)})" if specs else ""))
         deadline = Deadline(timeout_s)
         while True:
-            usable = [s for s in specs if not self.broken_reason(s.board_id)]
-            if not usable:
-                first = specs[0].board_id
-                raise BoardBroken(first, self.broken_reason(first) or "broken")
-            for spec in usable:
-                lock = filelock.FileLock(str(self._lock_path(spec.board_id)))
-                try:
-                    lock.acquire(timeout=0)
-                except filelock.Timeout:
-                    continue
-                self._locks[spec.board_id] = lock
-                board = self.board(spec)
-                return board
+            taken: list[BoardSpec] = []
+            try:
+                for runtime in runtimes:
+                    spec = self._lock_free_board(runtime, exclude={s.board_id for s in taken})
+                    if spec is None:
+                        break
+                    taken.append(spec)
+            finally:
+                if len(taken) != len(runtimes):
+                    for spec in taken:
+                        self._locks.pop(spec.board_id).release()
+            if len(taken) == len(runtimes):
+                return [self.board(spec) for spec in taken]
             if deadline.expired:
-                raise BoardBusy(f"a {runtime} board", timeout_s, ", ".join(s.board_id for s in usable) + " all busy")
-            time.sleep(LOCK_POLL_S)
+                usable = [s.board_id for r in set(runtimes) for s in self.candidates(r)
+                          if not self.broken_reason(s.board_id)]
+                raise BoardBusy(" + ".join(f"a {r} board" for r in runtimes), timeout_s,
+                                ", ".join(usable) + " all busy")
+            time.sleep(LOCK_POLL_S * random.uniform(*RETRY_JITTER))
+
+    def _lock_free_board(self, runtime: str, exclude: set[str]) -> BoardSpec | None:
+        """Lock the first free board of `runtime` not in `exclude`; None if all are busy. BoardBroken if every
+        one of them is marked broken."""
+        specs = self.candidates(runtime)
+        usable = [s for s in specs if not self.broken_reason(s.board_id)]
+        if not usable:
+            first = specs[0].board_id
+            raise BoardBroken(first, self.broken_reason(first) or "broken")
+        for spec in usable:
+            if spec.board_id in exclude:
+                continue
+            lock = filelock.FileLock(str(self._lock_path(spec.board_id)))
+            try:
+                lock.acquire(timeout=0)
+            except filelock.Timeout:
+                continue
+            self._locks[spec.board_id] = lock
+            return spec
+        return None
 
     def release(self, board: Board) -> None:
         board.close()

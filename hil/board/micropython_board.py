@@ -176,8 +176,13 @@ class MicroPythonBoard(Board):
         self.ensure_usable()
         deadline = Deadline(timeout_s)
         self.close()  # the deployer opens the port itself (mpremote)
-        report = self.deployer.deploy(self._locate_port(deadline.remaining_s), files, deadline.remaining_s,
-                                      progress=progress)
+        try:
+            report = self.deployer.deploy(self._locate_port(deadline.remaining_s), files, deadline.remaining_s,
+                                          progress=progress)
+        except HilError as error:
+            # A provisioning that failed once stays failed for this run: later tests fail fast, saying why.
+            self.mark_broken(f"provisioning failed: {type(error).__name__}: {error}")
+            raise
         self.facts.update(micropython=report.micropython, files_written=str(len(report.files_written)))
         self.state = "ready"
         return report

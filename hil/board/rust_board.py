@@ -17,6 +17,7 @@ from hil.transport.serial_log import SerialLog
 IDENTIFY_TIMEOUT_S = 2.0
 COMMAND_TIMEOUT_S = 5.0
 BOOT_TIMEOUT_S = 15.0
+RESET_LOOP_PORT_LOSSES = 2      # the port vanishing this often while waiting for the firmware means a reset loop
 PANIC_LINE = re.compile(r"^PANIC (?P<message>.*?)(?: at (?P<location>\S+:\d+))?\r?$", re.MULTILINE)
 ID_LINE = re.compile(r"^OK id name=(?P<name>\S+) version=(?P<version>\S+) build=(?P<build>[0-9a-f]+)\r?$",
                      re.MULTILINE)
@@ -140,14 +141,19 @@ class RustBoard(Board):
         """Flash `image` unless the board already runs that build; then wait for it to answer."""
         self.ensure_usable()
         deadline = Deadline(timeout_s)
-        before = self.running_build_id()
+        before = self.running_build_id(min(IDENTIFY_TIMEOUT_S, deadline.remaining_s))
         if before == image.build_id:
             return ProvisionReport(self.board_id, False, deadline.elapsed_s, before, before, None)
         self.close()  # the port goes away while the device resets
         image_path = image.path_for(self.flasher.image_suffixes)
-        flash_report = self.flasher.flash(image_path, deadline.remaining_s, progress)
-        self.state = "unknown"
-        after = self.wait_until_running(deadline.remaining_s)
+        try:
+            flash_report = self.flasher.flash(image_path, deadline.remaining_s, progress)
+            self.state = "unknown"
+            after = self.wait_until_running(deadline.remaining_s)
+        except HilError as error:
+            # A provisioning that failed once stays failed for this run: later tests fail fast, saying why.
+            self.mark_broken(f"provisioning failed: {type(error).__name__}: {error}")
+            raise
         if after != image.build_id:
             raise ProvisionError(self.board_id, f"flashed build {image.build_id} but the board reports {after}")
         self.facts["flashed_with"] = self.flasher.name
@@ -158,17 +164,28 @@ class RustBoard(Board):
         """After a flash or reset: find the port again and wait until the firmware answers `id`."""
         deadline = Deadline(timeout_s)
         last_error: Exception | None = None
+        reconnects_before = self.transport.reconnects
         while not deadline.expired:
             try:
                 if not self.transport.is_open:
                     self.transport.open(deadline.remaining_s)
                 return self.identify(min(IDENTIFY_TIMEOUT_S, max(deadline.remaining_s, 0.1))).build_id
+            except BoardHalted:
+                raise  # a firmware that panicked at boot will not answer by waiting longer
             except HilError as error:
                 last_error = error
                 self.close()
+                halt = self.bench.halt_info(self.spec)
+                if halt:  # the bench can see the core stopped (emulator, debugger): say so now
+                    self.state = "halted"
+                    raise BoardHalted(self.board_id, halt.get("reason", "halted"), halt.get("pc"),
+                                      halt.get("message", "")) from None
                 time.sleep(0.05)
-        raise ProvisionError(self.board_id, f"firmware did not answer within {timeout_s:g} s after reset: "
-                                            f"{last_error}")
+        port_losses = self.transport.reconnects - reconnects_before
+        loop = (f" (its serial port went away and came back {port_losses} times meanwhile: a reset loop?)"
+                if port_losses >= RESET_LOOP_PORT_LOSSES else "")
+        raise ProvisionError(self.board_id, f"firmware did not answer within {timeout_s:g} s after reset"
+                                            f"{loop}: {last_error}")
 
     def reset(self, timeout_s: float = BOOT_TIMEOUT_S) -> None:
         """Hard reset through the flasher (SWD reset, picotool reboot, ...) and wait for the firmware."""

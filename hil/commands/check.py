@@ -22,9 +22,11 @@ def add_parser(subparsers) -> None:
 
 
 def check_file(path: Path, project_root: Path) -> str:
-    """'scenario NAME' or 'bench NAME' if valid; ConfigError otherwise. A file with `boards` as a list is a bench."""
+    """'scenario NAME' or 'bench NAME' if valid; ConfigError otherwise. A file with `boards` as a list, or with a
+    `bench` or `kind` key (and no `scenario`), is a bench."""
     document = load_yaml_file(path)
-    if isinstance(document, dict) and "scenario" not in document and isinstance(document.get("boards"), list):
+    if isinstance(document, dict) and "scenario" not in document and (
+            isinstance(document.get("boards"), list) or "bench" in document or "kind" in document):
         return f"bench {load_bench_file(path).name}"
     return f"scenario {load_scenario(path, project_root).name}"
 

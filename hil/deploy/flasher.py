@@ -20,7 +20,21 @@ from hil.errors import ProvisionError
 
 ProgressCallback = Callable[[Progress], None]
 
+ELF_MAGIC = b"\x7fELF"
+UF2_MAGIC = b"UF2\n"          # first magic word of every UF2 block
+KIND_ELF, KIND_UF2, KIND_BIN = "elf", "uf2", "bin"
 HEARTBEAT_INTERVAL_S = 1.0   # a tool that prints nothing while piped (probe-rs) still shows it is alive
+
+
+def image_kind(path: Path) -> str:
+    """'elf', 'uf2' or 'bin', from the file's first bytes (Cargo's ELF output has no suffix)."""
+    with path.open("rb") as f:
+        head = f.read(len(ELF_MAGIC))
+    if head == ELF_MAGIC:
+        return KIND_ELF
+    if head == UF2_MAGIC:
+        return KIND_UF2
+    return KIND_BIN
 
 
 @dataclass
@@ -47,7 +61,8 @@ class Flasher(ABC):
     """Anything that can load an image onto one board."""
 
     name: str = ""
-    image_suffixes: tuple[str, ...] = (".elf",)
+    image_suffixes: tuple[str, ...] = (".elf",)   # file kinds this flasher takes, preferred first
+    image_kinds: tuple[str, ...] = ("elf",)
 
     def __init__(self, board_id: str, env: Mapping[str, str] | None = None):
         self.board_id = board_id
@@ -69,12 +84,14 @@ class Flasher(ABC):
     # -- shared helpers ------------------------------------------------------------------------------------
 
     def _check_image(self, image_path: str | Path) -> Path:
+        """The image, if it exists and is of a kind this flasher loads (judged by content: an ELF needs no suffix)."""
         path = Path(image_path)
         if not path.is_file():
             raise ProvisionError(self.board_id, f"image {path} does not exist (build it first)")
-        if self.image_suffixes and path.suffix.lower() not in self.image_suffixes:
-            accepted = ", ".join(self.image_suffixes)
-            raise ProvisionError(self.board_id, f"{self.name} cannot load {path.name}: expects {accepted}")
+        kind = image_kind(path)
+        if kind not in self.image_kinds:
+            accepted = ", ".join(self.image_kinds)
+            raise ProvisionError(self.board_id, f"{self.name} cannot load {path.name} ({kind}): expects {accepted}")
         return path
 
     @staticmethod

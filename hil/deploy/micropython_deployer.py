@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import io
 import posixpath
+import struct
 import zlib
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -27,19 +28,23 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from hil.deadline import Deadline
-from hil.errors import HilError, ProvisionError, WrongRuntime
+from hil.errors import ProvisionError, WrongRuntime
 
 CHUNK_BYTES = 8 * 1024            # raw bytes per command: the board holds ~4x this while decoding (heap ~190 KB)
-ZLIB_WINDOW_BITS = 10             # 1 KB decompression window on the board
+ZLIB_WINDOW_BITS = 12             # 4 KB decompression window on the board (code compresses ~3.8x)
 ZLIB_LEVEL = 9
 COMPRESS_MIN_SAVING = 0.1         # compress a block only if that saves at least 10 % of its size
-SERIAL_READ_TIMEOUT_S = 2.0       # longest single blocking read inside mpremote
+SERIAL_READ_TIMEOUT_S = 1.0       # longest single blocking read inside mpremote (a paste window must come back
+                                  # within it); deadlines are shortened by it so they hold
 ENTER_REPL_TIMEOUT_S = 5.0
 EXEC_TIMEOUT_S = 30.0
 BAUDRATE = 115200                 # ignored by USB CDC; used by a UART-attached REPL
 MISSING = "-"                     # what the board reports for a file that does not exist
 NO_HASHLIB = "?"                  # ... when it cannot hash (no hashlib.sha256)
 SKIPPED_NAMES = ("__pycache__",)
+IDENTIFY_QUERY = b"\r\nid\r\n"     # a board that ignored the REPL keys may be the Rust lesson firmware
+IDENTIFY_TIMEOUT_S = 0.5
+IDENTIFY_POLL_S = 0.05
 MICROPYTHON_DOWNLOAD = "https://micropython.org/download/RPI_PICO/"
 HOW_TO_FLASH_MICROPYTHON = (f"put MicroPython on it: hold BOOTSEL while plugging it in and copy the .uf2 from "
                             f"{MICROPYTHON_DOWNLOAD} to the RPI-RP2 drive")
@@ -240,12 +245,10 @@ def _mpremote_version() -> str | None:
 class MicroPythonDeployer:
     """Copies files onto one MicroPython board through its serial port, skipping files already there."""
 
-    def __init__(self, board_id: str, *, chunk_bytes: int = CHUNK_BYTES, compress: bool = True,
-                 transport_factory: Callable[..., object] | None = None):
+    def __init__(self, board_id: str, *, chunk_bytes: int = CHUNK_BYTES, compress: bool = True):
         self.board_id = board_id
         self.chunk_bytes = chunk_bytes
         self.compress = compress
-        self._transport_factory = transport_factory
 
     def version(self) -> str | None:
         found = _mpremote_version()
@@ -266,7 +269,7 @@ class MicroPythonDeployer:
         transport = self._open(port)
         try:
             self._enter_raw_repl(transport, deadline)
-            implementation, compression_ok = self._prelude(transport, deadline, report)
+            implementation, compression_ok = self._prelude(transport, deadline)
             board_hashes = self._hashes(transport, [remote for _, remote, _ in wanted], deadline)
             changed = []
             for (local, remote, data), board_hash in zip(wanted, board_hashes):
@@ -275,7 +278,9 @@ class MicroPythonDeployer:
                 else:
                     changed.append((local, remote, data))
             if changed:
-                self._exec(transport, mkdir_command(parents_of(r for _, r, _ in changed)), deadline)
+                folders = parents_of(remote for _, remote, _ in changed)
+                if folders:
+                    self._exec(transport, mkdir_command(folders), deadline)
                 for _local, remote, data in changed:
                     self._write_file(transport, remote, data, compression_ok, deadline, report, progress)
                 self._verify(transport, changed, deadline)
@@ -295,23 +300,21 @@ class MicroPythonDeployer:
 
     def _open(self, port: str):
         from mpremote.transport import TransportError
-        factory = self._transport_factory
-        if factory is None:
-            from mpremote.transport_serial import SerialTransport as factory
+        from mpremote.transport_serial import SerialTransport
         try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                return factory(port, baudrate=BAUDRATE, timeout=SERIAL_READ_TIMEOUT_S)
+            with contextlib.redirect_stdout(io.StringIO()):   # mpremote prints while it waits for a port
+                return SerialTransport(port, baudrate=BAUDRATE, timeout=SERIAL_READ_TIMEOUT_S)
         except (TransportError, OSError) as error:
             raise ProvisionError(self.board_id, f"cannot open {port}: {error}") from error
 
     def _close(self, transport) -> None:
         try:
             transport.exit_raw_repl()
-        except (OSError, HilError, Exception):   # noqa: BLE001 - closing must not hide the real error
+        except Exception:  # noqa: BLE001 - closing must never hide the error that brought us here
             pass
         try:
             transport.close()
-        except (OSError, Exception):              # noqa: BLE001
+        except Exception:  # noqa: BLE001 - same
             pass
 
     def _enter_raw_repl(self, transport, deadline: Deadline) -> None:
@@ -319,34 +322,52 @@ class MicroPythonDeployer:
         said = io.StringIO()   # mpremote prints what it received when it fails: keep it for the message
         try:
             with contextlib.redirect_stdout(said):
-                transport.enter_raw_repl(soft_reset=False,
-                                         timeout_overall=min(ENTER_REPL_TIMEOUT_S, deadline.remaining_s))
+                transport.enter_raw_repl(soft_reset=False, timeout_overall=self._wait_budget_s(deadline))
         except (TransportError, OSError) as error:
-            received = said.getvalue().strip()
-            as_bytes = _bytes_from_repr(received)
-            raise WrongRuntime(self.board_id, "a MicroPython REPL", describe_non_repl_answer(as_bytes),
+            received = _bytes_from_repr(said.getvalue().strip())
+            if not received.strip():
+                received = self._ask_what_it_is(transport, deadline)
+            raise WrongRuntime(self.board_id, "a MicroPython REPL", describe_non_repl_answer(received),
                                HOW_TO_FLASH_MICROPYTHON) from error
 
+    @staticmethod
+    def _ask_what_it_is(transport, deadline: Deadline) -> bytes:
+        """A port silent to the REPL's control keys may still answer a line: the lesson firmware answers `id`."""
+        listen = deadline.sub(IDENTIFY_TIMEOUT_S)
+        received = b""
+        try:
+            transport.serial.timeout = IDENTIFY_POLL_S
+            transport.serial.write(IDENTIFY_QUERY)
+            while not listen.expired:
+                received += transport.serial.read(max(1, transport.serial.in_waiting))
+                if received.endswith(b"\n") and b"OK id" in received:
+                    break
+        except (OSError, ValueError):
+            pass   # the port went away: "no answer" is then the truth
+        return received
+
+    @staticmethod
+    def _wait_budget_s(deadline: Deadline, longest_s: float = ENTER_REPL_TIMEOUT_S) -> float:
+        """How long one mpremote wait may take so that, with its last blocking read, it ends by the deadline."""
+        return max(0.1, min(longest_s, deadline.remaining_s - SERIAL_READ_TIMEOUT_S))
+
     def _exec(self, transport, command: str | bytes, deadline: Deadline) -> bytes:
-        from mpremote.transport import TransportError, TransportExecError
+        from mpremote.transport import TransportError
         deadline.check(f"deploying to board {self.board_id!r}")
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                stdout, stderr = transport.exec_raw(command, timeout=max(0.1, min(EXEC_TIMEOUT_S,
-                                                                                  deadline.remaining_s)))
-        except (TransportError, OSError) as error:
+                stdout, stderr = transport.exec_raw(command, timeout=self._wait_budget_s(deadline, EXEC_TIMEOUT_S))
+        except (TransportError, OSError, struct.error) as error:   # struct.error: a short raw-paste header
             if deadline.expired:
                 deadline.check(f"deploying to board {self.board_id!r}")
             raise ProvisionError(self.board_id, f"the board stopped answering during deployment: {error}") \
                 from error
-        except TransportExecError as error:   # pragma: no cover - exec_raw returns stderr instead
-            raise ProvisionError(self.board_id, f"board-side error: {error}") from error
         if stderr:
             raise ProvisionError(self.board_id, "board-side error during deployment:\n"
                                  + stderr.decode("utf-8", "replace").strip())
         return stdout
 
-    def _prelude(self, transport, deadline: Deadline, report: DeployReport) -> tuple[str, bool]:
+    def _prelude(self, transport, deadline: Deadline) -> tuple[str, bool]:
         lines = self._exec(transport, PRELUDE, deadline).decode("utf-8", "replace").split("\n")
         first = lines[0].split()
         if len(first) < 3 or first[0] != "micropython":
@@ -392,8 +413,7 @@ class MicroPythonDeployer:
         from mpremote.transport import TransportError
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                transport.enter_raw_repl(soft_reset=True,
-                                         timeout_overall=min(ENTER_REPL_TIMEOUT_S, deadline.remaining_s))
+                transport.enter_raw_repl(soft_reset=True, timeout_overall=self._wait_budget_s(deadline))
         except (TransportError, OSError) as error:
             raise ProvisionError(self.board_id, f"the board did not come back from a soft reset: {error}") \
                 from error

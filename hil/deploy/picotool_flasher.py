@@ -14,7 +14,7 @@ from typing import Callable, Mapping
 from hil.deadline import Deadline
 from hil.deploy.baud_touch import touch_1200_baud
 from hil.deploy.flash_failed import FlashFailed
-from hil.deploy.flasher import Flasher, FlashReport, ProgressCallback
+from hil.deploy.flasher import KIND_BIN, KIND_ELF, KIND_UF2, Flasher, FlashReport, ProgressCallback
 from hil.deploy.tool_output import PROBLEM_NO_BOOTSEL_DEVICE, classify_problem, parse_picotool_info
 from hil.errors import ProvisionError, ToolFailed
 from hil.process import run_tool, tool_version
@@ -32,11 +32,14 @@ PortFinder = Callable[[float], str]   # timeout_s -> the board's serial port now
 
 class PicotoolFlasher(Flasher):
     name = PICOTOOL
-    image_suffixes = (".elf", ".uf2", ".bin")
+    image_suffixes = (".elf", ".uf2")
+    image_kinds = (KIND_ELF, KIND_UF2, KIND_BIN)
 
     def __init__(self, board_id: str, serial_number: str | None = None, *,
-                 env: Mapping[str, str] | None = None, port_finder: PortFinder | None = None):
+                 env: Mapping[str, str] | None = None, port_finder: PortFinder | None = None,
+                 bootsel_appear_timeout_s: float = BOOTSEL_APPEAR_TIMEOUT_S):
         super().__init__(board_id, env)
+        self.bootsel_appear_timeout_s = bootsel_appear_timeout_s
         self.serial_number = serial_number
         self.port_finder = port_finder   # for the 1200-baud touch when the firmware has no reset interface
 
@@ -124,7 +127,7 @@ class PicotoolFlasher(Flasher):
 
     def _load_when_bootsel_appears(self, load: list[str], deadline: Deadline,
                                    progress: ProgressCallback | None) -> None:
-        appear = deadline.sub(BOOTSEL_APPEAR_TIMEOUT_S)
+        appear = deadline.sub(self.bootsel_appear_timeout_s)
         while True:
             failure = self._try(load, deadline.remaining_s, progress)
             if failure is None:

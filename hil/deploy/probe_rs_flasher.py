@@ -11,7 +11,7 @@ from typing import Mapping
 
 from hil.deadline import Deadline
 from hil.deploy.flash_failed import FlashFailed
-from hil.deploy.flasher import Flasher, FlashReport, ProgressCallback
+from hil.deploy.flasher import KIND_ELF, KIND_UF2, Flasher, FlashReport, ProgressCallback, image_kind
 from hil.deploy.tool_output import ProbeListing, parse_probe_rs_list
 from hil.errors import ToolFailed
 from hil.process import run_tool, tool_version
@@ -21,13 +21,14 @@ INSTALL_HINT = "https://probe.rs/docs/getting-started/installation/"
 DEFAULT_CHIP = "RP2040"
 RESET_SHARE_MIN_S = 5.0        # time kept back from the download for the reset that follows
 VERSION_TIMEOUT_S = 10.0
-# probe-rs reads these file kinds; anything else is refused before the tool runs.
-BINARY_FORMAT_BY_SUFFIX = {".elf": None, ".uf2": "uf2", ".hex": "hex", ".bin": "bin"}
+# `--binary-format` for each image kind probe-rs is given (an ELF is its default).
+BINARY_FORMAT_BY_KIND = {KIND_ELF: None, KIND_UF2: "uf2"}
 
 
 class ProbeRsFlasher(Flasher):
     name = PROBE_RS
-    image_suffixes = tuple(BINARY_FORMAT_BY_SUFFIX)
+    image_suffixes = (".elf", ".uf2")
+    image_kinds = (KIND_ELF, KIND_UF2)
 
     def __init__(self, board_id: str, probe: str, *, chip: str = DEFAULT_CHIP,
                  env: Mapping[str, str] | None = None):
@@ -40,9 +41,9 @@ class ProbeRsFlasher(Flasher):
     def _target_args(self) -> list[str]:
         return ["--chip", self.chip, "--probe", self.probe, "--non-interactive"]
 
-    def download_argv(self, image_path: str | Path) -> list[str]:
+    def download_argv(self, image_path: str | Path, kind: str = KIND_ELF) -> list[str]:
         argv = [PROBE_RS, "download", *self._target_args(), "--verify"]
-        binary_format = BINARY_FORMAT_BY_SUFFIX.get(Path(image_path).suffix.lower())
+        binary_format = BINARY_FORMAT_BY_KIND.get(kind)
         if binary_format:
             argv += ["--binary-format", binary_format]
         return [*argv, str(image_path)]
@@ -62,7 +63,7 @@ class ProbeRsFlasher(Flasher):
         deadline = Deadline(timeout_s)
         report = FlashReport(flasher=self.name, image=str(image), image_size_bytes=image.stat().st_size,
                              elapsed_s=0.0, tool_versions=self.versions())
-        download = self.download_argv(image)
+        download = self.download_argv(image, image_kind(image))
         report.steps.append(" ".join(download))
         download_budget_s = max(deadline.remaining_s - RESET_SHARE_MIN_S, deadline.remaining_s / 2)
         with self._heartbeat(progress, "Flashing"):

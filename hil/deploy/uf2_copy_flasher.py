@@ -9,13 +9,14 @@ by its label among mounted volumes; two unidentifiable RPI-RP2 volumes are an er
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from hil.deadline import Deadline
 from hil.deploy.baud_touch import touch_1200_baud
-from hil.deploy.flasher import Flasher, FlashReport, ProgressCallback
+from hil.deploy.flasher import KIND_ELF, KIND_UF2, Flasher, FlashReport, ProgressCallback, image_kind
 from hil.deploy.tool_output import Progress
 from hil.errors import ProvisionError
 
@@ -59,6 +60,7 @@ def _mount_point_of(device: Path, mounts_text: str) -> Path | None:
 class Uf2CopyFlasher(Flasher):
     name = "uf2-copy"
     image_suffixes = (".uf2", ".elf")
+    image_kinds = (KIND_UF2, KIND_ELF)   # an ELF is converted to UF2 first
 
     def __init__(self, board_id: str, serial_number: str | None = None, *,
                  env: Mapping[str, str] | None = None, mount_roots: Iterable[Path] | None = None,
@@ -99,7 +101,14 @@ class Uf2CopyFlasher(Flasher):
 
     def flash(self, image_path: str | Path, timeout_s: float,
               progress: ProgressCallback | None = None) -> FlashReport:
-        image = self._uf2_of(self._check_image(image_path))
+        image = self._check_image(image_path)
+        with tempfile.TemporaryDirectory(prefix="hil-uf2-") as scratch:
+            if image_kind(image) == KIND_ELF:
+                from hil.deploy.uf2 import write_uf2
+                image = write_uf2(image, Path(scratch) / f"{image.stem}.uf2")
+            return self._flash_uf2(image, timeout_s, progress)
+
+    def _flash_uf2(self, image: Path, timeout_s: float, progress: ProgressCallback | None) -> FlashReport:
         deadline = Deadline(timeout_s)
         report = FlashReport(flasher=self.name, image=str(image), image_size_bytes=image.stat().st_size,
                              elapsed_s=0.0, tool_versions={})
@@ -122,12 +131,6 @@ class Uf2CopyFlasher(Flasher):
 
     def version(self) -> str | None:
         return None   # no tool: a file copy
-
-    def _uf2_of(self, image: Path) -> Path:
-        if image.suffix.lower() == ".uf2":
-            return image
-        raise ProvisionError(self.board_id, f"{image.name}: a UF2 copy needs a .uf2 image; build one next to "
-                             "the ELF (the firmware build writes <name>.uf2) or use probe-rs / picotool")
 
     def _wait_for_volume(self, deadline: Deadline) -> Path:
         while True:

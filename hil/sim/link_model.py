@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from hil.sim.link_schedule import LinkSchedule
+
 USB_FS_FRAME_PERIOD_S = 0.001          # USB full-speed start-of-frame interval
 USB_FS_BULK_PACKET_BYTES = 64          # full-speed bulk max packet size
 USB_FS_BULK_PACKETS_PER_FRAME = 19     # practical full-speed bulk packets per frame (64 B x 19 = 1216 B per ms)
@@ -68,7 +70,6 @@ class LinkModel:
         return {"name": self.name, "frame_period_s": self.frame_period_s,
                 "packets_per_frame": self.packets_per_frame, "packet_size_bytes": self.packet_size_bytes}
 
-    def new_schedule(self) -> "LinkSchedule":
+    def new_schedule(self) -> LinkSchedule:
         """A fresh scheduler for one direction of one link."""
-        from hil.sim.link_schedule import LinkSchedule
         return LinkSchedule(self)

@@ -150,6 +150,8 @@ class LinkRelay:
             self._set_board_reading(False)
             return
         if not self.host_attached:
+            self.poll_host()   # a host may have opened the port since the last periodic check
+        if not self.host_attached:
             return   # nobody has the port open: a Pico's CDC output goes nowhere too
         self.bytes_to_host += len(data)
         self.to_host.accept(self.reactor.now_s(), data)

@@ -34,7 +34,9 @@ class Reactor:
     MAX_WAIT_S = 0.5   # wake at least this often, so a stop request is never missed for long
 
     def __init__(self) -> None:
-        self._selector = selectors.DefaultSelector()
+        # select() takes its timeout in microseconds; epoll and poll round it up to whole milliseconds, which
+        # would deliver the link model's 1 ms frames up to a frame late. The supervisor watches a few dozen fds.
+        self._selector = selectors.SelectSelector()
         self._callbacks: dict[int, list[Callback | None]] = {}   # fd -> [on_readable, on_writable]
         self._timers: list[tuple[float, int, TimerHandle]] = []
         self._sequence = itertools.count()

@@ -61,6 +61,7 @@ class SimBoard:
         for relay, sock in zip(self.relays.values(), socks):
             relay.attach_board(sock)
         self.process_state = "starting"
+        self.state = "unknown"   # until the new process answers `status`
         self.log(f"{self.board_id}: started pid {self.process.pid}")
         self.on_change()
 
@@ -115,9 +116,9 @@ class SimBoard:
     def _on_event(self, event: dict) -> None:
         kind = event.get("event")
         if kind == "ready":
-            self.process_state = "ready"
-            self.refresh_status()
-            self.on_change()
+            # "ready" in `list` means the board has also told its state, so users never see "unknown" then.
+            if self.process is not None and self.process.running:
+                self.process.request({"cmd": "status"}, self._on_first_status)
         elif kind == "halt":
             self.state = "halted"
             self.on_halt(self, event)
@@ -144,6 +145,15 @@ class SimBoard:
     def refresh_status(self) -> None:
         if self.process is not None and self.process.running:
             self.process.request({"cmd": "status"}, self._note_status)
+
+    def _on_first_status(self, reply: dict) -> None:
+        if self.process_state != "starting":
+            return
+        self._note_status(reply)
+        if not reply.get("ok"):
+            self.log(f"{self.board_id}: status after ready failed: {reply.get('error')}")
+        self.process_state = "ready"
+        self.on_change()
 
     def _note_status(self, reply: dict) -> None:
         if not reply.get("ok"):
@@ -209,4 +219,6 @@ class SimBoard:
             "pid": self.process.pid if self.process and self.process.running else None,
             "restarts": len(self.exits), "touches": self.touches, "state_dir": str(self.state_dir),
             "status": self.last_status,
+            "links": {name: {"host_attached": relay.host_attached, "to_board_bytes": relay.bytes_to_board,
+                             "to_host_bytes": relay.bytes_to_host} for name, relay in self.relays.items()},
         }

@@ -2,8 +2,8 @@
 (with the link model in between), keeps stable port symlinks, restarts board processes that die, records halts,
 and serves the control socket `<sim_dir>/control.sock`. See docs/sim-bench.md.
 
-    python -m hil.sim.supervisor --sim-dir DIR [--rust N] [--micropython N] [--board ID:RUNTIME ...]
-                                 [--link usb-fs|none] [--detach] [--exit-when-unused]
+    python -m hil.sim.supervisor --sim-dir DIR [--rust N] [--micropython N] [--bench FILE]
+                                 [--board ID:RUNTIME ...] [--link usb-fs|none] [--detach] [--exit-when-unused]
 
 Files in the sim dir: `control.sock`, `bench.json` (the boards, rewritten when ports or states change),
 `<board_id>.usb` / `<board_id>.uart0` (port symlinks), `boards/<board_id>/` (each board's state folder and
@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from hil.errors import HilError
+from hil.bench.bench_file import load_bench_file
+from hil.errors import ConfigError, HilError
 from hil.sim.control_client import BENCH_JSON_NAME, CONTROL_SOCKET_NAME
 from hil.sim.control_connection import ControlConnection
 from hil.sim.link_model import LINK_NAMES, LinkModel
@@ -204,6 +205,13 @@ class Supervisor:
         self._clients.add(ControlConnection(self.reactor, sock, self._on_request, self._clients.discard))
 
     def _on_request(self, conn: ControlConnection, message: dict) -> None:
+        try:
+            self._handle_request(conn, message)
+        except (TypeError, ValueError, KeyError) as err:   # a malformed request must not stop the bench
+            self.log(f"bad control request {message!r}: {err!r}")
+            conn.send({"id": message.get("id"), "ok": False, "error": f"bad request: {err}"})
+
+    def _handle_request(self, conn: ControlConnection, message: dict) -> None:
         request_id = message.get("id")
         cmd = message.get("cmd")
 
@@ -307,16 +315,23 @@ def board_configs(rust_count: int, micropython_count: int, boards: list[str],
     return configs
 
 
-def add_supervisor_arguments(parser: argparse.ArgumentParser, default_rust: int = 1,
-                             default_micropython: int = 1) -> None:
+DEFAULT_RUST_BOARDS = 1
+DEFAULT_MICROPYTHON_BOARDS = 1
+DEFAULT_LINK = "usb-fs"
+
+
+def add_supervisor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sim-dir", help="folder for ports, control socket and board state "
                                           "(default: $HIL_SIM_DIR or ./.hil/sim)")
-    parser.add_argument("--rust", type=int, default=default_rust, metavar="N", help="simulated Rust boards")
-    parser.add_argument("--micropython", type=int, default=default_micropython, metavar="N",
-                        help="simulated MicroPython boards")
+    parser.add_argument("--bench", metavar="FILE", help="a bench file with kind: sim naming the boards (and link)")
+    parser.add_argument("--rust", type=int, metavar="N",
+                        help=f"simulated Rust boards (default {DEFAULT_RUST_BOARDS}, or 0 with --bench)")
+    parser.add_argument("--micropython", type=int, metavar="N",
+                        help=f"simulated MicroPython boards (default {DEFAULT_MICROPYTHON_BOARDS}, or 0 with --bench)")
     parser.add_argument("--board", action="append", default=[], metavar="ID:RUNTIME",
                         help="an extra board with an explicit id (repeatable)")
-    parser.add_argument("--link", choices=LINK_NAMES, default="usb-fs", help="serial link timing model")
+    parser.add_argument("--link", choices=LINK_NAMES,
+                        help=f"serial link timing model (default: the bench file's, else {DEFAULT_LINK})")
     parser.add_argument("--frame-period-us", type=float, help="link model: frame period (default 1000)")
     parser.add_argument("--packets-per-frame", type=int, help="link model: packets per frame (default 19)")
     parser.add_argument("--packet-size-bytes", type=int, help="link model: packet size (default 64)")
@@ -330,8 +345,8 @@ def default_sim_dir() -> Path:
     return Path(os.environ.get("HIL_SIM_DIR") or Path.cwd() / ".hil" / "sim")
 
 
-def link_model_from_args(args: argparse.Namespace) -> LinkModel:
-    model = LinkModel.from_name(args.link)
+def link_model_from_args(args: argparse.Namespace, bench_link: str | None = None) -> LinkModel:
+    model = LinkModel.from_name(args.link or bench_link or DEFAULT_LINK)
     if model.enabled and (args.frame_period_us or args.packets_per_frame or args.packet_size_bytes):
         model = LinkModel("usb-fs-custom",
                           (args.frame_period_us / 1e6) if args.frame_period_us else model.frame_period_s,
@@ -344,9 +359,22 @@ def supervisor_from_args(args: argparse.Namespace, started_by: str, log_stream: 
                          exit_when_unused: bool = False) -> Supervisor:
     commands = json.loads(args.board_command_json) if args.board_command_json else None
     sim_dir = Path(args.sim_dir) if args.sim_dir else default_sim_dir()
-    return Supervisor(sim_dir, board_configs(args.rust, args.micropython, args.board, commands),
-                      link_model_from_args(args), started_by=started_by, exit_when_unused=exit_when_unused,
-                      reenumerate_gap_s=args.reenumerate_gap_ms / 1000, log_stream=log_stream)
+    boards = list(args.board)
+    bench_link = None
+    if getattr(args, "bench", None):
+        config = load_bench_file(args.bench)
+        if config.kind != "sim":
+            raise ConfigError(args.bench, None, "kind", "the simulator serves only a bench file with kind: sim")
+        boards = [f"{spec.board_id}:{spec.runtime}" for spec in config.specs] + boards
+        bench_link = config.link
+    with_bench = bool(getattr(args, "bench", None))   # a bench file names all the boards unless counts are given
+    rust = args.rust if args.rust is not None else (0 if with_bench else DEFAULT_RUST_BOARDS)
+    micropython = args.micropython if args.micropython is not None else (0 if with_bench
+                                                                          else DEFAULT_MICROPYTHON_BOARDS)
+    return Supervisor(sim_dir, board_configs(rust, micropython, boards, commands),
+                      link_model_from_args(args, bench_link), started_by=started_by,
+                      exit_when_unused=exit_when_unused, reenumerate_gap_s=args.reenumerate_gap_ms / 1000,
+                      log_stream=log_stream)
 
 
 def _detach(sim_dir: Path) -> int | None:

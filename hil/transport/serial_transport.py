@@ -28,7 +28,14 @@ GARBLED_MIN_BYTES = 16          # below this, too little to judge
 GARBLED_RATIO = 0.3             # share of non-text bytes that means "not our protocol"
 DEFAULT_BAUDRATE = 115200
 
+RFC2217_SCHEME = "rfc2217://"
+
 PortLocator = Callable[[float], str]   # timeout_s -> current port path or URL
+
+
+def _takes_write_timeout(port: str) -> bool:
+    """pyserial's rfc2217:// port refuses a write timeout (NotImplementedError); its writes go to a TCP socket."""
+    return not port.startswith(RFC2217_SCHEME)
 
 
 def _is_texty(byte: int) -> bool:
@@ -70,8 +77,8 @@ class SerialTransport:
         while True:
             try:
                 port = self._locate(deadline.remaining_s)
-                self._serial = serial.serial_for_url(port, baudrate=self.baudrate, timeout=POLL_S,
-                                                     write_timeout=max(POLL_S, deadline.remaining_s))
+                options = {"write_timeout": max(POLL_S, deadline.remaining_s)} if _takes_write_timeout(port) else {}
+                self._serial = serial.serial_for_url(port, baudrate=self.baudrate, timeout=POLL_S, **options)
                 self.port = port
                 self.log.note(f"opened {port}")
                 return
@@ -118,7 +125,8 @@ class SerialTransport:
             if self._serial is None:
                 self.reconnect(deadline.remaining_s)
             try:
-                self._serial.write_timeout = max(POLL_S, deadline.remaining_s)
+                if _takes_write_timeout(self.port or ""):
+                    self._serial.write_timeout = max(POLL_S, deadline.remaining_s)
                 self._serial.write(payload)
                 self._serial.flush()
                 self.log.record(TX, payload)
@@ -143,7 +151,13 @@ class SerialTransport:
             if not data:  # readable but empty: the other side hung up
                 raise OSError(errno.EIO, "port closed by the device")
             return data
-        self._serial.timeout = wait_s
+        # No fd (rfc2217://): keep the timeout the port was opened with (POLL_S), because changing it makes
+        # pyserial renegotiate every port setting with the server, a network round trip per read.
+        waiting = self._serial.in_waiting
+        if waiting:
+            return self._serial.read(waiting)
+        if wait_s <= 0:
+            return b""
         first = self._serial.read(1)
         if not first:
             return b""

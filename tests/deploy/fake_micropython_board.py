@@ -9,6 +9,7 @@ MicroPython. It counts what a test wants to assert: commands run, files opened f
 from __future__ import annotations
 
 import builtins
+import errno
 import io
 import os
 import posixpath
@@ -58,8 +59,17 @@ class FakeMicroPythonBoard:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=2)
+        for fd in (self._master_fd, self._slave_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass   # already unplugged
+
+    def unplug(self) -> None:
+        """The USB cable is pulled: the board stops and its end of the link goes away."""
+        self._stop.set()
+        self._thread.join(timeout=2)
         os.close(self._master_fd)
-        os.close(self._slave_fd)
 
     def board_file(self, board_path: str) -> Path:
         return self.fs_root / board_path.lstrip("/")
@@ -79,7 +89,8 @@ class FakeMicroPythonBoard:
 
         fake_os = types.SimpleNamespace(mkdir=lambda p: os.mkdir(board._host_path(p)),
                                         listdir=lambda p="/": os.listdir(board._host_path(p)),
-                                        remove=lambda p: os.remove(board._host_path(p)))
+                                        remove=lambda p: os.remove(board._host_path(p)),
+                                        stat=lambda p: tuple(os.stat(board._host_path(p))))
         fake_sys = types.SimpleNamespace(
             implementation=types.SimpleNamespace(name="micropython", version=(1, 27, 0, ""),
                                                  _machine="Fake Pico with RP2040"),
@@ -106,7 +117,10 @@ class FakeMicroPythonBoard:
             exec(compile(code.decode(), "<stdin>", "exec"), self._namespace)  # noqa: S102 - a test double's "board"
         except BaseException as error:  # noqa: BLE001 - a board reports every exception as a traceback
             err.write("Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\n")
-            err.write("".join(traceback.format_exception_only(type(error), error)))
+            if isinstance(error, OSError) and error.errno in errno.errorcode:
+                err.write(f"OSError: [Errno {error.errno}] {errno.errorcode[error.errno]}\n")  # as MicroPython words it
+            else:
+                err.write("".join(traceback.format_exception_only(type(error), error)))
         return out.getvalue().replace("\n", "\r\n").encode(), err.getvalue().replace("\n", "\r\n").encode()
 
     # -- the protocol -----------------------------------------------------------------------------------------

@@ -23,9 +23,15 @@ def test_download_and_reset_argv_name_chip_and_probe_and_verify():
     assert flasher.reset_argv() == ["probe-rs", "reset", "--chip", "RP2040", "--probe", PROBE, "--non-interactive"]
 
 
-def test_a_uf2_image_is_passed_with_its_binary_format():
-    argv = ProbeRsFlasher("rust", PROBE).download_argv("/fw/lesson.uf2")
-    assert argv[-3:] == ["--binary-format", "uf2", "/fw/lesson.uf2"]
+def test_a_uf2_image_is_passed_with_its_binary_format(fake_tools, tmp_path):
+    assert ProbeRsFlasher("rust", PROBE).download_argv("/fw/lesson.uf2", "uf2")[-3:] == [
+        "--binary-format", "uf2", "/fw/lesson.uf2"]
+    image = tmp_path / "firmware"                      # kind comes from the content, not the name
+    image.write_bytes(b"UF2\n" + bytes(508))
+    fake_tools.install("probe-rs").on("probe-rs download", DOWNLOAD_OK).on("probe-rs reset", {})
+    ProbeRsFlasher("rust", PROBE, env=fake_tools.env).flash(image, timeout_s=20)
+    download = [call for call in fake_tools.calls() if call[1] == "download"][0]
+    assert download[-3:] == ["--binary-format", "uf2", str(image)]
 
 
 def test_flash_downloads_then_resets_and_reports_versions(fake_tools, elf_image):
@@ -92,7 +98,7 @@ def test_image_must_exist_and_be_loadable(tmp_path):
         flasher.flash(tmp_path / "missing.elf", timeout_s=5)
     text = tmp_path / "notes.txt"
     text.write_text("x")
-    with pytest.raises(ProvisionError, match="cannot load notes.txt"):
+    with pytest.raises(ProvisionError, match=r"cannot load notes.txt \(bin\)"):
         flasher.flash(text, timeout_s=5)
 
 

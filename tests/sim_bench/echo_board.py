@@ -4,8 +4,8 @@
 
 Echoes every byte received on each link (fd 3, and fd 4 if open) back on the same link. Control requests on
 stdin: the contract's `status`, `reset` (emits usb-reconnect), `shutdown`, `bootsel`, `run`, `load`, plus test
-hooks: `replug` (emits usb-reconnect), `halt` (emits a halt event), `crash` (exits with code 3), `echo` (returns
-the request). Every request is appended to DIR/requests.jsonl so tests can see what reached the board. Exits when
+hooks: `tx` (writes `size_bytes` of a counting pattern on fd 3), `replug` (emits usb-reconnect), `halt` (emits
+a halt event), `crash` (exits with code 3), `echo` (returns the request). Every request is appended to DIR/requests.jsonl so tests can see what reached the board. Exits when
 stdin closes.
 """
 import argparse
@@ -19,6 +19,12 @@ import time
 LINK_FDS = (3, 4)
 CRASH_EXIT_CODE = 3
 FAKE_HALT_PC = 0x10000100
+
+
+def _send_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def main() -> int:
@@ -90,6 +96,9 @@ def main() -> int:
                     emit({"event": "halt", "reason": "hardfault", "pc": FAKE_HALT_PC, "message": "fake fault"})
                 elif cmd == "crash":
                     return CRASH_EXIT_CODE
+                elif cmd == "tx":   # stream size_bytes of a counting pattern on the USB link
+                    payload = bytes(i & 0xFF for i in range(256)) * (request["size_bytes"] // 256 + 1)
+                    _send_all(links[0], payload[:request["size_bytes"]])
                 elif cmd == "echo":
                     reply.update(request=request)
                 elif cmd == "shutdown":

@@ -18,6 +18,7 @@ from hil.errors import DeadlineExpired
 REPO = Path(__file__).resolve().parents[2]
 NODE_DIR = REPO / "hil" / "sim" / "node"
 BOARD_SCRIPT = NODE_DIR / "rust_board.mjs"
+STANDINS_DIR = REPO / "hil" / "sim" / "standins"
 READ_CHUNK_BYTES = 65536
 POLL_S = 0.05
 USB_FD = 3

@@ -1,19 +1,28 @@
 """Fixtures for the simulated Rust board and its tool stand-ins: test images generated in Python, a board
-process held through socketpairs, and a bench of two boards behind the documented control socket."""
+process held through socketpairs, and the simulated bench's supervisor with Rust boards."""
 from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.sim_rust import thumb_image
-from tests.sim_rust.board_harness import REPO, BoardHarness
-from tests.sim_rust.control_server import ControlServer, SimulatedRustBoard
+from tests.sim_rust.board_harness import REPO, STANDINS_DIR, BoardHarness
+from hil.deadline import Deadline
+from hil.sim.standins.sim_control_client import SimControlClient, SimUnavailable
 
-STANDINS_DIR = REPO / "hil" / "sim" / "standins"
 READY_TIMEOUT_S = 10.0
+SUPERVISOR_START_TIMEOUT_S = 20.0
+SUPERVISOR_STOP_TIMEOUT_S = 10.0
+STATUS_TIMEOUT_S = 10.0
+POLL_S = 0.1
+STATE_TIMEOUT_S = 10.0
 
 if shutil.which("node") is None:
     pytest.skip("node is not installed: the simulated Rust board needs Node.js", allow_module_level=True)
@@ -68,32 +77,67 @@ def board(start_board) -> BoardHarness:
     return start_board()
 
 
-class SimBenchForTools:
-    """Two Rust boards behind a control socket, and the environment the framework runs the stand-ins with."""
+class SupervisedBench:
+    """The simulated bench's supervisor (hil/sim/supervisor.py) running Rust boards, and the environment the
+    framework gives external tools on it: the stand-ins first on PATH, HIL_SIM_DIR set."""
 
-    def __init__(self, sim_dir: Path, boards: list[SimulatedRustBoard]):
+    def __init__(self, sim_dir: Path, rust_boards: int, link: str):
         self.sim_dir = sim_dir
-        self.boards = {b.board_id: b for b in boards}
-        self.server = ControlServer(sim_dir, boards)
+        self.log = open(sim_dir.parent / "supervisor.log", "ab")
+        argv = [sys.executable, "-m", "hil.sim.supervisor", "--sim-dir", str(sim_dir), "--rust", str(rust_boards),
+                "--micropython", "0", "--link", link]
+        self.proc = subprocess.Popen(argv, cwd=REPO, stdout=self.log, stderr=self.log, start_new_session=True)
+        self.client = SimControlClient(str(sim_dir))
+        deadline = Deadline(SUPERVISOR_START_TIMEOUT_S)
+        while True:
+            try:
+                self.boards = self.client.boards(deadline.remaining_s or POLL_S)
+                break
+            except SimUnavailable:
+                if deadline.expired or self.proc.poll() is not None:
+                    self.stop()
+                    raise
+                time.sleep(POLL_S)
 
-    def env(self, **extra: str) -> dict[str, str]:
+    def env(self, flash_timing: str = "instant") -> dict[str, str]:
         env = dict(os.environ)
         env["PATH"] = f"{STANDINS_DIR}{os.pathsep}{env.get('PATH', '')}"
         env["HIL_SIM_DIR"] = str(self.sim_dir)
-        env["HIL_SIM_FLASH_TIMING"] = "instant"
-        env.update(extra)
+        env["HIL_SIM_FLASH_TIMING"] = flash_timing
         return env
 
-    def harness(self, board_id: str) -> BoardHarness:
-        return self.boards[board_id].harness
+    def board(self, index: int) -> dict:
+        return self.boards[index]
+
+    def status(self, board: dict) -> dict:
+        return self.client.board(board["id"], STATUS_TIMEOUT_S, "status")
+
+    def wait_state(self, board: dict, state: str, timeout_s: float = STATE_TIMEOUT_S) -> dict:
+        """The board's status once it reports `state` (or the last status when timeout_s runs out)."""
+        deadline = Deadline(timeout_s)
+        while True:
+            status = self.status(board)
+            if status["state"] == state or deadline.expired:
+                return status
+            time.sleep(POLL_S)
+
+    def usb_port(self, board: dict) -> Path:
+        return self.sim_dir / f"{board['id']}.usb"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=SUPERVISOR_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=SUPERVISOR_STOP_TIMEOUT_S)
+        self.log.close()
 
 
 @pytest.fixture
-def tool_bench(tmp_path: Path, start_board) -> SimBenchForTools:
+def sim_bench(tmp_path: Path) -> SupervisedBench:
     sim_dir = tmp_path / "sim"
-    sim_dir.mkdir()
-    boards = [SimulatedRustBoard("rust0", "E6614C311B597D30", start_board("rust0")),
-              SimulatedRustBoard("rust1", "E6614C311B597D31", start_board("rust1"))]
-    bench = SimBenchForTools(sim_dir, boards)
+    bench = SupervisedBench(sim_dir, rust_boards=2, link="usb-fs")
     yield bench
-    bench.server.close()
+    bench.stop()

@@ -117,6 +117,23 @@ def test_reset_after_a_halt_reloads_and_restarts_the_image(board, images):
     assert board.request("status")["resets"] == 2
 
 
+def test_a_system_reset_request_from_the_firmware_restarts_the_image(board, images):
+    board.request("load", path=str(images.write("sysreset", thumb_image.system_reset_firmware())["elf"]))
+    board.request("run")
+    board.expect("uart", rb"booted\nbooted\n", BOOT_TIMEOUT_S)
+    board.wait_event("usb-reconnect", BOOT_TIMEOUT_S)
+    assert board.request("status")["resets"] >= 2
+
+
+def test_core1_starts_through_the_bootrom_fifo_handshake_and_runs_alongside_core0(board, images):
+    assert board.request("load", path=str(images.write("dual", thumb_image.core1_launch_firmware())["elf"]))["ok"]
+    board.request("run")
+    board.expect("uart", rb"core0\ncore1\n", BOOT_TIMEOUT_S)
+    status = board.request("status")
+    assert status["core1_running"] is True
+    assert status["state"] == "running"
+
+
 def test_a_firmware_that_spins_silently_stays_running_and_the_board_stays_controllable(board, images):
     board.request("load", path=str(images.write("spin", thumb_image.silent_spin_firmware())["elf"]))
     board.request("run")

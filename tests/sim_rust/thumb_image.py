@@ -16,7 +16,15 @@ UART_DR_OFFSET = 0x00
 UART_FR_OFFSET = 0x18
 UART_FR_RXFE = 0x10
 PPB_ICSR = 0xE000ED04
+PPB_AIRCR = 0xE000ED0C
+AIRCR_SYSRESETREQ = 0x05FA0004  # VECTKEY | SYSRESETREQ
 ICSR_NMIPENDSET = 1 << 31
+SIO_BASE = 0xD0000000
+SIO_FIFO_ST_OFFSET = 0x50
+SIO_FIFO_WR_OFFSET = 0x54
+SIO_FIFO_RD_OFFSET = 0x58
+SIO_FIFO_ST_VLD = 0x1
+CORE1_STACK_TOP = 0x20040000
 UNMAPPED_ADDRESS = 0x30000000  # nothing is mapped there: a bus fault on real silicon
 FLASH_PAGE_BYTES = 256
 VECTOR_COUNT = 48  # 16 system exceptions + 32 IRQs
@@ -52,6 +60,8 @@ class ThumbProgram:
                         out += b"\x00"
                 elif kind == "word":
                     out += struct.pack("<I", args[0] if isinstance(args[0], int) else labels.get(args[0], 0))
+                elif kind == "code_address":  # a function pointer: label address with the Thumb bit
+                    out += struct.pack("<I", labels.get(args[0], 0) | 1)
                 elif kind == "ascii":
                     out += args[0].encode()
                 else:
@@ -71,6 +81,8 @@ def _encode(kind: str, args: tuple, here: int, labels: dict[str, int], pass_no: 
         return 0x2000 | args[0] << 8 | args[1]
     if kind == "adds":  # adds rdn, #imm8
         return 0x3000 | args[0] << 8 | args[1]
+    if kind == "subs":  # subs rdn, #imm8
+        return 0x3800 | args[0] << 8 | args[1]
     if kind == "cmp":  # cmp rn, #imm8
         return 0x2800 | args[0] << 8 | args[1]
     if kind == "ldr_lit":  # ldr rt, =label (word in a literal pool)
@@ -208,3 +220,44 @@ def silent_spin_firmware() -> ThumbProgram:
     p.label("reset").op("movs", 0, 0)
     p.label("count").op("adds", 0, 1).op("nop").op("b", "count")
     return p
+
+
+def system_reset_firmware() -> ThumbProgram:
+    """Prints a banner, then requests a system reset (SCB::sys_reset): it restarts over and over."""
+    tail = ThumbProgram().op("ldr_lit", 3, "aircr").op("ldr_lit", 2, "request").op("str", 2, 3, 0)
+    tail.label("wait").op("b", "wait")
+    tail.op("align4").label("aircr").op("word", PPB_AIRCR).label("request").op("word", AIRCR_SYSRESETREQ)
+    return _print_then("booted\n", tail)
+
+
+def core1_launch_firmware() -> ThumbProgram:
+    """Core 0 prints a banner and launches core 1 through the bootrom's FIFO handshake (0, 0, 1, VTOR, SP,
+    entry; each word echoed back); core 1 then prints "core1" on UART0. Both cores end in an idle loop."""
+    tail = ThumbProgram().op("ldr_lit", 0, "sio").op("adr", 1, "launch").op("movs", 4, 6)
+    tail.label("next").op("ldr", 2, 1, 0).op("str", 2, 0, SIO_FIFO_WR_OFFSET)
+    tail.label("wait").op("ldr", 3, 0, SIO_FIFO_ST_OFFSET).op("movs", 5, SIO_FIFO_ST_VLD).op("tst", 3, 5)
+    tail.op("bcond", "eq", "wait").op("ldr", 3, 0, SIO_FIFO_RD_OFFSET)
+    tail.op("adds", 1, 4).op("subs", 4, 1).op("bcond", "ne", "next")
+    tail.label("idle0").op("nop").op("b", "idle0")
+    tail.label("core1").op("ldr_lit", 0, "uart1st").op("adr", 1, "core1msg")
+    tail.label("print1").op("ldrb", 2, 1, 0).op("cmp", 2, 0).op("bcond", "eq", "idle1")
+    tail.op("str", 2, 0, UART_DR_OFFSET).op("adds", 1, 1).op("b", "print1")
+    tail.label("idle1").op("nop").op("b", "idle1")
+    tail.op("align4").label("sio").op("word", SIO_BASE).label("uart1st").op("word", UART0_BASE)
+    tail.label("launch").op("word", 0).op("word", 0).op("word", 1).op("word", FLASH_BASE + BOOT2_SIZE_BYTES)
+    tail.op("word", CORE1_STACK_TOP).op("code_address", "core1")
+    tail.label("core1msg").op("ascii", "core1\n\0").op("align4")
+    return _print_then("core0\n", tail)
+
+
+SEMIHOSTING_SYS_EXIT = 0x18
+ADP_STOPPED_APPLICATION_EXIT = 0x20026
+ADP_STOPPED_RUNTIME_ERROR_UNKNOWN = 0x20023
+
+
+def semihosting_exit_firmware(success: bool) -> ThumbProgram:
+    """Ends the program the way cortex-m-semihosting's `debug::exit` does: `bkpt 0xab` with SYS_EXIT."""
+    tail = ThumbProgram().op("movs", 0, SEMIHOSTING_SYS_EXIT).op("ldr_lit", 1, "status").op("bkpt", 0xAB)
+    tail.op("align4").label("status")
+    tail.op("word", ADP_STOPPED_APPLICATION_EXIT if success else ADP_STOPPED_RUNTIME_ERROR_UNKNOWN)
+    return _print_then("tests done\n", tail)

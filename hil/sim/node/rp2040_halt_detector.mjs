@@ -12,6 +12,9 @@ const IPSR_NMI = 2;
 const IPSR_HARDFAULT = 3;
 const OPCODE_BKPT_MASK = 0xff00;
 const OPCODE_BKPT = 0xbe00;
+const SEMIHOSTING_BKPT = 0xab;
+const SYS_EXIT = 0x18;
+const ADP_STOPPED_APPLICATION_EXIT = 0x20026;
 
 // Emulator log messages that mean "this access or instruction faults on real silicon".
 const FAULT_MESSAGES = [
@@ -58,27 +61,35 @@ export class HaltDetector {
 
   /**
    * Called by the run loop after an instruction when a fault/break is pending or the PC did not move.
-   * `pc` is the address of the instruction just executed. Returns the halt record, or null to keep running.
+   * `pc` is the address of the instruction just executed by `core` (core 0 unless `coreNumber` is 1).
+   * Returns the halt record, or null to keep running.
    */
-  check(pc) {
-    const { core } = this.mcu;
+  check(pc, core = this.mcu.core, coreNumber = 0) {
     const pending = this.pending;
     this.pending = null;
     if (pending && pending.kind === 'break') {
       const at = core.PC - core.breakRewind;
       const opcode = this.mcu.readUint16(at);
       const isBkpt = (opcode & OPCODE_BKPT_MASK) === OPCODE_BKPT;
+      if (isBkpt && pending.code === SEMIHOSTING_BKPT && core.registers[0] === SYS_EXIT) {
+        // cortex-m-semihosting's debug::exit: a debugger ends the session with the program's status
+        const success = core.registers[1] === ADP_STOPPED_APPLICATION_EXIT;
+        const halt = this.stop('exit', at, `semihosting exit (${success ? 'success' : 'failure'})`, coreNumber);
+        halt.exit_code = success ? 0 : 1;
+        return halt;
+      }
       return this.stop(isBkpt ? 'bkpt' : 'udf', at,
-        `${isBkpt ? 'bkpt' : 'udf'} #${pending.code} (HardFault on hardware without a debugger)`);
+        `${isBkpt ? 'bkpt' : 'udf'} #${pending.code} (HardFault on hardware without a debugger)`, coreNumber);
     }
     if (pending && pending.kind === 'fault') {
       // ARMv6-M: a fault while in the NMI or HardFault handler cannot escalate further: the core locks up.
       const lockup = core.IPSR === IPSR_NMI || core.IPSR === IPSR_HARDFAULT;
       return this.stop(lockup ? 'lockup' : 'hardfault', pc,
         lockup ? `fault inside the ${core.IPSR === IPSR_NMI ? 'NMI' : 'HardFault'} handler: ${pending.detail}`
-          : pending.detail);
+          : pending.detail, coreNumber);
     }
-    if (core.PC === pc && !core.waiting) {
+    // Core 1 may park itself in `loop {}` while core 0 goes on: only core 0 spinning is a dead board.
+    if (coreNumber === 0 && core.PC === pc && !core.waiting) {
       const ipsr = core.IPSR;
       if (ipsr === IPSR_THREAD_MODE) {
         return this.stop('panic-loop', pc, 'core spinning in a branch-to-self loop (panic handler)');
@@ -91,8 +102,9 @@ export class HaltDetector {
     return null;
   }
 
-  stop(reason, pc, detail) {
-    this.halt = { reason, pc: (pc & ~1) >>> 0, detail }; // an exception entry leaves the Thumb bit in PC
+  stop(reason, pc, detail, coreNumber = 0) {
+    // an exception entry leaves the Thumb bit in PC
+    this.halt = { reason, pc: (pc & ~1) >>> 0, detail: coreNumber ? `core 1: ${detail}` : detail, core: coreNumber };
     return this.halt;
   }
 }

@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
 import { RP2040 } from 'rp2040js';
 import { FLASH_SIZE_BYTES, findVectorTable, ImageError, parseImage } from './rp2040_image.mjs';
+import { Rp2040Core1 } from './rp2040_core1.mjs';
 import { HaltDetector } from './rp2040_halt_detector.mjs';
 import { RustSerialLink } from './rust_serial_link.mjs';
 import { RustUsbCdcHost } from './rust_usb_cdc_host.mjs';
@@ -20,6 +21,7 @@ import { RustUsbCdcHost } from './rust_usb_cdc_host.mjs';
 const USB_LINK_FD = 3;
 const UART0_LINK_FD = 4;
 const NANOS_PER_SECOND = 1e9;
+const NANOS_PER_MS = 1e6;
 const SLICE_HOST_MS = 10; // run the emulator this long, then let socket and control I/O in
 const BATCH_INSTRUCTIONS = 4096; // instructions between host-clock checks within a slice
 const IDLE_RETRY_MS = 1; // core asleep with nothing scheduled: look again after this long
@@ -28,7 +30,7 @@ const RECENT_OUTPUT_BYTES = 4096; // kept to find the panic message of a halt
 const PANIC_LINE = /(^|\n)(PANIC[^\r\n]*|panicked at[^\r\n]*)/g;
 const UART_RX_FIFO_BYTES = 32;
 const UART_QUEUE_LIMIT_BYTES = 256 * 1024;
-const WATCHDOG_NAME = 'WATCHDOG';
+const WATCHDOG_PERIPHERAL_KEY = 0x40058; // rp2040js's peripheral table is keyed by address >> 14 << 2
 const PPB_AIRCR_OFFSET = 0xd0c;
 const AIRCR_VECTKEY = 0x05fa0000;
 const AIRCR_SYSRESETREQ = 0x4;
@@ -75,7 +77,10 @@ export class RustBoard {
     this.resets = 0;
     this.detector = new HaltDetector((text) => this.diag(text));
     this.usbLink = new RustSerialLink('usb', USB_LINK_FD, (bytes) => this.hostToUsb(bytes));
-    this.uartLink = new RustSerialLink('uart0', UART0_LINK_FD, (bytes) => this.hostToUart(bytes));
+    // the supervisor says which links it passed (fd 3, then fd 4); without that, whatever sockets are there
+    const links = options.links ?? ['usb', 'uart0'];
+    this.uartLink = new RustSerialLink('uart0', links.includes('uart0') ? UART0_LINK_FD : -1,
+      (bytes) => this.hostToUart(bytes));
     fs.mkdirSync(stateDir, { recursive: true });
   }
 
@@ -99,6 +104,7 @@ export class RustBoard {
     const image = parseImage(bytes, format);
     const vectors = findVectorTable(image.flash);
     this.stop();
+    this.halt = null;
     const programmed = image.flash.subarray(0, image.endOffset);
     fs.writeFileSync(this.flashPath, programmed);
     this.flash = image.flash;
@@ -136,6 +142,7 @@ export class RustBoard {
   stop() {
     this.cancelSlice();
     this.mcu = null;
+    this.core1 = null;
     this.usbHost = null;
   }
 
@@ -162,7 +169,9 @@ export class RustBoard {
     mcu.core.PC = vectors.pc;
     mcu.uart[0].onByte = (value) => this.uartToHost(value);
     mcu.uart[1].onByte = () => {};
-    mcu.peripherals[0x40058].onWatchdogTrigger = () => this.softwareReset('watchdog');
+    mcu.peripherals[WATCHDOG_PERIPHERAL_KEY].onWatchdogTrigger = () => {
+      this.pendingSoftwareReset = 'watchdog';
+    };
     const ppbWrite = mcu.ppb.writeUint32.bind(mcu.ppb);
     mcu.ppb.writeUint32 = (offset, value) => {
       if (offset === PPB_AIRCR_OFFSET && (value & 0xffff0000) === AIRCR_VECTKEY && value & AIRCR_SYSRESETREQ) {
@@ -177,6 +186,7 @@ export class RustBoard {
         onConfigured: () => this.diag('usb: CDC device configured, DTR raised'),
       });
     }
+    this.core1 = new Rp2040Core1(mcu, (text) => this.diag(text));
     this.mcu = mcu;
     this.state = 'running';
     this.imageStartedHostNs = process.hrtime.bigint();
@@ -210,7 +220,7 @@ export class RustBoard {
     const mcu = this.mcu;
     if (!mcu || this.state !== 'running') return;
     const { core, clock } = mcu;
-    const detector = this.detector;
+    const { core1, detector } = this;
     const sliceStart = performance.now();
     const sliceEnd = sliceStart + SLICE_HOST_MS;
     let executed = 0;
@@ -220,6 +230,20 @@ export class RustBoard {
     while (performance.now() < sliceEnd) {
       const cycleNanos = NANOS_PER_SECOND / mcu.clkSys;
       for (let i = 0; i < BATCH_INSTRUCTIONS; i++) {
+        if (core1.running) {
+          const result = this.stepBothCores(cycleNanos);
+          executed += result.executed;
+          if (result.halt) {
+            halt = result.halt;
+            break outer;
+          }
+          if (result.idle) {
+            idle = true;
+            break outer;
+          }
+          if (this.pendingSoftwareReset) break outer;
+          continue;
+        }
         if (core.waiting) {
           const nanos = clock.nanosToNextAlarm;
           if (nanos <= 0) {
@@ -228,6 +252,7 @@ export class RustBoard {
             break outer;
           }
           clock.tick(nanos);
+          if (this.pendingSoftwareReset) break outer; // the watchdog fires from a timer alarm
           continue;
         }
         const pc = core.PC;
@@ -247,7 +272,7 @@ export class RustBoard {
     this.runHostMs += spentMs;
     if (idle) {
       // keep virtual time moving with host time while the core sleeps with no timer armed
-      clock.tick(Math.max(sliceEnd - performance.now(), IDLE_RETRY_MS) * 1e6);
+      clock.tick(IDLE_RETRY_MS * NANOS_PER_MS);
     }
     this.feedUart();
     if (halt) {
@@ -258,6 +283,37 @@ export class RustBoard {
     this.usbLink.flush();
     this.uartLink.flush();
     if (!halt && !this.pendingSoftwareReset) this.schedule(idle ? IDLE_RETRY_MS : 0);
+  }
+
+  // One instruction of each core (core 1 sleeps never: its `wfe`/`wfi` are treated as no-ops, since nothing here
+  // would wake it), the clock advancing by the longer of the two.
+  stepBothCores(cycleNanos) {
+    const { core, clock } = this.mcu;
+    const { core1, detector } = this;
+    const second = core1.core;
+    let executed = 0;
+    let cycles = 0;
+    if (!core.waiting) {
+      const pc = core.PC;
+      cycles = core.executeInstruction();
+      executed++;
+      if (core.PC === pc || detector.pending) {
+        const halt = detector.check(pc, core, 0);
+        if (halt) return { executed, halt };
+      }
+    }
+    core1.executing = 1;
+    const pc1 = second.PC;
+    const cycles1 = second.executeInstruction();
+    core1.executing = 0;
+    second.waiting = false;
+    executed++;
+    if (detector.pending) {
+      const halt = detector.check(pc1, second, 1);
+      if (halt) return { executed, halt };
+    }
+    clock.tick(Math.max(cycles, cycles1) * cycleNanos);
+    return { executed, halt: null, idle: false };
   }
 
   onHalt(halt) {
@@ -271,9 +327,10 @@ export class RustBoard {
       message: panic ? panic[2] : halt.detail,
       detail: halt.detail,
       virtual_time_ns: Math.round(clock.nanos),
+      ...(halt.exit_code === undefined ? {} : { exit_code: halt.exit_code }),
     };
     this.diag(`halt: ${halt.reason} at 0x${halt.pc.toString(16)}: ${this.halt.message}`);
-    this.emit({ event: 'halt', reason: halt.reason, pc: halt.pc, message: this.halt.message });
+    this.emit({ event: 'halt', reason: halt.reason, pc: halt.pc, message: this.halt.message, core: halt.core });
   }
 
   remember(bytes) {
@@ -354,6 +411,7 @@ export class RustBoard {
       usb_configured: !!this.usbHost?.configured,
       image: this.imageInfo,
       resets: this.resets,
+      core1_running: !!this.core1?.running,
     };
   }
 

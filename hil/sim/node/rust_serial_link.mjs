@@ -21,10 +21,10 @@ export class RustSerialLink {
     this.socket.on('close', () => this.detach());
   }
 
+  /** Only a socket counts: without one the number may belong to Node itself (an eventfd, a pipe). */
   static fdIsOpen(fd) {
     try {
-      fs.fstatSync(fd);
-      return true;
+      return fs.fstatSync(fd).isSocket();
     } catch {
       return false;
     }

@@ -39,7 +39,9 @@ export class RustUsbCdcHost {
     this.inEndpoint = -1;
     this.outEndpoint = -1;
     this.commInterface = 0;
-    this.pendingReadBytes = null; // the firmware armed its OUT endpoint for this many bytes
+    // OUT endpoints the firmware armed, and for how many bytes. A firmware may arm its endpoints at bus reset,
+    // before the configuration descriptor says which one is the CDC data OUT endpoint: remember them all.
+    this.armedOutBytes = new Map();
     this.queue = [];
     this.queuedBytes = 0;
     this.droppedBytes = 0;
@@ -47,8 +49,8 @@ export class RustUsbCdcHost {
     usb.onResetReceived = () => usb.sendSetupPacket(setDeviceAddressPacket(DEVICE_ADDRESS));
     usb.onEndpointWrite = (endpoint, buffer) => this.endpointWrite(endpoint, buffer);
     usb.onEndpointRead = (endpoint, size) => {
-      if (endpoint === this.outEndpoint) {
-        this.pendingReadBytes = size;
+      if (endpoint !== 0) {
+        this.armedOutBytes.set(endpoint, size);
         this.pump();
       }
     };
@@ -97,6 +99,7 @@ export class RustUsbCdcHost {
         this.descriptors.length = this.descriptorsSize;
         this.parseDescriptors();
         this.usb.sendSetupPacket(setDeviceConfigurationPacket(CONFIGURATION_VALUE));
+        this.pump();
       }
     }
   }
@@ -135,8 +138,9 @@ export class RustUsbCdcHost {
   }
 
   pump() {
-    if (this.pendingReadBytes === null || this.queuedBytes === 0) return;
-    const size = Math.min(this.pendingReadBytes || FULL_SPEED_BULK_PACKET_BYTES, this.queuedBytes);
+    const armed = this.armedOutBytes.get(this.outEndpoint);
+    if (armed === undefined || this.queuedBytes === 0) return;
+    const size = Math.min(armed || FULL_SPEED_BULK_PACKET_BYTES, this.queuedBytes);
     const packet = new Uint8Array(size);
     let filled = 0;
     while (filled < size) {
@@ -148,7 +152,7 @@ export class RustUsbCdcHost {
       else this.queue[0] = head.subarray(take);
     }
     this.queuedBytes -= size;
-    this.pendingReadBytes = null;
+    this.armedOutBytes.delete(this.outEndpoint);
     this.usb.endpointReadDone(this.outEndpoint, packet);
   }
 }

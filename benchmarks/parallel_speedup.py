@@ -1,0 +1,112 @@
+"""How much faster `pytest -n N` runs than `pytest -n 1` on the simulated bench with N boards.
+
+Both runs happen here, one after the other, on the same started simulated bench (its start-up is paid once,
+outside both timings), with the same items: each takes a MicroPython board from the pool and does what lesson
+scenarios do on a board (a compute kernel, REPL round trips, output over the link). Prints both wall times, the
+ratio, and the goal: at least 0.8 x the usable cores (N workers cannot beat the cores that run them, and the
+simulated boards run on the same cores).
+
+    .venv/bin/python benchmarks/parallel_speedup.py [--boards 4] [--items 40]
+
+This is a measurement, not a test: it reports and exits 0 either way (1 only if a run itself failed).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from hil.bench.bench_file import load_bench_file  # noqa: E402
+from hil.sim.sim_bench import SimBench  # noqa: E402
+
+GOAL_PER_CORE = 0.8
+BENCH_START_TIMEOUT_S = 120.0
+RUN_TIMEOUT_S = 1800.0
+
+WORKLOAD = '''
+import pytest
+
+SORT_300_REVERSED = """
+d = list(range(300, 0, -1))
+for i in range(len(d)):
+    for j in range(len(d) - 1 - i):
+        if d[j] > d[j + 1]:
+            d[j], d[j + 1] = d[j + 1], d[j]
+print(d[0], d[-1])
+"""
+ROUND_TRIPS = 20
+OUTPUT_CHARS = 4000
+
+@pytest.mark.hil
+@pytest.mark.parametrize("index", range({items}))
+def test_board_work(index, hil_board_pool):
+    board = hil_board_pool.acquire("micropython", timeout_s=600)
+    try:
+        assert board.exec(SORT_300_REVERSED, 60).stdout.split() == ["1", "300"]
+        for n in range(ROUND_TRIPS):
+            assert board.eval(f"{{n}} + 1") == str(n + 1)
+        assert len(board.exec(f"print('x' * {{OUTPUT_CHARS}})", 60).stdout.strip()) == OUTPUT_CHARS
+    finally:
+        hil_board_pool.release(board)
+'''
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def run_pytest(workdir: Path, bench_file: Path, workers: int, env: dict) -> float:
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "hil", "-n", str(workers),
+            f"--hil-bench={bench_file}", "test_workload.py"]
+    started = time.monotonic()
+    completed = subprocess.run(argv, cwd=workdir, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    elapsed_s = time.monotonic() - started
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stdout[-4000:] + completed.stderr[-2000:])
+        raise SystemExit(f"pytest -n {workers} failed (exit {completed.returncode})")
+    return elapsed_s
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--boards", type=int, default=4, help="simulated MicroPython boards = workers (default 4)")
+    parser.add_argument("--items", type=int, default=40, help="test items per run (default 40)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="hil-speedup-") as tmp:
+        workdir = Path(tmp)
+        bench_file = workdir / "bench.yaml"
+        bench_file.write_text("kind: sim\nbench: speedup\nboards:\n" + "".join(
+            f"  - {{id: pico-{n}, runtime: micropython}}\n" for n in range(args.boards)))
+        (workdir / "test_workload.py").write_text(WORKLOAD.format(items=args.items))
+        env = {**os.environ, "HIL_SIM_DIR": str(workdir / "sim"), "HIL_LOCK_DIR": str(workdir / "locks"),
+               "PYTHONPATH": os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)}
+        os.environ.update(HIL_SIM_DIR=env["HIL_SIM_DIR"])
+        bench = SimBench.from_config(load_bench_file(bench_file))
+        bench.start(BENCH_START_TIMEOUT_S)          # shared by both runs' workers; stopped at the end
+        try:
+            serial_s = run_pytest(workdir, bench_file, 1, env)
+            parallel_s = run_pytest(workdir, bench_file, args.boards, env)
+        finally:
+            bench.stop()
+
+    cores = usable_cores()
+    ratio = serial_s / parallel_s
+    goal = GOAL_PER_CORE * min(cores, args.boards)
+    print(f"simulated bench: {args.boards} MicroPython boards, {args.items} items, {cores} usable cores")
+    print(f"pytest -n 1: {serial_s:.2f} s wall")
+    print(f"pytest -n {args.boards}: {parallel_s:.2f} s wall")
+    print(f"speed-up: {ratio:.2f}x (goal >= {GOAL_PER_CORE} x {min(cores, args.boards)} cores = {goal:.2f}x): "
+          f"{'met' if ratio >= goal else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

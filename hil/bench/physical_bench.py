@@ -1,0 +1,185 @@
+"""The physical bench: real Picos named in a bench file, found by USB serial number, never by "first found".
+
+A board is matched to a serial port by its USB serial number (narrowed by VID:PID when the file gives one), or
+taken from a fixed `port:` (a path or an rfc2217:// URL). Several candidate ports, a Debug Probe's UART carrying
+the serial number, a board sitting in BOOTSEL, or a board running the other runtime are each reported as such.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+from hil.bench.bench import AttachedBoard, Bench
+from hil.bench.bench_file import BenchConfig
+from hil.bench.board_spec import BoardSpec
+from hil.bench.usb_discovery import Discovery, UsbDiscovery, UsbSerialPort
+from hil.bench.usb_ids import (
+    KIND_DEBUG_PROBE, KIND_MICROPYTHON, KIND_OTHER, KIND_STDIO_USB, PICO_SERIAL_KINDS, parse_vid_pid,
+)
+from hil.deadline import Deadline
+from hil.errors import BoardNotFound
+
+LOCATE_POLL_S = 0.1
+REMOTE_PREFIXES = ("rfc2217://", "socket://", "loop://")
+
+STATE_PRESENT = "present"
+STATE_MISSING = "missing"
+STATE_BOOTSEL = "bootsel"
+STATE_AMBIGUOUS = "ambiguous"
+STATE_WRONG_RUNTIME = "wrong-runtime"
+STATE_REMOTE = "remote"          # reached over the network; not checked locally
+STATE_UNLISTED = "unlisted"      # attached, but not in the bench file
+# States in which the board's serial port can be used (a wrong runtime is fixed by provisioning).
+USABLE_STATES = (STATE_PRESENT, STATE_REMOTE, STATE_WRONG_RUNTIME)
+
+EXPECTED_KIND = {"micropython": KIND_MICROPYTHON, "rust": KIND_STDIO_USB}
+KIND_WORDS = {KIND_MICROPYTHON: "MicroPython", KIND_STDIO_USB: "pico-sdk/Rust USB serial"}
+
+
+@dataclass
+class BoardMatch:
+    """What the bench sees of one board at one moment."""
+
+    state: str
+    port: str | None = None
+    vid_pid: str | None = None
+    serial_number: str | None = None
+    detail: str = ""
+
+
+def _device_of(port: UsbSerialPort) -> str:
+    """The USB device a port belongs to (ports of one composite device share it)."""
+    return (port.location or port.device).split(":")[0]
+
+
+def match_board(spec: BoardSpec, discovery: Discovery) -> BoardMatch:
+    """Find `spec` among what is attached."""
+    if spec.port:
+        if spec.port.startswith(REMOTE_PREFIXES):
+            return BoardMatch(STATE_REMOTE, spec.port, spec.vid_pid, spec.serial_number, "network port, not checked")
+        if os.path.exists(spec.port):
+            return BoardMatch(STATE_PRESENT, spec.port, spec.vid_pid, spec.serial_number, "fixed port")
+        return BoardMatch(STATE_MISSING, None, spec.vid_pid, spec.serial_number, f"{spec.port} does not exist")
+    serial_number = spec.serial_number or ""
+    candidates = discovery.ports_with_serial(serial_number)
+    if spec.vid_pid:
+        vid, pid = parse_vid_pid(spec.vid_pid)
+        candidates = [p for p in candidates if (p.vid, p.pid) == (vid, pid)]
+    probe_ports = [p for p in candidates if p.kind == KIND_DEBUG_PROBE]
+    board_ports = [p for p in candidates if p.kind != KIND_DEBUG_PROBE]
+    if not board_ports:
+        bootsel = [d for d in discovery.devices_with_serial(serial_number) if d.kind == "bootsel"]
+        if bootsel:
+            return BoardMatch(STATE_BOOTSEL, None, bootsel[0].vid_pid, serial_number,
+                              f"in BOOTSEL mode (USB {bootsel[0].bus_path}): no serial port until it is flashed "
+                              "or reset")
+        if probe_ports:
+            return BoardMatch(STATE_MISSING, None, None, serial_number,
+                              f"serial number {serial_number} belongs to a Debug Probe ({probe_ports[0].device}), "
+                              "not a Pico: put the probe's VID:PID:SERIAL under `probe:` and the Pico's own serial "
+                              "number under `serial_number:`")
+        return BoardMatch(STATE_MISSING, None, spec.vid_pid, serial_number,
+                          f"no serial port with USB serial number {serial_number}"
+                          + (f" and VID:PID {spec.vid_pid}" if spec.vid_pid else ""))
+    devices = sorted({_device_of(p) for p in board_ports})
+    if len(devices) > 1:
+        listed = ", ".join(p.device for p in board_ports)
+        return BoardMatch(STATE_AMBIGUOUS, None, None, serial_number,
+                          f"{len(devices)} devices have USB serial number {serial_number} ({listed}): give each "
+                          "board a unique serial number (or a fixed `port:`) in the bench file")
+    port = min(board_ports, key=lambda p: (p.interface_number is None, p.interface_number or 0, p.device))
+    expected = EXPECTED_KIND[spec.runtime]
+    if port.kind in PICO_SERIAL_KINDS and port.kind != expected:
+        return BoardMatch(STATE_WRONG_RUNTIME, port.device, port.vid_pid, serial_number,
+                          f"runs {KIND_WORDS[port.kind]} (USB {port.vid_pid}), bench says {spec.runtime}")
+    detail = "" if port.kind == expected or port.kind == KIND_OTHER else f"USB {port.vid_pid}"
+    return BoardMatch(STATE_PRESENT, port.device, port.vid_pid, serial_number, detail)
+
+
+def probe_status(spec: BoardSpec, discovery: Discovery) -> str:
+    """'' if the board's probe is attached (or none is needed); otherwise what is wrong with it."""
+    if not spec.probe:
+        return ""
+    parts = spec.probe.split(":", 2)
+    vid, pid = int(parts[0], 16), int(parts[1], 16)
+    serial_number = parts[2].casefold() if len(parts) == 3 else None
+
+    def same(v: int, p: int, s: str | None) -> bool:
+        return (v, p) == (vid, pid) and (serial_number is None or (s or "").casefold() == serial_number)
+
+    if discovery.probes_listed:
+        found = [probe for probe in discovery.probes if same(probe.vid, probe.pid, probe.serial_number)]
+        if not found:
+            listed = ", ".join(p.selector for p in discovery.probes) or "no probes"
+            return f"probe {spec.probe} not attached (probe-rs lists: {listed})"
+        return "probe inaccessible (USB permissions: install probe-rs's udev rules)" if found[0].inaccessible else ""
+    if any(same(d.vid, d.pid, d.serial_number) for d in discovery.usb_devices) or \
+            any(same(p.vid or 0, p.pid or 0, p.serial_number) for p in discovery.ports):
+        return ""
+    if discovery.usb_devices or discovery.ports:
+        return f"probe {spec.probe} not attached"
+    return ""
+
+
+class PhysicalBench(Bench):
+    """Real boards listed in a bench file."""
+
+    def __init__(self, config: BenchConfig, discovery: UsbDiscovery | None = None):
+        self.name = config.name
+        self.config = config
+        self.specs = list(config.specs)
+        self.discovery = discovery or UsbDiscovery(env=self.tool_env())
+
+    def device_clock_domain(self, runtime: str) -> str:
+        return "device"   # both runtimes time themselves on the Pico's own 1 MHz timer
+
+    def locate_port(self, spec: BoardSpec, timeout_s: float) -> str:
+        """The board's port now. Waits (polling, never opening ports) for a board that is absent or in BOOTSEL,
+        e.g. re-enumerating after a reset; an ambiguous match fails at once."""
+        deadline = Deadline(timeout_s)
+        while True:
+            match = match_board(spec, self.discovery.scan(with_probes=False))
+            if match.state in USABLE_STATES and match.port:
+                return match.port
+            if match.state == STATE_AMBIGUOUS:
+                raise BoardNotFound(spec.board_id, match.detail)
+            if deadline.expired:
+                where = f" (bench file {spec.source})" if spec.source else ""
+                raise BoardNotFound(spec.board_id, f"{match.detail}; waited {timeout_s:g} s{where}")
+            time.sleep(min(LOCATE_POLL_S, deadline.remaining_s))
+
+    def attached(self) -> list[AttachedBoard]:
+        discovery = self.discovery.scan(with_probes=True)
+        rows = []
+        claimed_ports: set[str] = set()
+        for spec in self.specs:
+            match = match_board(spec, discovery)
+            details = [d for d in (match.detail, probe_status(spec, discovery)) if d]
+            if match.port:
+                claimed_ports.add(match.port)
+            rows.append(AttachedBoard(spec.board_id, spec.runtime, match.port, match.vid_pid,
+                                      match.serial_number, match.state, "; ".join(details)))
+        rows += self._unlisted(discovery, claimed_ports)
+        return rows
+
+    def _unlisted(self, discovery: Discovery, claimed_ports: set[str]) -> list[AttachedBoard]:
+        """Picos, BOOTSEL devices and probes that are attached but not in the bench file."""
+        known_serials = {s.serial_number.casefold() for s in self.specs if s.serial_number}
+        known_probes = {s.probe.casefold() for s in self.specs if s.probe}
+        rows = []
+        for port in discovery.pico_ports():
+            if port.device not in claimed_ports and (port.serial_number or "").casefold() not in known_serials:
+                runtime = "micropython" if port.kind == KIND_MICROPYTHON else "rust"
+                rows.append(AttachedBoard("-", runtime, port.device, port.vid_pid, port.serial_number,
+                                          STATE_UNLISTED, f"{KIND_WORDS[port.kind]}, not in the bench file"))
+        for device in discovery.bootsel_devices():
+            if (device.serial_number or "").casefold() not in known_serials:
+                rows.append(AttachedBoard("-", "-", None, device.vid_pid, device.serial_number, STATE_UNLISTED,
+                                          "a Pico in BOOTSEL, not in the bench file"))
+        for probe in discovery.probes:
+            if probe.selector.casefold() not in known_probes:
+                rows.append(AttachedBoard("-", "-", None, probe.vid_pid, probe.serial_number, STATE_UNLISTED,
+                                          f"debug probe {probe.name} (probe: {probe.selector})"))
+        rows += [AttachedBoard("-", "-", None, None, None, "note", note) for note in discovery.notes]
+        return rows

@@ -1,0 +1,41 @@
+"""`hil build [NAME]`: build a firmware of firmware_rust/ for the Pico (ELF + UF2 with an embedded build id).
+
+Says which toolchain it uses, shows cargo's progress on stderr, and prints where the ELF and UF2 are. Nothing runs
+when nothing changed since the last build. Errors are raised to the CLI, which prints them on one line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from hil.deploy.firmware_build import DEFAULT_BUILD_TIMEOUT_S, build_firmware
+
+DEFAULT_FIRMWARE = "lesson"
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("build", help="build the Rust firmware (ELF and UF2) for the Pico")
+    parser.add_argument("name", nargs="?", default=DEFAULT_FIRMWARE,
+                        help=f"firmware binary of firmware_rust/ (default {DEFAULT_FIRMWARE})")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_BUILD_TIMEOUT_S, metavar="SECONDS",
+                        help=f"give up after this long (default {DEFAULT_BUILD_TIMEOUT_S:g})")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    result = build_firmware(name=args.name, timeout_s=args.timeout, progress=progress)
+    if args.json:
+        print(json.dumps({"name": args.name, "elf": str(result.elf_path), "uf2": str(result.uf2_path),
+                          "build_id": result.build_id, "toolchain": result.toolchain,
+                          "rebuilt": result.rebuilt, "elapsed_s": round(result.elapsed_s, 3)}, indent=2))
+    else:
+        state = "built" if result.rebuilt else "up to date, nothing to do"
+        print(f"{args.name}: {state} in {result.elapsed_s:.1f} s (build {result.build_id})")
+        print(f"ELF: {result.elf_path}")
+        print(f"UF2: {result.uf2_path}")
+    return 0

@@ -1,0 +1,139 @@
+// Core 1 of the simulated RP2040, which rp2040js does not emulate (it runs core 0 only and has no inter-core
+// FIFO).
+//
+// This adds what a firmware needs to start and use core 1: the two SIO FIFOs (FIFO_ST/FIFO_WR/FIFO_RD, 8 words
+// each way), SIO CPUID answering per core, the bootrom's core-1 launch handshake (echo every word; the sequence
+// 0, 0, 1, VTOR, SP, entry starts core 1 there) and the PSM's force-off of PROC1, which puts core 1 back into
+// that handshake. Core 1 is a second rp2040js core on the same bus; the board process runs the two interleaved,
+// one instruction each, on one virtual clock, so work split across both cores takes about half the virtual time.
+//
+// Limits: peripheral interrupts, SysTick and the NVIC/SCB registers belong to core 0 (core 1 gets no
+// interrupts); the SIO hardware divider and interpolators are shared, not per core.
+
+const SIO_CPUID = 0x000;
+const SIO_FIFO_ST = 0x050;
+const SIO_FIFO_WR = 0x054;
+const SIO_FIFO_RD = 0x058;
+const FIFO_ST_VLD = 1 << 0; // this core's RX FIFO has data
+const FIFO_ST_RDY = 1 << 1; // this core's TX FIFO has room
+const FIFO_ST_WOF = 1 << 2; // sticky: written while full
+const FIFO_ST_ROE = 1 << 3; // sticky: read while empty
+const FIFO_DEPTH_WORDS = 8;
+const PSM_FRCE_OFF = 0x04;
+const PSM_PROC1 = 1 << 16;
+const PSM_PERIPHERAL_KEY = 0x40010;
+const LAUNCH_PREFIX = [0, 0, 1]; // then VTOR, SP, entry
+const LAUNCH_WORDS = 6;
+
+export class Rp2040Core1 {
+  constructor(mcu, log) {
+    this.mcu = mcu;
+    this.log = log;
+    // rp2040js does not export its core class; the running core's constructor is the same class
+    this.core = new mcu.core.constructor(mcu);
+    this.running = false; // false: in the bootrom, waiting for the launch handshake
+    this.executing = 0; // which core the current instruction belongs to (SIO CPUID)
+    this.toCore1 = [];
+    this.toCore0 = [];
+    this.sticky = [0, 0];
+    this.launch = [];
+    this.hookSio();
+    this.hookPsm();
+  }
+
+  hookSio() {
+    const sio = this.mcu.sio;
+    const read = sio.readUint32.bind(sio);
+    const write = sio.writeUint32.bind(sio);
+    sio.readUint32 = (offset) => {
+      switch (offset) {
+        case SIO_CPUID: return this.executing;
+        case SIO_FIFO_ST: return this.fifoStatus(this.executing);
+        case SIO_FIFO_RD: return this.fifoRead(this.executing);
+        default: return read(offset);
+      }
+    };
+    sio.writeUint32 = (offset, value) => {
+      if (offset === SIO_FIFO_WR) this.fifoWrite(this.executing, value >>> 0);
+      else if (offset === SIO_FIFO_ST) this.sticky[this.executing] = 0; // any write clears WOF/ROE
+      else write(offset, value);
+    };
+  }
+
+  hookPsm() {
+    const psm = this.mcu.peripherals[PSM_PERIPHERAL_KEY];
+    const write = psm.writeUint32.bind(psm);
+    psm.writeUint32 = (offset, value) => {
+      write(offset, value);
+      if (offset === PSM_FRCE_OFF && value & PSM_PROC1) this.resetToBootrom();
+    };
+  }
+
+  resetToBootrom() {
+    if (this.running) this.log('core 1 reset by the PSM: back in the bootrom launch handshake');
+    this.running = false;
+    this.launch = [];
+    this.toCore1 = [];
+    this.toCore0 = [];
+  }
+
+  rxOf(coreNumber) {
+    return coreNumber === 0 ? this.toCore0 : this.toCore1;
+  }
+
+  txOf(coreNumber) {
+    return coreNumber === 0 ? this.toCore1 : this.toCore0;
+  }
+
+  fifoStatus(coreNumber) {
+    return (this.rxOf(coreNumber).length ? FIFO_ST_VLD : 0) |
+      (this.txOf(coreNumber).length < FIFO_DEPTH_WORDS ? FIFO_ST_RDY : 0) | this.sticky[coreNumber];
+  }
+
+  fifoRead(coreNumber) {
+    const rx = this.rxOf(coreNumber);
+    if (rx.length === 0) {
+      this.sticky[coreNumber] |= FIFO_ST_ROE;
+      return 0;
+    }
+    return rx.shift();
+  }
+
+  fifoWrite(coreNumber, value) {
+    const tx = this.txOf(coreNumber);
+    if (tx.length >= FIFO_DEPTH_WORDS) {
+      this.sticky[coreNumber] |= FIFO_ST_WOF;
+      return;
+    }
+    tx.push(value);
+    if (coreNumber === 0 && !this.running) this.bootromStep();
+  }
+
+  // The bootrom on core 1: takes each word core 0 sends, echoes it, and launches after a full sequence.
+  bootromStep() {
+    while (this.toCore1.length && !this.running) {
+      const word = this.toCore1.shift();
+      if (word === 0) this.toCore1.length = 0; // on a 0 the bootrom drains what else it received, then echoes
+      const at = this.launch.length;
+      if (at < LAUNCH_PREFIX.length && word !== LAUNCH_PREFIX[at]) {
+        this.launch = word === LAUNCH_PREFIX[0] ? [word] : [];
+      } else {
+        this.launch.push(word);
+      }
+      if (this.toCore0.length < FIFO_DEPTH_WORDS) this.toCore0.push(word);
+      if (this.launch.length === LAUNCH_WORDS) this.start();
+    }
+  }
+
+  start() {
+    const [, , , vtor, sp, entry] = this.launch;
+    const { core } = this;
+    core.VTOR = vtor;
+    core.SP = sp;
+    core.PC = entry & ~1;
+    core.waiting = false;
+    this.launch = [];
+    this.running = true;
+    this.log(`core 1 launched at 0x${(entry >>> 0).toString(16)} (SP 0x${(sp >>> 0).toString(16)})`);
+  }
+}

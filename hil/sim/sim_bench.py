@@ -1,0 +1,216 @@
+"""The simulated bench (`sim`): a bench like any other, whose boards are simulated by the supervisor.
+
+`start()` connects to a supervisor already serving the sim dir (`hil sim serve`, or one another process started)
+or starts one in the background. Several users on one host (pytest-xdist workers) share one supervisor:
+
+- `<sim_dir>/users.lock`: every SimBench holds a shared lock on it from start() to stop(); the kernel drops it if
+  the process dies.
+- `<sim_dir>/start.lock`: taken exclusively around "is one running? if not, start it", so only one user starts.
+- A supervisor started here runs with `--exit-when-unused`: it exits by itself once nobody has held users.lock
+  for a few seconds (users that crashed included). `stop()` makes that immediate for the last user: after
+  releasing its shared lock, a user that can take users.lock exclusively is the last one, and shuts it down.
+- A supervisor started by `hil sim serve` belongs to the person who started it: SimBench never stops it.
+
+The sim dir is `$HIL_SIM_DIR`, else `<cwd>/.hil/sim`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from hil.bench.bench import AttachedBoard, Bench
+from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec
+from hil.deadline import Deadline
+from hil.errors import BoardNotFound, DeadlineExpired, PortVanished
+from hil.process import run_tool
+from hil.sim.control_client import ControlClient
+from hil.sim.sim_board_config import SimBoardConfig, default_board_ids
+from hil.sim.sim_errors import SimSupervisorUnavailable
+from hil.sim.supervisor import SUPERVISOR_LOCK_NAME, USERS_LOCK_NAME, default_sim_dir
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STANDINS_DIR = Path(__file__).resolve().parent / "standins"
+START_LOCK_NAME = "start.lock"
+STARTED_BY = "sim-bench"
+CLOCK_DOMAINS = {"rust": "rp2040js-virtual", "micropython": "wasm-host"}
+POLL_INTERVAL_S = 0.05
+CONTROL_TIMEOUT_S = 5.0
+LAST_USER_WAIT_S = 0.5     # stop(): how long to try to become the exclusive (last) user
+SUPERVISOR_EXIT_TIMEOUT_S = 15.0
+
+
+def _flock_within(file, operation: int, deadline: Deadline, what: str) -> None:
+    while True:
+        try:
+            fcntl.flock(file, operation | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if deadline.expired:
+                raise DeadlineExpired(what, deadline.timeout_s) from None
+            time.sleep(POLL_INTERVAL_S)
+
+
+class SimBench(Bench):
+    def __init__(self, name: str = "sim", sim_dir: str | os.PathLike | None = None, rust_count: int = 1,
+                 micropython_count: int = 1, boards: list[tuple[str, str]] | None = None, link: str = "usb-fs",
+                 board_commands: dict[str, list[str]] | None = None):
+        self.name = name
+        self.sim_dir = Path(sim_dir or default_sim_dir()).resolve()
+        self.link = link
+        self.board_commands = board_commands
+        self.board_ids = boards if boards is not None else default_board_ids(rust_count, micropython_count)
+        self.specs = [self._spec(board_id, runtime) for board_id, runtime in self.board_ids]
+        self.client = ControlClient(self.sim_dir)
+        self.supervisor_info: dict = {}
+        self._users_file = None
+
+    @classmethod
+    def from_config(cls, config, sim_dir: str | os.PathLike | None = None) -> "SimBench":
+        """The default sim bench (config None), or one from a bench file with `kind: sim` (a BenchConfig)."""
+        if config is None:
+            return cls(sim_dir=sim_dir)
+        bench = cls(name=config.name, sim_dir=sim_dir, link=config.link or "usb-fs",
+                    boards=[(spec.board_id, spec.runtime) for spec in config.specs])
+        # Identity and ports come from the simulator; flashing method, source line and labels from the file.
+        bench.specs = [dataclasses.replace(sim, flash_method=spec.flash_method, source=spec.source, extra=spec.extra)
+                       for spec, sim in zip(config.specs, bench.specs)]
+        return bench
+
+    def _spec(self, board_id: str, runtime: str) -> BoardSpec:
+        config = SimBoardConfig.create(board_id, runtime, command=[])
+        uart = self.sim_dir / f"{board_id}.uart0" if "uart0" in config.links else None
+        return BoardSpec(board_id=board_id, runtime=runtime, serial_number=config.serial_number,
+                         vid_pid=config.vid_pid, port=str(self.sim_dir / f"{board_id}.usb"),
+                         uart_port=str(uart) if uart else None, probe=config.probe,
+                         flash_method=DEFAULT_FLASH_METHOD[runtime], source=f"sim bench {self.name!r}")
+
+    # ---- lifecycle
+    def start(self, timeout_s: float) -> None:
+        try:
+            self._start(Deadline(timeout_s))
+        except BaseException:
+            self.stop()   # give up this user's share (and the supervisor, if it was started for nobody else)
+            raise
+
+    def _start(self, deadline: Deadline) -> None:
+        self.sim_dir.mkdir(parents=True, exist_ok=True)
+        if self._users_file is None:
+            self._users_file = open(self.sim_dir / USERS_LOCK_NAME, "a+")
+            _flock_within(self._users_file, fcntl.LOCK_SH, deadline, f"joining the simulated bench in {self.sim_dir}")
+        with open(self.sim_dir / START_LOCK_NAME, "a+") as start_lock:
+            _flock_within(start_lock, fcntl.LOCK_EX, deadline, f"starting the simulated bench in {self.sim_dir}")
+            try:
+                self.supervisor_info = self.client.ping(min(CONTROL_TIMEOUT_S, deadline.remaining_s))
+            except (SimSupervisorUnavailable, DeadlineExpired):
+                self._start_supervisor(deadline)
+                self.supervisor_info = self.client.ping(min(CONTROL_TIMEOUT_S, deadline.remaining_s))
+        self._wait_ready(deadline)
+
+    def _start_supervisor(self, deadline: Deadline) -> None:
+        argv = [sys.executable, "-m", "hil.sim.supervisor", "--detach", "--exit-when-unused",
+                "--started-by", STARTED_BY, "--sim-dir", str(self.sim_dir), "--rust", "0", "--micropython", "0",
+                "--link", self.link]
+        for board_id, runtime in self.board_ids:
+            argv += ["--board", f"{board_id}:{runtime}"]
+        if self.board_commands:
+            argv += ["--board-command-json", json.dumps(self.board_commands)]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
+        run_tool(argv, deadline.remaining_s, env=env, cwd=REPO_ROOT)
+
+    def _wait_ready(self, deadline: Deadline) -> None:
+        while True:
+            boards = {b["id"]: b for b in self.client.list_boards(min(CONTROL_TIMEOUT_S, deadline.remaining_s))}
+            missing = [s.board_id for s in self.specs if s.board_id not in boards]
+            if missing:
+                raise BoardNotFound(missing[0], f"the simulated bench running in {self.sim_dir} has no such board "
+                                                f"(it has: {', '.join(boards) or 'none'}); stop it or use another "
+                                                f"HIL_SIM_DIR")
+            not_ready = [s.board_id for s in self.specs if boards[s.board_id]["process_state"] != "ready"]
+            if not not_ready:
+                return
+            failed = [b for b in not_ready if boards[b]["process_state"] == "failed"]
+            if failed:
+                log = Path(boards[failed[0]]["state_dir"]) / "board.log"
+                raise BoardNotFound(failed[0], f"its board process keeps failing (see {log})")
+            if deadline.expired:
+                raise DeadlineExpired(f"simulated boards {', '.join(not_ready)} becoming ready", deadline.timeout_s)
+            time.sleep(POLL_INTERVAL_S)
+
+    def stop(self) -> None:
+        if self._users_file is None:
+            return
+        self._users_file.close()   # drops this user's shared lock
+        self._users_file = None
+        self.client.close()
+        if self.supervisor_info.get("started_by") != STARTED_BY:
+            return   # `hil sim serve`'s supervisor: not ours to stop
+        with open(self.sim_dir / USERS_LOCK_NAME, "a+") as users:
+            try:
+                _flock_within(users, fcntl.LOCK_EX, Deadline(LAST_USER_WAIT_S), "becoming the last user")
+            except DeadlineExpired:
+                return   # others still use it; the last of them (or the supervisor itself) stops it
+            try:
+                ControlClient(self.sim_dir).request({"cmd": "shutdown"}, CONTROL_TIMEOUT_S)
+            except (SimSupervisorUnavailable, DeadlineExpired):
+                pass
+            self._wait_supervisor_gone(Deadline(SUPERVISOR_EXIT_TIMEOUT_S))
+
+    def _wait_supervisor_gone(self, deadline: Deadline) -> None:
+        with open(self.sim_dir / SUPERVISOR_LOCK_NAME, "a+") as lock:
+            _flock_within(lock, fcntl.LOCK_SH, deadline, "the simulated bench supervisor exiting")
+
+    # ---- the Bench interface
+    def tool_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PATH"] = os.pathsep.join(p for p in (str(STANDINS_DIR), env.get("PATH")) if p)
+        env["HIL_SIM_DIR"] = str(self.sim_dir)
+        return env
+
+    def locate_port(self, spec: BoardSpec, timeout_s: float) -> str:
+        """The board's port symlink once its PTY exists (after a re-enumeration it comes back under the same
+        name); waits up to timeout_s."""
+        deadline = Deadline(timeout_s)
+        while True:
+            board = self.client.board(spec.board_id, min(CONTROL_TIMEOUT_S, max(deadline.remaining_s, 0.1)))
+            if board["pts"] and os.path.exists(board["port"]):
+                return board["port"]
+            if deadline.expired:
+                raise PortVanished(board["port"], spec.board_id, timeout_s)
+            time.sleep(POLL_INTERVAL_S)
+
+    def attached(self) -> list[AttachedBoard]:
+        try:
+            boards = {b["id"]: b for b in self.client.list_boards(CONTROL_TIMEOUT_S)}
+        except (SimSupervisorUnavailable, DeadlineExpired) as err:
+            return [AttachedBoard(s.board_id, s.runtime, None, s.vid_pid, s.serial_number, "missing", str(err))
+                    for s in self.specs]
+        result = []
+        for spec in self.specs:
+            board = boards.get(spec.board_id)
+            if board is None:
+                result.append(AttachedBoard(spec.board_id, spec.runtime, None, spec.vid_pid, spec.serial_number,
+                                            "missing", f"not served by the supervisor in {self.sim_dir}"))
+                continue
+            state = board["state"] if board["process_state"] == "ready" else board["process_state"]
+            detail = f"pts={board['pts'] or '-'}"
+            if board.get("uart_port"):
+                detail += f" uart={board['uart_port']}"
+            if board.get("probe"):
+                detail += f" probe={board['probe']}"
+            result.append(AttachedBoard(spec.board_id, spec.runtime, board["port"] if board["pts"] else None,
+                                        board["vid_pid"], board["serial_number"], state, detail))
+        return result
+
+    def device_clock_domain(self, runtime: str) -> str:
+        return CLOCK_DOMAINS[runtime]
+
+    def describe(self) -> dict:
+        described = super().describe()
+        described.update(sim_dir=str(self.sim_dir), link=self.link)
+        return described

@@ -1,0 +1,163 @@
+"""Provisioning end to end on the simulated bench: the flashers run the probe-rs / picotool stand-ins found on
+the bench's PATH, the deployer talks to the simulated MicroPython board through its modelled USB link."""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import serial
+
+from hil.deploy.micropython_deployer import MicroPythonDeployer, plan_files
+from hil.deploy.picotool_flasher import PicotoolFlasher
+from hil.deploy.probe_rs_flasher import ProbeRsFlasher
+from hil.errors import WrongRuntime
+from hil.sim.sim_bench import SimBench
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LESSON_ELF = REPO_ROOT / "firmware_rust" / "target" / "thumbv6m-none-eabi" / "release" / "lesson"
+START_TIMEOUT_S = 60.0
+FLASH_TIMEOUT_S = 60.0
+PORT_TIMEOUT_S = 15.0
+DEPLOY_TIMEOUT_S = 60.0
+READY_TIMEOUT_S = 20.0
+
+needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+
+
+@pytest.fixture(scope="module")
+def bench():
+    # a short private folder: the control socket's path must stay under the Unix socket limit
+    sim_dir = Path(tempfile.mkdtemp(prefix="hil-dep-"))
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    the_bench = SimBench(sim_dir=sim_dir)
+    the_bench.start(START_TIMEOUT_S)
+    yield the_bench
+    the_bench.stop()
+    shutil.rmtree(sim_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def lesson_elf(tmp_path_factory) -> Path:
+    """A private copy of the built firmware, so a rebuild running meanwhile cannot pull it away mid-test."""
+    copy = tmp_path_factory.mktemp("firmware") / "lesson"
+    try:
+        shutil.copyfile(LESSON_ELF, copy)
+    except OSError:
+        pytest.skip(f"{LESSON_ELF} is not built (hil build)")
+    return copy
+
+
+@pytest.fixture
+def scripts(tmp_path) -> Path:
+    root = tmp_path / "lesson"
+    (root / "util").mkdir(parents=True)
+    (root / "greet.py").write_text("def hello():\n    return 'hello from the board'\n")
+    (root / "util" / "numbers.py").write_text("".join(f"N{i} = {i * i}\n" for i in range(3000)))
+    return root
+
+
+def wait_for_line(port: str, pattern: str, timeout_s: float) -> str:
+    """Read the port until a line matches (the firmware prints READY on boot and answers `id`)."""
+    end = time.monotonic() + timeout_s
+    seen = b""
+    with serial.Serial(port, 115200, timeout=0.2) as link:
+        link.write(b"id\n")
+        while time.monotonic() < end:
+            seen += link.read(4096)
+            match = re.search(pattern.encode(), seen)
+            if match:
+                return match.group(0).decode()
+            if b"\n" in seen and not seen.endswith(b"\n"):
+                continue
+            link.write(b"id\n")
+    raise AssertionError(f"{pattern!r} not seen on {port} within {timeout_s} s; got {seen[-300:]!r}")
+
+
+@needs_node
+def test_second_deploy_of_unchanged_scripts_writes_no_file(bench, scripts):
+    spec = bench.spec("sim-mpy-0")
+    files = plan_files([scripts], dest="/e2e")
+    deployer = MicroPythonDeployer(spec.board_id)
+    first = deployer.deploy(bench.locate_port(spec, PORT_TIMEOUT_S), files, DEPLOY_TIMEOUT_S)
+    assert sorted(first.files_written) == ["/e2e/greet.py", "/e2e/util/numbers.py"]
+    assert first.repl_ok and first.micropython.startswith("micropython 1.")
+    second = deployer.deploy(bench.locate_port(spec, PORT_TIMEOUT_S), files, DEPLOY_TIMEOUT_S)
+    assert second.files_written == [] and second.bytes_written == 0
+    assert sorted(second.files_unchanged) == ["/e2e/greet.py", "/e2e/util/numbers.py"]
+
+
+@needs_node
+def test_deployed_modules_are_importable_after_the_soft_reset(bench, scripts):
+    spec = bench.spec("sim-mpy-0")
+    MicroPythonDeployer(spec.board_id).deploy(bench.locate_port(spec, PORT_TIMEOUT_S), plan_files([scripts]),
+                                              DEPLOY_TIMEOUT_S)
+    from mpremote.transport_serial import SerialTransport
+    transport = SerialTransport(bench.locate_port(spec, PORT_TIMEOUT_S), timeout=2)
+    try:
+        transport.enter_raw_repl(soft_reset=False)
+        assert transport.exec("import greet, util.numbers as n; print(greet.hello(), n.N2999)") == \
+            b"hello from the board 8994001\r\n"
+    finally:
+        transport.exit_raw_repl()
+        transport.close()
+
+
+@needs_node
+def test_probe_rs_flash_through_the_stand_in_then_the_firmware_answers(bench, lesson_elf):
+    spec = bench.spec("sim-rust-0")
+    flasher = ProbeRsFlasher(spec.board_id, spec.probe, env=bench.tool_env())
+    report = flasher.flash(lesson_elf, FLASH_TIMEOUT_S)
+    assert report.verified and report.reset_done and report.tool_versions["probe-rs"].startswith("probe-rs ")
+    port = bench.locate_port(spec, PORT_TIMEOUT_S)
+    assert wait_for_line(port, r"OK id name=lesson version=\S+ build=[0-9a-f]{16}", READY_TIMEOUT_S)
+
+
+@needs_node
+def test_picotool_load_through_the_stand_in_then_the_firmware_answers(bench, lesson_elf):
+    spec = bench.spec("sim-rust-0")
+    flasher = PicotoolFlasher(spec.board_id, spec.serial_number, env=bench.tool_env())
+    report = flasher.flash(lesson_elf, FLASH_TIMEOUT_S)
+    assert report.verified and report.tool_versions["picotool"].startswith("picotool v")
+    port = bench.locate_port(spec, PORT_TIMEOUT_S)
+    assert wait_for_line(port, r"OK id name=lesson", READY_TIMEOUT_S)
+
+
+@needs_node
+def test_deploying_to_the_rust_board_says_it_is_not_micropython_within_the_deadline(bench, scripts, lesson_elf):
+    spec = bench.spec("sim-rust-0")
+    ProbeRsFlasher(spec.board_id, spec.probe, env=bench.tool_env()).flash(lesson_elf, FLASH_TIMEOUT_S)
+    port = bench.locate_port(spec, PORT_TIMEOUT_S)
+    wait_for_line(port, r"OK id", READY_TIMEOUT_S)
+    started = time.monotonic()
+    with pytest.raises(WrongRuntime, match="Rust lesson firmware"):
+        MicroPythonDeployer(spec.board_id).deploy(port, plan_files([scripts]), timeout_s=4)
+    assert time.monotonic() - started < 4 + 1.5
+
+
+@needs_node
+def test_second_provisioning_of_unchanged_boards_flashes_nothing_and_writes_nothing(bench, scripts, lesson_elf):
+    from hil.board.board_factory import make_board
+    from hil.board.rust_board import FirmwareImage
+    from hil.deploy.build_id import embedded_build_id
+    from hil.deploy.elf_image import ElfImage
+
+    image = FirmwareImage(lesson_elf, None, embedded_build_id(ElfImage.read(lesson_elf)))
+    rust = make_board(bench, bench.spec("sim-rust-0"))
+    mpy = make_board(bench, bench.spec("sim-mpy-0"))
+    try:
+        rust.provision(image, FLASH_TIMEOUT_S)               # flashes only if needed: either way, now current
+        again = rust.provision(image, FLASH_TIMEOUT_S)
+        assert not again.flashed and again.build_id_after == image.build_id
+        files = plan_files([scripts], dest="/again")
+        mpy.provision(files, DEPLOY_TIMEOUT_S)
+        second = mpy.provision(files, DEPLOY_TIMEOUT_S)
+        assert second.files_written == [] and sorted(second.files_unchanged) == [remote for _, remote in
+                                                                                   sorted(files, key=lambda f: f[1])]
+    finally:
+        rust.close()
+        mpy.close()

@@ -1,0 +1,72 @@
+"""Uf2CopyFlasher: the image lands on the one RPI-RP2 volume, and every other situation is a clear error."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from hil.deploy.uf2_copy_flasher import Uf2CopyFlasher
+from hil.errors import ProvisionError
+
+INFO_UF2 = "UF2 Bootloader v3.0\nModel: Raspberry Pi RP2\nBoard-ID: RPI-RP2\n"   # what the RP2040 boot ROM serves
+
+
+def make_volume(root, name="RPI-RP2"):
+    volume = root / name
+    volume.mkdir(parents=True)
+    (volume / "INFO_UF2.TXT").write_text(INFO_UF2)
+    (volume / "INDEX.HTM").write_text("<html>")
+    return volume
+
+
+@pytest.fixture
+def uf2_image(tmp_path):
+    image = tmp_path / "lesson.uf2"
+    image.write_bytes(b"UF2\n" + bytes(508) + b"UF2\n" + bytes(508))
+    return image
+
+
+def test_the_image_is_copied_to_the_rpi_rp2_volume(tmp_path, uf2_image):
+    mounts = tmp_path / "media"
+    volume = make_volume(mounts)
+    make_volume(mounts, "USB-STICK").joinpath("INFO_UF2.TXT").write_text("not a pico")
+    seen = []
+    report = Uf2CopyFlasher("rust", mount_roots=[mounts]).flash(uf2_image, timeout_s=5, progress=seen.append)
+    assert (volume / "lesson.uf2").read_bytes() == uf2_image.read_bytes()
+    assert report.flasher == "uf2-copy" and report.reset_done and not report.verified
+    assert seen[-1].percent == 100
+
+
+def test_two_rpi_rp2_volumes_are_not_guessed_between(tmp_path, uf2_image):
+    mounts = tmp_path / "media"
+    make_volume(mounts, "RPI-RP2")
+    make_volume(mounts, "RPI-RP21")
+    with pytest.raises(ProvisionError, match="2 RPI-RP2 volumes are mounted"):
+        Uf2CopyFlasher("rust", mount_roots=[mounts]).flash(uf2_image, timeout_s=5)
+
+
+def test_no_volume_is_an_error_after_the_deadline_saying_how_to_enter_bootsel(tmp_path, uf2_image):
+    started = time.monotonic()
+    with pytest.raises(ProvisionError, match="hold BOOTSEL"):
+        Uf2CopyFlasher("rust", mount_roots=[tmp_path / "media"]).flash(uf2_image, timeout_s=0.5)
+    assert time.monotonic() - started < 2
+
+
+def test_a_volume_that_appears_in_time_is_used(tmp_path, uf2_image):
+    mounts = tmp_path / "media"
+    threading.Timer(0.3, make_volume, args=(mounts,)).start()
+    Uf2CopyFlasher("rust", mount_roots=[mounts]).flash(uf2_image, timeout_s=5)
+    assert (mounts / "RPI-RP2" / "lesson.uf2").exists()
+
+
+def test_a_file_that_is_neither_uf2_nor_elf_is_refused(tmp_path):
+    image = tmp_path / "lesson.bin"
+    image.write_bytes(bytes(512))
+    with pytest.raises(ProvisionError, match="expects uf2, elf"):
+        Uf2CopyFlasher("rust", mount_roots=[tmp_path]).flash(image, timeout_s=5)
+
+
+def test_mount_roots_come_from_the_environment(tmp_path):
+    flasher = Uf2CopyFlasher("rust", env={"HIL_UF2_MOUNT_ROOTS": f"{tmp_path}/a:{tmp_path}/b"})
+    assert flasher.mount_roots == [tmp_path / "a", tmp_path / "b"]

@@ -1,0 +1,92 @@
+"""Merging results from several runners: every run is kept, claims from different hosts stay separate rows
+labelled with their run, and a merge can be merged again without doubling anything."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hil.errors import ConfigError
+from hil.results.html_report import render_report
+from hil.results.merge import load_and_merge, merge_documents
+from tests.results.page_parser import parse_page
+from tests.results.sample_documents import lesson_document
+
+
+def two_runners():
+    return [("a.json", lesson_document(host="runner-a", bench="benches/lab-a.yaml")),
+            ("b.json", lesson_document(host="runner-b", bench="sim", started_at="2026-11-24T09:01:00+0000"))]
+
+
+def test_runs_become_a_list_with_their_source_files():
+    merged = merge_documents(two_runners())
+    assert merged["format"] == "pico-hil-results/1"
+    assert [(r["host"], r["bench"], r["source"]) for r in merged["runs"]] == [
+        ("runner-a", "benches/lab-a.yaml", "a.json"), ("runner-b", "sim", "b.json")]
+    assert "run" not in merged
+
+
+def test_the_same_claim_from_two_hosts_stays_two_rows_side_by_side():
+    merged = merge_documents(two_runners())
+    assert len(merged["claims"]) == 2 * len(lesson_document()["claims"])
+    ids = [c["id"] for c in merged["claims"]]
+    assert ids == sorted(ids)
+    sort_rows = [c for c in merged["claims"] if c["id"] == "scenarios/compute.yaml::bubble-sort"]
+    assert [merged["runs"][c["run_index"]]["host"] for c in sort_rows] == ["runner-a", "runner-b"]
+
+
+def test_merged_report_labels_rows_and_charts_with_host_and_bench():
+    page = parse_page(render_report(merge_documents(two_runners())))
+    assert page.problems == []
+    header = [page.text_of(th) for th in page.find_all("th")]
+    assert "Host · bench" in header
+    rows = page.find_all("tr", "claim")
+    assert "runner-a · benches/lab-a.yaml" in page.text_of(rows[0])
+    assert "runner-b · sim" in page.text_of(rows[1])
+    captions = [page.text_of(c) for c in page.find_all("figcaption")]
+    assert any("runner-a · benches/lab-a.yaml" in c for c in captions)
+    assert any("runner-b · sim" in c for c in captions)
+    assert len(page.find_all("svg", "chart")) == 8
+
+
+def test_merging_a_merge_with_one_of_its_sources_does_not_double_claims():
+    once = merge_documents(two_runners())
+    again = merge_documents([("merged.json", once), two_runners()[0]])
+    assert len(again["runs"]) == 2
+    assert len(again["claims"]) == len(once["claims"])
+    assert [r["source"] for r in again["runs"]] == ["a.json", "b.json"]
+
+
+def test_load_and_merge_reads_files(tmp_path):
+    paths = []
+    for name, document in two_runners():
+        path = tmp_path / name
+        path.write_text(json.dumps(document))
+        paths.append(path)
+    merged = load_and_merge(paths)
+    assert [r["source"] for r in merged["runs"]] == [str(p) for p in paths]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not valid JSON"),
+    ('{"format": "something-else/1", "run": {}, "claims": []}', "not a pico-hil-results/1 results file"),
+    ('{"format": "pico-hil-results/1", "run": {}, "claims": {}}', "claims: missing or not a list"),
+    ('{"format": "pico-hil-results/1", "claims": []}', "run: missing or not an object"),
+    ('{"format": "pico-hil-results/1", "run": {}, "claims": [3]}', "claims[0]: not an object"),
+    ('{"format": "pico-hil-results/1", "run": {}, "claims": [{"run_index": 4}]}', "no run 4 in this file"),
+])
+def test_an_invalid_file_is_a_config_error_naming_it(tmp_path, content, message):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(lesson_document()))
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    with pytest.raises(ConfigError) as raised:
+        load_and_merge([good, bad])
+    assert raised.value.path == str(bad)
+    assert message in str(raised.value)
+
+
+def test_a_missing_file_is_named():
+    with pytest.raises(ConfigError) as raised:
+        load_and_merge(["/nonexistent/results.json"])
+    assert str(raised.value) == "/nonexistent/results.json: results file not found"

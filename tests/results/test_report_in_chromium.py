@@ -1,0 +1,99 @@
+"""The report in a real browser: headless Chromium loads it without a console message, finds the charts in the
+DOM, and renders a screenshot with real content."""
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+
+from hil.process import run_tool
+from hil.results.html_report import write_report
+from hil.results.merge import merge_documents
+from tests.results.sample_documents import lesson_document
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+BROWSER_TIMEOUT_S = 90.0
+WINDOW_WIDTH_PX, WINDOW_HEIGHT_PX = 1200, 2000
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Chromium prints page console messages (errors included) as "INFO:CONSOLE..." lines with --enable-logging.
+CONSOLE_LINE = re.compile(r"CONSOLE|Uncaught", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def browser() -> str:
+    for name in BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip("no Chromium on PATH (apt-get install chromium): the browser checks of the report cannot run")
+
+
+def headless(browser: str, profile: Path, *args: str):
+    argv = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *args]
+    return run_tool(argv, timeout_s=BROWSER_TIMEOUT_S)
+
+
+def console_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if CONSOLE_LINE.search(line)]
+
+
+def png_size_and_pixels(data: bytes) -> tuple[int, int, bytes]:
+    """Width, height and the decompressed scanlines of a PNG (standard library only)."""
+    assert data.startswith(PNG_SIGNATURE), "not a PNG"
+    offset = len(PNG_SIGNATURE)
+    width = height = 0
+    compressed = b""
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        body = data[offset + 8:offset + 8 + length]
+        if kind == b"IHDR":
+            width, height = struct.unpack(">II", body[:8])
+        elif kind == b"IDAT":
+            compressed += body
+        offset += 12 + length
+    return width, height, zlib.decompress(compressed)
+
+
+@pytest.fixture(scope="module")
+def report_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    merged = merge_documents([
+        ("a.json", lesson_document(host="runner-a", bench="benches/lab.yaml")),
+        ("b.json", lesson_document(host="runner-b", bench="sim", started_at="2026-11-24T09:01:00+0000"))])
+    write_report(merged, path)
+    return path
+
+
+def test_console_check_catches_a_page_error(browser, tmp_path):
+    """The console check itself works: a page with a failing script is caught."""
+    broken = tmp_path / "broken.html"
+    broken.write_text("<!DOCTYPE html><html><body><script>undefinedFunction()</script></body></html>")
+    result = headless(browser, tmp_path / "profile", "--dump-dom", broken.as_uri())
+    assert any("Uncaught" in line for line in console_lines(result.stderr))
+
+
+def test_report_loads_with_its_charts_and_no_console_message(browser, report_file, tmp_path):
+    result = headless(browser, tmp_path / "profile", "--dump-dom", report_file.as_uri())
+    assert console_lines(result.stderr) == []
+    dom = result.stdout
+    assert dom.count('<svg class="chart"') == 8
+    assert len(re.findall(r'<rect class="bar"', dom)) == 16
+    assert "<script" not in dom
+    assert "Bubble sort of 1000 reversed ints" in dom
+
+
+def test_report_renders_a_real_screenshot(browser, report_file, tmp_path):
+    screenshot = tmp_path / "report.png"
+    result = headless(browser, tmp_path / "profile", f"--screenshot={screenshot}",
+                      f"--window-size={WINDOW_WIDTH_PX},{WINDOW_HEIGHT_PX}", report_file.as_uri())
+    assert console_lines(result.stderr) == []
+    width, height, pixels = png_size_and_pixels(screenshot.read_bytes())
+    assert (width, height) == (WINDOW_WIDTH_PX, WINDOW_HEIGHT_PX)
+    # A blank or single-colour page has a handful of distinct byte values; text, badges and bars have many.
+    assert len(set(pixels)) > 64

@@ -1,0 +1,55 @@
+"""A bench whose boards are pseudo-terminals made by the test, described in a JSON manifest.
+
+Every pytest-xdist worker builds its own PtyBench from the same manifest (its path travels in an environment
+variable), just as every worker opens the same bench file on a real run; the boards themselves (the PTYs' device
+sides) live in the test process that made them. Nothing here needs Node, the simulator or hardware.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from hil.bench.bench import AttachedBoard, Bench
+from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec
+from hil.errors import BoardNotFound
+
+LOCATE_POLL_S = 0.01
+
+
+class PtyBench(Bench):
+    def __init__(self, name: str, boards: list[dict]):
+        self.name = name
+        self.specs = [BoardSpec(board_id=b["id"], runtime=b["runtime"], port=b["port"],
+                                flash_method=DEFAULT_FLASH_METHOD[b["runtime"]], source=f"pty bench {name!r}")
+                      for b in boards]
+
+    @classmethod
+    def from_manifest(cls, path: str | os.PathLike) -> "PtyBench":
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(document["name"], document["boards"])
+
+    @staticmethod
+    def write_manifest(path: str | os.PathLike, name: str, boards: list[dict]) -> Path:
+        """boards: [{"id", "runtime", "port"}]; a port is a path or an rfc2217:// URL."""
+        Path(path).write_text(json.dumps({"name": name, "boards": boards}), encoding="utf-8")
+        return Path(path)
+
+    def locate_port(self, spec: BoardSpec, timeout_s: float) -> str:
+        if "://" in spec.port:
+            return spec.port   # a network port: whether it answers is found out by opening it
+        end = time.monotonic() + timeout_s
+        while not os.path.exists(spec.port):
+            if time.monotonic() >= end:
+                raise BoardNotFound(spec.board_id, f"{spec.port} is absent")
+            time.sleep(LOCATE_POLL_S)
+        return spec.port
+
+    def attached(self) -> list[AttachedBoard]:
+        return [AttachedBoard(s.board_id, s.runtime, s.port, None, None,
+                              "present" if "://" in s.port or os.path.exists(s.port) else "missing")
+                for s in self.specs]
+
+    def device_clock_domain(self, runtime: str) -> str:
+        return "host"   # the test plays the device on this host
