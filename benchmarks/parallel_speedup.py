@@ -80,6 +80,7 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=40, help="test items per run (default 40)")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="hil-speedup-") as tmp:
         workdir = Path(tmp)
         bench_file = workdir / "bench.yaml"
@@ -98,9 +99,11 @@ def main() -> int:
             bench.stop()
 
     cores = usable_cores()
+    load_after = os.getloadavg()[0]
     ratio = serial_s / parallel_s
     goal = GOAL_PER_CORE * min(cores, args.boards)
     print(f"simulated bench: {args.boards} MicroPython boards, {args.items} items, {cores} usable cores")
+    print(f"1-minute load average: {load_before:.1f} before, {load_after:.1f} after (other work skews the figures)")
     print(f"pytest -n 1: {serial_s:.2f} s wall")
     print(f"pytest -n {args.boards}: {parallel_s:.2f} s wall")
     print(f"speed-up: {ratio:.2f}x (goal >= {GOAL_PER_CORE} x {min(cores, args.boards)} cores = {goal:.2f}x): "

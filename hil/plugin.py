@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hil.errors import ConfigError, HilError
+from hil.errors import ConfigError, HilError, ResultsNotWritable
 from hil.results.metric import Metric
 from hil.results.results_file import ResultsFile
 from hil.run_context import RunContext
@@ -70,10 +70,15 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         results = setting(config, "results").value
         run_dir = Path(results).resolve().parent if results else (Path(config.rootpath) / DEFAULT_RUN_DIR)
-        recorder = ResultsRecorder(config, run_dir)
+        try:
+            recorder = ResultsRecorder(config, run_dir)
+        except ResultsNotWritable as error:  # say so before any test runs, in one line
+            raise pytest.UsageError(f"{error} (results from {setting(config, 'results').source})") from None
         config.stash[recorder_key] = recorder
         config.pluginmanager.register(recorder, "hil-results-recorder")
     config.stash[run_context_key] = RunContext(bench.value, run_dir, only)
+    if not _is_xdist_worker(config):
+        config.stash[run_context_key].forget_broken_boards()
     _stop_cleanly_on_sigterm()
 
 
@@ -165,6 +170,7 @@ class ResultsRecorder:
         self.run_dir = run_dir
         self.claims: dict[str, dict] = {}
         self.running: dict[str, float] = {}
+        self.write_error: ResultsNotWritable | None = None
         path = setting(config, "results").value
         self.results: ResultsFile | None = None
         if path:
@@ -215,7 +221,19 @@ class ResultsRecorder:
         self.running.pop(nodeid, None)
         claim = self.claims.get(nodeid)
         if claim is not None and self.results is not None:
-            self.results.add_claim(claim)
+            try:
+                self.results.add_claim(claim)
+            except ResultsNotWritable as error:
+                self._cannot_write(error)
+
+    def _cannot_write(self, error: ResultsNotWritable) -> None:
+        """The results folder went away or became read-only mid-run: say so once and let the run go on (JUnit
+        and the serial logs still record it); the run's exit status then says it failed."""
+        if self.write_error is None:
+            self.write_error = error
+            terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+            if terminal is not None:
+                terminal.write_line(f"hil results: {error}; the run goes on without them", red=True)
 
     def interrupted(self) -> None:
         for nodeid in list(self.running):
@@ -232,7 +250,10 @@ class ResultsRecorder:
         if bench_facts:
             fields["bench_facts"] = bench_facts
         if self.results is not None:
-            self.results.update_run(**fields)
+            try:
+                self.results.update_run(**fields)
+            except ResultsNotWritable as error:
+                self._cannot_write(error)
             return self.results.document
         return {"format": "pico-hil-results/1", "run": fields, "claims": list(self.claims.values())}
 
@@ -279,6 +300,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if context.started:
         facts = context.bench.describe()
     document = recorder.close(interrupted, facts)
+    if recorder.write_error is not None and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     report_path = setting(config, "report").value
     if report_path:
         from hil.results.html_report import write_report

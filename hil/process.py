@@ -6,6 +6,7 @@ Every result keeps argv, exit code, stdout and stderr for the error message and 
 from __future__ import annotations
 
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -117,9 +118,11 @@ def run_tool(
                 chunks[name].append(data)
                 if on_output_line:
                     pending[name] += data
-                    *lines, pending[name] = pending[name].split(b"\n")
+                    # Progress bars redraw with "\r": treat it as a line end so progress shows as it happens.
+                    *lines, pending[name] = re.split(rb"\r\n|\n|\r", pending[name])
                     for line in lines:
-                        on_output_line(name, line.decode("utf-8", "replace").rstrip("\r"))
+                        if line:
+                            on_output_line(name, line.decode("utf-8", "replace"))
         if not timed_out:
             try:
                 proc.wait(timeout=max(0.0, deadline_at - time.monotonic()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from hil.board.board_pool import BoardPool
 from hil.errors import BoardBroken, HilError
 
 BENCH_START_TIMEOUT_S = 120.0
+BROKEN_MARKS_DIR = "broken-boards"
 
 
 def default_lock_dir() -> Path:
@@ -48,6 +50,15 @@ class RunContext:
         return path
 
     @property
+    def broken_marks_dir(self) -> Path:
+        """Boards found broken during this run, one mark each, shared by its workers."""
+        return self.run_dir / BROKEN_MARKS_DIR
+
+    def forget_broken_boards(self) -> None:
+        """At the start of a run (controller only): marks left by an earlier run in this folder no longer hold."""
+        shutil.rmtree(self.broken_marks_dir, ignore_errors=True)
+
+    @property
     def bench(self) -> Bench:
         """The started bench. A bench that failed to start fails every later use with the first reason."""
         if self._start_error is not None:
@@ -71,7 +82,7 @@ class RunContext:
         if self._pool is None:
             bench = self.bench
             self._pool = BoardPool(bench, default_lock_dir(), lambda spec: make_board(bench, spec),
-                                   self.only_board_ids)
+                                   self.only_board_ids, broken_dir=self.broken_marks_dir)
         return self._pool
 
     def close(self) -> None:

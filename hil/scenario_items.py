@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hil.errors import BoardNotFound, ConfigError, HilError, PortVanished, ScenarioSkip, WrongRuntime
+from hil.errors import (BoardNotFound, ConfigError, HilError, PortVanished, ScenarioSkip, StepFailed,
+                        WrongRuntime)
 from hil.results.metric import Metric
 from hil.scenario.artifacts import Artifacts
 from hil.scenario.assertions import evaluate
@@ -105,9 +106,8 @@ class ScenarioItem(pytest.Item):
                 runner.run()
             except ScenarioSkip as skip:
                 pytest.skip(str(skip))
-            except BREAKING_ERRORS as error:
-                for board in acquired.values():
-                    pool.mark_broken(board, str(error))
+            except HilError as error:
+                self._mark_broken_boards(pool, acquired, error)
                 raise
             finally:
                 for role, board in acquired.items():
@@ -119,6 +119,19 @@ class ScenarioItem(pytest.Item):
                 self._leave_usable(pool, board)
                 board.switch_log(None)
                 pool.release(board)
+
+    @staticmethod
+    def _mark_broken_boards(pool, acquired: dict, error: HilError) -> None:
+        """After a breaking error (also when a step wrapped it) the board it names, or else every board of the
+        scenario, is marked broken; so is a board the board layer itself gave up on (its provisioning failed)."""
+        cause = error.__cause__ if isinstance(error, StepFailed) else error
+        if isinstance(cause, BREAKING_ERRORS):
+            named = [b for b in acquired.values() if b.board_id == getattr(cause, "board_id", None)]
+            for board in named or acquired.values():
+                pool.mark_broken(board, str(cause))
+        for board in acquired.values():
+            if board.state == "broken" and not pool.broken_reason(board.board_id):
+                pool.mark_broken(board, board.broken_reason or "broken")
 
     @staticmethod
     def _leave_usable(pool, board) -> None:

@@ -11,15 +11,19 @@ from hil.errors import ConfigError
 
 def make_flasher(bench: Bench, spec: BoardSpec):
     env = bench.tool_env()
+
+    def find_port(timeout_s: float) -> str:
+        return bench.locate_port(spec, timeout_s)
+
     if spec.flash_method == "probe-rs":
         from hil.deploy.probe_rs_flasher import ProbeRsFlasher
         return ProbeRsFlasher(spec.board_id, spec.probe, env=env)
     if spec.flash_method == "picotool":
         from hil.deploy.picotool_flasher import PicotoolFlasher
-        return PicotoolFlasher(spec.board_id, spec.serial_number, env=env)
+        return PicotoolFlasher(spec.board_id, spec.serial_number, env=env, port_finder=find_port)
     if spec.flash_method == "uf2":
         from hil.deploy.uf2_copy_flasher import Uf2CopyFlasher
-        return Uf2CopyFlasher(spec.board_id, env=env)
+        return Uf2CopyFlasher(spec.board_id, spec.serial_number, env=env, port_finder=find_port)
     raise ConfigError(spec.source or bench.name, None, "flash", f"{spec.flash_method!r} cannot flash Rust firmware")
 
 

@@ -30,10 +30,13 @@ def _safe(name: str) -> str:
 
 class BoardPool:
     def __init__(self, bench: Bench, lock_dir: Path, make_board: Callable[[BoardSpec], Board],
-                 only_board_ids: list[str] | None = None):
+                 only_board_ids: list[str] | None = None, broken_dir: Path | None = None):
         self.bench = bench
         self.lock_dir = Path(lock_dir)
         self.lock_dir.mkdir(parents=True, exist_ok=True)
+        # Where `.broken` marks go: the run's own folder, so a mark never outlives the run that made it.
+        self.broken_dir = Path(broken_dir) if broken_dir is not None else self.lock_dir
+        self.broken_dir.mkdir(parents=True, exist_ok=True)
         self._make_board = make_board
         self._boards: dict[str, Board] = {}
         self._locks: dict[str, filelock.BaseFileLock] = {}
@@ -46,7 +49,7 @@ class BoardPool:
         return self.lock_dir / f"{_safe(self.bench.name)}.{_safe(board_id)}.lock"
 
     def _broken_path(self, board_id: str) -> Path:
-        return self.lock_dir / f"{_safe(self.bench.name)}.{_safe(board_id)}.broken"
+        return self.broken_dir / f"{_safe(self.bench.name)}.{_safe(board_id)}.broken"
 
     def candidates(self, runtime: str) -> list[BoardSpec]:
         specs = self.bench.specs_for(runtime)
@@ -133,7 +136,7 @@ class BoardPool:
             lock.release()
 
     def clear_broken_marks(self) -> None:
-        for path in self.lock_dir.glob(f"{_safe(self.bench.name)}.*.broken"):
+        for path in self.broken_dir.glob(f"{_safe(self.bench.name)}.*.broken"):
             path.unlink(missing_ok=True)
 
     def close(self) -> None:

@@ -18,6 +18,7 @@ IDENTIFY_TIMEOUT_S = 2.0
 COMMAND_TIMEOUT_S = 5.0
 BOOT_TIMEOUT_S = 15.0
 RESET_LOOP_PORT_LOSSES = 2      # the port vanishing this often while waiting for the firmware means a reset loop
+FINAL_LINE = re.compile(r"^(?:(?P<status>OK|ERR)\b.*?|PANIC .*?)\r?$", re.MULTILINE)
 PANIC_LINE = re.compile(r"^PANIC (?P<message>.*?)(?: at (?P<location>\S+:\d+))?\r?$", re.MULTILINE)
 ID_LINE = re.compile(r"^OK id name=(?P<name>\S+) version=(?P<version>\S+) build=(?P<build>[0-9a-f]+)\r?$",
                      re.MULTILINE)
@@ -71,15 +72,13 @@ class RustBoard(Board):
     # -- the line protocol ----------------------------------------------------------------------------------
 
     def command(self, line: str, timeout_s: float = COMMAND_TIMEOUT_S) -> re.Match:
-        """Send one command line and return the match of its final `OK <word> …` / `ERR <word>: …` line.
+        """Send one command line and return the match of its final `OK …` / `ERR …` line.
 
         A `PANIC` line instead raises BoardHalted with the panic message and location.
         """
         self.open()
-        word = re.escape(line.split()[0]) if line.split() else ""
-        final = re.compile(rf"^(?:(?P<status>OK|ERR) {word}\b.*?|PANIC .*?)\r?$", re.MULTILINE)
         self.transport.write(line.rstrip("\n") + "\n")
-        match = self.transport.expect(final, timeout_s)
+        match = self.transport.expect(FINAL_LINE, timeout_s)
         if match.group(0).startswith("PANIC"):
             self._halted_by(match.group(0))
         return match

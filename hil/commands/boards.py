@@ -29,5 +29,6 @@ def run(args: argparse.Namespace) -> int:
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header) - 1)] if table else []
     for row in table:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
-    missing = [r for r in rows if r.state == "missing"]
-    return 1 if missing else 0
+    # A board in BOOTSEL or halted is fixed by provisioning; these are not, and a script should stop on them.
+    not_usable = [r for r in rows if r.state in ("missing", "ambiguous", "wrong-runtime")]
+    return 1 if not_usable else 0

@@ -28,6 +28,7 @@ COMPANIONS = {
     "expect": {"skip_if"},
     "build": {"edit"},
     "provision": {"edit"},
+    "write_bytes": {"expect"},
 }
 RUNTIME_ONLY = {"command": "rust", "expect_panic": "rust", "exec": "micropython", "eval": "micropython",
                 "exec_start": "micropython", "exec_wait": "micropython", "reset": "rust",

@@ -230,9 +230,12 @@ class ScenarioRunner:
                                  f"(first bytes {data[:40]!r})")
             self._record_rate(step, board, size_bytes, elapsed_s)
         elif action == "write_bytes":
+            # Writing returns once the bytes are in the host's buffers; with `expect` the clock runs until the
+            # board confirms it received them, which is what a throughput figure has to mean.
             size_bytes = int(step.argument)
             start = time.monotonic()
             board.transport.write(payload(size_bytes), timeout_s=step.timeout_s)
+            self._expect_stream(step, board)
             self._record_rate(step, board, size_bytes, time.monotonic() - start)
         else:  # the loader only lets known actions through
             self._fail(step, f"unknown action {action!r}")

@@ -29,7 +29,7 @@ def board_id(args):
 
 
 def main():
-    tool = os.path.basename(sys.argv[0])
+    tool = globals().get("TOOL_NAME") or os.path.basename(sys.argv[0])   # set by the wrapper on PATH
     args = sys.argv[1:]
     subcommand = args[0] if args else ""
     modes_path = os.environ.get("HIL_FAULT_TOOL_MODES", "")

@@ -37,8 +37,8 @@ class FaultBench(Bench):
             if tool not in missing_tools:
                 link = self.bin_dir / tool
                 if not link.exists():
-                    link.write_text(f"#!{sys.executable}\nimport runpy, sys\nsys.argv[0] = {tool!r}\n"
-                                    f"runpy.run_path({str(FAKE_TOOL)!r}, run_name='__main__')\n")
+                    link.write_text(f"#!{sys.executable}\nimport runpy\nrunpy.run_path({str(FAKE_TOOL)!r}, "
+                                    f"init_globals={{'TOOL_NAME': {tool!r}}}, run_name='__main__')\n")
                     link.chmod(0o755)
         self.specs = [BoardSpec(board_id=board_id, runtime=runtime, serial_number=f"SN-{board_id}",
                                 port=str(self.root / f"tty-{board_id}"), probe=f"2e8a:000c:PROBE-{board_id}",

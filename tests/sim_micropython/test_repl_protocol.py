@@ -127,6 +127,15 @@ def test_ctrl_c_interrupts_a_sleeping_loop_with_keyboard_interrupt(board):
     board.expect(rb"alive\r\n>>> $")
 
 
+def test_ctrl_c_interrupts_a_printing_loop(board):
+    board.enter_raw_repl()
+    board.write(b"n = 0\nwhile True:\n    n += 1\n    print(n)\n\x04")
+    board.expect(rb"OK1\r\n", 5.0)
+    board.write(b"\x03")
+    board.expect(b'\x04Traceback \\(most recent call last\\):\r\n  File "<stdin>", line [34], in <module>\r\n'
+                 b"KeyboardInterrupt: \r\n\x04>$", 5.0)
+
+
 def test_ctrl_c_on_pure_computation_recovers_the_board_and_says_so(board):
     board.enter_raw_repl()
     board.write(b"x = 0\nwhile True:\n    x += 1\n\x04")

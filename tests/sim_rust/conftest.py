@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.sim_rust import thumb_image
-from tests.sim_rust.board_harness import REPO, STANDINS_DIR, BoardHarness
 from hil.deadline import Deadline
 from hil.sim.standins.sim_control_client import SimControlClient, SimUnavailable
+from tests.sim_rust import thumb_image
+from tests.sim_rust.board_harness import REPO, STANDINS_DIR, BoardHarness
 
 READY_TIMEOUT_S = 10.0
 SUPERVISOR_START_TIMEOUT_S = 20.0

@@ -56,14 +56,29 @@ pub enum PanicKind {
 pub enum Command<'a> {
     Id,
     Ping,
-    Bench { kernel: Kernel, n: u32 },
-    Tx { size_bytes: u32 },
-    Rx { size_bytes: u32 },
-    Parse { text: &'a str },
-    Panic { kind: PanicKind },
+    Bench {
+        kernel: Kernel,
+        n: u32,
+    },
+    Tx {
+        size_bytes: u32,
+    },
+    Rx {
+        size_bytes: u32,
+    },
+    Parse {
+        text: &'a str,
+    },
+    Panic {
+        kind: PanicKind,
+    },
     Mem,
-    Jitter { iterations: u32 },
-    Dual { blocks: u32 },
+    Jitter {
+        iterations: u32,
+    },
+    Dual {
+        blocks: u32,
+    },
     /// An empty line: ignored, no answer.
     Empty,
 }
@@ -121,10 +136,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, CommandError<'_>> {
                 "sieve" => Kernel::Sieve,
                 "fib" => Kernel::Fib,
                 given => {
-                    return Err(args.error(CommandErrorKind::UnknownVariant {
-                        given,
-                        expected: "crc32 sort sieve fib",
-                    }))
+                    return Err(args.error(CommandErrorKind::UnknownVariant { given, expected: "crc32 sort sieve fib" }))
                 }
             };
             Command::Bench { kernel, n: args.number("N", 0, kernel.max())? }
@@ -143,10 +155,9 @@ pub fn parse(line: &str) -> Result<Command<'_>, CommandError<'_>> {
                 "index" => PanicKind::Index,
                 "explicit" => PanicKind::Explicit,
                 given => {
-                    return Err(args.error(CommandErrorKind::UnknownVariant {
-                        given,
-                        expected: "unwrap index explicit",
-                    }))
+                    return Err(
+                        args.error(CommandErrorKind::UnknownVariant { given, expected: "unwrap index explicit" })
+                    )
                 }
             };
             Command::Panic { kind }
@@ -243,10 +254,7 @@ pub fn parse_i32(text: &str) -> Result<i32, NumberError> {
             b'0'..=b'9' => (b - b'0') as i32,
             _ => return Err(NumberError::InvalidDigit { position }),
         };
-        value = value
-            .checked_mul(10)
-            .and_then(|v| v.checked_sub(digit))
-            .ok_or(NumberError::Overflow)?;
+        value = value.checked_mul(10).and_then(|v| v.checked_sub(digit)).ok_or(NumberError::Overflow)?;
     }
     if negative {
         Ok(value)
@@ -285,7 +293,10 @@ mod tests {
         assert_eq!(parse("bench crc32").unwrap_err().kind, CommandErrorKind::MissingArgument("N"));
         assert_eq!(parse("bench crc32 lots").unwrap_err().kind, CommandErrorKind::NotANumber("lots"));
         assert_eq!(parse("bench crc32 -5").unwrap_err().kind, CommandErrorKind::NotANumber("-5"));
-        assert!(matches!(parse("bench md5 10").unwrap_err().kind, CommandErrorKind::UnknownVariant { given: "md5", .. }));
+        assert!(matches!(
+            parse("bench md5 10").unwrap_err().kind,
+            CommandErrorKind::UnknownVariant { given: "md5", .. }
+        ));
         assert_eq!(parse("bench crc32 10 20").unwrap_err().kind, CommandErrorKind::ExtraArgument("20"));
     }
 

@@ -12,5 +12,5 @@ pub mod line_buffer;
 pub mod stats;
 pub mod text;
 
-/// Version reported by `id` (the firmware crate's version).
+/// Name reported by `id` and the boot banner.
 pub const FIRMWARE_NAME: &str = "lesson";

@@ -24,7 +24,7 @@ const RX_IDLE_TIMEOUT_US: u32 = 2_000_000;
 const DUAL_TIMEOUT_FACTOR: u32 = 4;
 const DUAL_TIMEOUT_FLOOR_US: u32 = 100_000;
 
-
+/// What commands need beyond the links: the sieve's buffer, core 1, and the build id to report.
 pub struct Executor {
     sieve_flags: &'static mut [u8],
     core1: Core1,

@@ -131,13 +131,13 @@ fn main() -> ! {
         .unwrap();
 
     let usb_bus: &'static UsbBusAllocator<UsbBus> = cortex_m::singleton!(: UsbBusAllocator<UsbBus> =
-        UsbBusAllocator::new(UsbBus::new(
-            pac.USBCTRL_REGS,
-            pac.USBCTRL_DPRAM,
-            clocks.usb_clock,
-            true,
-            &mut pac.RESETS,
-        )))
+    UsbBusAllocator::new(UsbBus::new(
+        pac.USBCTRL_REGS,
+        pac.USBCTRL_DPRAM,
+        clocks.usb_clock,
+        true,
+        &mut pac.RESETS,
+    )))
     .unwrap();
     let serial = SerialPort::new(usb_bus);
     let reset = PicotoolReset::new(usb_bus);

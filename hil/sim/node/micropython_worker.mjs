@@ -75,7 +75,11 @@ class Output {
     if (byte === 0x0a && previous !== 0x0d) this.filter(0x0d);
     this.filter(byte);
     // Each line leaves at once: Python may compute for long after printing it, with no hook to flush later.
-    if (byte === 0x0a) this.flush();
+    // A line end is also where a printing loop notices Ctrl-C.
+    if (byte === 0x0a) {
+      this.flush();
+      checkInterruptWhileRunning();
+    }
   }
 
   filter(byte) {
@@ -161,7 +165,7 @@ function nextInputByte() {
 }
 
 function interruptCharEnabled() {
-  return mp._module._mp_hal_get_interrupt_char() !== INTERRUPT_CHAR_NONE;
+  return mp !== null && mp._module._mp_hal_get_interrupt_char() !== INTERRUPT_CHAR_NONE;
 }
 
 // While Python runs: take arrived bytes as a Pico's USB CDC driver does, turning Ctrl-C into an interrupt.
@@ -179,12 +183,17 @@ function pollInputWhileRunning() {
   return interrupted;
 }
 
-// Called from the interpreter's clock reads: schedules KeyboardInterrupt as a Pico's USB IRQ would.
+// Schedules KeyboardInterrupt on a Ctrl-C, as a Pico's USB IRQ would; Python raises it at its next branch.
+function checkInterruptWhileRunning() {
+  if (mp && pollInputWhileRunning()) mp._module._mp_sched_keyboard_interrupt();
+}
+
+// Called from the interpreter's clock reads.
 let ticksCalls = 0;
 function onTicksRead() {
   if (++ticksCalls % TICKS_CHECK_EVERY_CALLS) return;
   if (out.size && performance.now() - out.firstAtMs >= OUTPUT_FLUSH_AGE_MS) out.flush();
-  if (pollInputWhileRunning()) mp._module._mp_sched_keyboard_interrupt();
+  checkInterruptWhileRunning();
 }
 
 // Sleep without burning the host CPU; returns true (Python then raises KeyboardInterrupt) on Ctrl-C.

@@ -65,6 +65,9 @@ class BoardFS:
     def __init__(self):
         self._cwd = "/"
 
+    def __repr__(self):
+        return "<BoardFS>"
+
     def _abs(self, path):
         if not path.startswith("/"):
             path = self._cwd.rstrip("/") + "/" + path

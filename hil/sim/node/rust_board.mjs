@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { RP2040 } from 'rp2040js';
 import { FLASH_SIZE_BYTES, findVectorTable, ImageError, parseImage } from './rp2040_image.mjs';
 import { Rp2040Core1 } from './rp2040_core1.mjs';
+import { installFastSramWrites } from './rp2040_fast_paths.mjs';
 import { HaltDetector } from './rp2040_halt_detector.mjs';
 import { RustSerialLink } from './rust_serial_link.mjs';
 import { RustUsbCdcHost } from './rust_usb_cdc_host.mjs';
@@ -161,6 +162,7 @@ export class RustBoard {
       return;
     }
     const mcu = new RP2040();
+    installFastSramWrites(mcu);
     this.detector.attach(mcu);
     mcu.flash.set(this.flash);
     const vectors = findVectorTable(this.flash);

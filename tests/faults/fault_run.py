@@ -1,0 +1,73 @@
+"""A pytest run of scenario files on a FaultBench, in a subprocess, as a user would start it; and what it left.
+
+The run writes JUnit, the results JSON and the serial logs into `<root>/reports`, like `./run lesson`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from tests.faults.conftest import NEW_BUILD_ID
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+RUN_TIMEOUT_S = 120.0
+DEFAULT_PROVISION_TIMEOUT_S = 3.0
+
+
+class FaultRun:
+    def __init__(self, root: Path, boards: dict[str, str], behaviours: dict[str, str] | None = None,
+                 missing_tools: tuple[str, ...] = (), tool_modes: dict[str, str] | None = None,
+                 provision_timeout_s: float = DEFAULT_PROVISION_TIMEOUT_S):
+        self.root = Path(root)
+        (self.root / "scenarios").mkdir(parents=True, exist_ok=True)
+        (self.root / "pytest.ini").write_text("[pytest]\n")   # this folder is the run's rootdir
+        image = self.root / "lesson.elf"
+        image.write_bytes(b"\x7fELF fake lesson image build=" + NEW_BUILD_ID.encode() + b"\n")
+        self.settings_path = self.root / "fault-run.json"
+        self.settings_path.write_text(json.dumps({
+            "root": str(self.root / "bench"), "boards": boards, "behaviours": behaviours or {},
+            "missing_tools": list(missing_tools), "tool_modes": tool_modes or {}, "image": str(image),
+            "build_id": NEW_BUILD_ID, "provision_timeout_s": provision_timeout_s}))
+        self.reports = self.root / "reports"
+
+    def scenario(self, name: str, text: str) -> None:
+        """Add scenarios/<name>.yaml; scenarios run in file name order."""
+        (self.root / "scenarios" / f"{name}.yaml").write_text(textwrap.dedent(text))
+
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", "pytest", "-p", "tests.faults.fault_run_plugin", "-p", "no:cacheprovider",
+                "-m", "hil", f"--junitxml={self.reports / 'junit.xml'}",
+                f"--hil-results={self.reports / 'results.json'}", "scenarios"]
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HIL_FAULT_RUN": str(self.settings_path),
+                "HIL_LOCK_DIR": str(self.root / "locks"), "HIL_BENCH": "", "HIL_RESULTS": ""}
+
+    def start(self) -> subprocess.Popen:
+        return subprocess.Popen(self.argv(), cwd=self.root, env=self.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    def run(self) -> subprocess.CompletedProcess:
+        return subprocess.run(self.argv(), cwd=self.root, env=self.env(), capture_output=True, text=True,
+                              timeout=RUN_TIMEOUT_S)
+
+    # -- what the run left ------------------------------------------------------------------------------------
+
+    def results(self) -> dict:
+        return json.loads((self.reports / "results.json").read_text(encoding="utf-8"))
+
+    def claims(self) -> dict[str, dict]:
+        return {claim["name"]: claim for claim in self.results()["claims"]}
+
+    def junit_cases(self) -> dict[str, ET.Element]:
+        tree = ET.parse(self.reports / "junit.xml")
+        return {case.get("name"): case for case in tree.iter("testcase")}
+
+    def serial_logs(self) -> dict[str, Path]:
+        """Test log folder name -> the board log in it (one board per scenario here)."""
+        return {path.parent.name: path for path in (self.reports / "logs").glob("*/*.log")}
