@@ -1,6 +1,6 @@
 """How much faster `pytest -n N` runs than `pytest -n 1` on the simulated bench with N boards.
 
-Both runs happen here, one after the other, on the same started simulated bench (its start-up is paid once,
+Both are run here, alternately (--repeats times each; medians compared), on the same started simulated bench (its start-up is paid once,
 outside both timings), with the same items: each takes a MicroPython board from the pool and does what lesson
 scenarios do on a board (a compute kernel, REPL round trips, output over the link). Prints both wall times, the
 ratio, and the goal: at least 0.8 x the usable cores (N workers cannot beat the cores that run them, and the
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,6 +79,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--boards", type=int, default=4, help="simulated MicroPython boards = workers (default 4)")
     parser.add_argument("--items", type=int, default=40, help="test items per run (default 40)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each, alternated; medians compared")
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
@@ -92,11 +94,14 @@ def main() -> int:
         os.environ.update(HIL_SIM_DIR=env["HIL_SIM_DIR"])
         bench = SimBench.from_config(load_bench_file(bench_file))
         bench.start(BENCH_START_TIMEOUT_S)          # shared by both runs' workers; stopped at the end
+        serial_runs_s, parallel_runs_s = [], []
         try:
-            serial_s = run_pytest(workdir, bench_file, 1, env)
-            parallel_s = run_pytest(workdir, bench_file, args.boards, env)
+            for _ in range(args.repeats):      # alternated, so a change in the machine's load hits both alike
+                serial_runs_s.append(run_pytest(workdir, bench_file, 1, env))
+                parallel_runs_s.append(run_pytest(workdir, bench_file, args.boards, env))
         finally:
             bench.stop()
+    serial_s, parallel_s = statistics.median(serial_runs_s), statistics.median(parallel_runs_s)
 
     cores = usable_cores()
     load_after = os.getloadavg()[0]
@@ -104,8 +109,9 @@ def main() -> int:
     goal = GOAL_PER_CORE * min(cores, args.boards)
     print(f"simulated bench: {args.boards} MicroPython boards, {args.items} items, {cores} usable cores")
     print(f"1-minute load average: {load_before:.1f} before, {load_after:.1f} after (other work skews the figures)")
-    print(f"pytest -n 1: {serial_s:.2f} s wall")
-    print(f"pytest -n {args.boards}: {parallel_s:.2f} s wall")
+    print(f"pytest -n 1: {serial_s:.2f} s wall (median of {', '.join(f'{t:.2f}' for t in serial_runs_s)})")
+    print(f"pytest -n {args.boards}: {parallel_s:.2f} s wall (median of "
+          f"{', '.join(f'{t:.2f}' for t in parallel_runs_s)})")
     print(f"speed-up: {ratio:.2f}x (goal >= {GOAL_PER_CORE} x {min(cores, args.boards)} cores = {goal:.2f}x): "
           f"{'met' if ratio >= goal else 'NOT met'}")
     return 0

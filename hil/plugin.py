@@ -210,7 +210,9 @@ class ResultsRecorder:
         if report.skipped:
             claim["reason"] = _skip_reason(report)
         elif report.failed:
-            claim["reason"] = _first_line(report.longreprtext)
+            # A framework error's report is its message (see pytest_runtest_makereport): its first line says it all.
+            claim["reason"] = (report.longrepr.strip().splitlines()[0] if isinstance(report.longrepr, str)
+                               and report.longrepr.strip() else _first_line(report.longreprtext))
             claim["evidence"].setdefault("failure", report.longreprtext[-EVIDENCE_LIMIT_CHARS:])
         # pytest-xdist reports an item whose worker died with a phase of its own ("???"): nothing follows it.
         if report.when == "teardown" or (report.when == "setup" and not report.passed) \

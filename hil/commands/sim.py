@@ -7,6 +7,7 @@ connects to a supervisor already serving the sim dir (and never stops one starte
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import sys
 
 from hil.sim.supervisor import add_supervisor_arguments, supervisor_from_args
@@ -34,5 +35,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{board_id} {runtime} {port}", flush=True)
     print(f"simulated bench in {supervisor.sim_dir} (link: {supervisor.link_model.name}); "
           f"HIL_SIM_DIR={supervisor.sim_dir} pytest uses it; Ctrl-C stops it", file=sys.stderr, flush=True)
+    standins = Path(__file__).resolve().parent.parent / "sim" / "standins"
+    print(f"to use the probe-rs / picotool stand-ins by hand: "
+          f"export PATH={standins}:$PATH HIL_SIM_DIR={supervisor.sim_dir}", file=sys.stderr, flush=True)
     supervisor.serve_forever()
     return 0

@@ -26,6 +26,8 @@ DEBIAN_RUSTC = "/usr/bin/rustc"
 DEBIAN_CARGO = "/usr/bin/cargo"
 LIBRARY_SOURCE = Path("lib/rustlib/src/rust/library")
 BUILD_STD_FLAGS = ("-Z", "build-std=core,compiler_builtins", "-Z", "build-std-features=compiler-builtins-mem")
+# Debian names LLVM's linker by version (lld-16 installs ld.lld-16); newest first.
+LLD_NAMES = ("ld.lld", *(f"ld.lld-{version}" for version in range(30, 13, -1)))
 INSTALL_HINT = ("rustup target add thumbv6m-none-eabi (with rustup), or apt-get install rustc-web cargo-web "
                 "rust-web-src lld (Debian)")
 
@@ -105,7 +107,7 @@ def _linker_for_build_std(sysroot: str) -> str | None:
     for candidate in candidates:
         if os.access(candidate, os.X_OK):
             return candidate
-    for name in ("ld.lld", *(f"ld.lld-{v}" for v in range(30, 13, -1))):
+    for name in LLD_NAMES:
         found = shutil.which(name)
         if found:
             return found

@@ -15,6 +15,7 @@ import time
 from typing import Callable
 
 import serial
+import termios
 
 from hil.deadline import Deadline
 from hil.errors import BoardNotFound, GarbledSerial, PortVanished, StepTimeout
@@ -29,6 +30,9 @@ GARBLED_RATIO = 0.3             # share of non-text bytes that means "not our pr
 DEFAULT_BAUDRATE = 115200
 
 RFC2217_SCHEME = "rfc2217://"
+
+# What a port that went away raises: pyserial's own error, the OS error, or (from tcdrain in flush) termios.error.
+PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 
 PortLocator = Callable[[float], str]   # timeout_s -> current port path or URL
 
@@ -84,7 +88,7 @@ class SerialTransport:
                 return
             except BoardNotFound:
                 raise
-            except (serial.SerialException, OSError) as error:
+            except PORT_ERRORS as error:
                 last_error = error
             if deadline.expired:
                 raise BoardNotFound(self.board_id or "?", f"cannot open its serial port within {timeout_s:g} s: "
@@ -95,7 +99,7 @@ class SerialTransport:
         if self._serial is not None:
             try:
                 self._serial.close()
-            except (serial.SerialException, OSError):
+            except PORT_ERRORS:
                 pass
             self._serial = None
             self.log.note(f"closed {self.port}")
@@ -131,7 +135,7 @@ class SerialTransport:
                 self._serial.flush()
                 self.log.record(TX, payload)
                 return
-            except (serial.SerialException, OSError) as error:
+            except PORT_ERRORS as error:
                 self.log.note(f"write failed: {error}")
                 self.close()
                 if deadline.expired:
@@ -170,7 +174,7 @@ class SerialTransport:
             self.reconnect(deadline.remaining_s)
         try:
             data = self._read_some(min(POLL_S, deadline.remaining_s))
-        except (serial.SerialException, OSError) as error:
+        except PORT_ERRORS as error:
             self.log.note(f"port lost: {error}")
             self.close()
             self.reconnect(max(deadline.remaining_s, POLL_S))

@@ -15,7 +15,8 @@ from pathlib import Path
 from tests.faults.conftest import NEW_BUILD_ID
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-RUN_TIMEOUT_S = 120.0
+RUN_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
 DEFAULT_PROVISION_TIMEOUT_S = 3.0
 
 
@@ -53,8 +54,20 @@ class FaultRun:
                                 stderr=subprocess.STDOUT, text=True)
 
     def run(self) -> subprocess.CompletedProcess:
-        return subprocess.run(self.argv(), cwd=self.root, env=self.env(), capture_output=True, text=True,
-                              timeout=RUN_TIMEOUT_S)
+        """Run to the end. A run that overstays RUN_TIMEOUT_S is a hang: it is stopped the clean way (SIGTERM, so
+        its tools are killed too) and the test fails saying so."""
+        proc = self.start()
+        try:
+            output, _ = proc.communicate(timeout=RUN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            try:
+                output, _ = proc.communicate(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                output, _ = proc.communicate()
+            raise AssertionError(f"the run did not end within {RUN_TIMEOUT_S:g} s:\n{output[-3000:]}") from None
+        return subprocess.CompletedProcess(proc.args, proc.returncode, output, "")
 
     # -- what the run left ------------------------------------------------------------------------------------
 

@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 
 import hil.run_context
-import hil.scenario.scenario_runner as scenario_runner
 from hil.board.rust_board import FirmwareImage
 from hil.scenario.artifacts import Artifacts
+from hil.scenario.scenario_runner import ScenarioRunner
 from tests.faults.fault_bench import FaultBench
 
 RUN_SETTINGS_ENV = "HIL_FAULT_RUN"
@@ -29,4 +29,7 @@ def pytest_configure(config) -> None:
     image = FirmwareImage(elf_path=Path(settings["image"]), uf2_path=None, build_id=settings["build_id"])
     hil.run_context.open_bench = lambda selector: bench
     Artifacts.firmware = lambda self, name: image
-    scenario_runner.PROVISION_TIMEOUT_S = settings["provision_timeout_s"]
+    provision = ScenarioRunner.provision
+    provision_timeout_s = settings["provision_timeout_s"]
+    ScenarioRunner.provision = lambda self, role, edit=False, timeout_s=provision_timeout_s: \
+        provision(self, role, edit, timeout_s)

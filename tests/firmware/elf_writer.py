@@ -1,7 +1,6 @@
 """Writes small 32-bit ARM ELF files for the tests: loadable segments plus named sections, nothing else."""
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 

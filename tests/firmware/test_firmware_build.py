@@ -5,7 +5,6 @@ cargo is replaced by tests/firmware/fake_cargo.py here (the real build is covere
 from __future__ import annotations
 
 import json
-import os
 import stat
 import sys
 from pathlib import Path

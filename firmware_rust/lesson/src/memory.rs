@@ -27,7 +27,7 @@ fn ram_end() -> usize {
     core::ptr::addr_of!(_stack_start) as usize
 }
 
-/// Paints the RAM between the statics and the current stack pointer. Call first thing in `main`.
+/// Paints the RAM between the statics and the current stack pointer. Call early in `main`, before deep calls.
 pub fn paint_stack() {
     let stack_pointer = cortex_m::register::msp::read() as usize;
     let mut address = statics_end();

@@ -9,7 +9,9 @@
 //
 // The interpreter runs in a worker thread (micropython_worker.mjs), one worker per interpreter life: a soft
 // reset starts a new worker, as does a hard reset (the `reset` command, machine.reset(), or a Ctrl-C the
-// interpreter could not act on within the interrupt deadline: pure computation in this build never yields).
+// interpreter could not act on within the interrupt deadline, e.g. inside one long native operation).
+// Ctrl-C is delivered here, on arrival, as a Pico's USB interrupt delivers it: into the interpreter's shared
+// memory (mp_wasm_shared_memory.mjs), so even a loop of pure computation raises KeyboardInterrupt.
 import net from "node:net";
 import fs from "node:fs";
 import path from "node:path";
@@ -19,15 +21,17 @@ import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import {
-  RING_SIZE_BYTES, CTRL_IN_WRITE, CTRL_IN_READ, CTRL_BUSY, CHAR_CTRL_C, createSharedState, counterDiff,
-  counterAdd,
+  RING_SIZE_BYTES, CTRL_IN_WRITE, CTRL_IN_READ, CTRL_BUSY, CTRL_KBD_SEQ, CHAR_CTRL_C, createSharedState,
+  counterDiff, counterAdd,
 } from "./mp_shared.mjs";
+import { shareWasmMemory } from "./mp_wasm_shared_memory.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SERIAL_FD = 3;
 const UNIQUE_ID_BYTES = 8;
 const INPUT_RETRY_MS = 2; // while the ring is full, how often to try again
 const DEFAULT_INTERRUPT_DEADLINE_MS = 100; // a Pico acts on Ctrl-C within microseconds
+const FAILED_STARTS_BEFORE_HALT = 3; // an interpreter that keeps failing to start is not restarted forever
 const PIN_MODE_NAMES = ["IN", "OUT", "OPEN_DRAIN", "ALT"];
 const PIN_PULL_NAMES = [null, "PULL_UP", "PULL_DOWN"];
 
@@ -73,11 +77,17 @@ class MicroPythonBoard {
     this.worker = null;
     this.workerGeneration = 0;
     this.bootCount = 0;
+    this.failedStarts = 0;
+    this.halt = null;
     this.startedAtNs = process.hrtime.bigint();
     const require = createRequire(import.meta.url);
     const wasmPath = path.join(path.dirname(require.resolve("@micropython/micropython-webassembly-pyscript/package.json")),
       "micropython.wasm");
-    this.wasmModule = new WebAssembly.Module(fs.readFileSync(wasmPath));
+    const shared = shareWasmMemory(fs.readFileSync(wasmPath));
+    this.wasmModule = new WebAssembly.Module(shared.bytes);
+    this.memoryPages = { initial: shared.initialPages, maximum: shared.maximumPages };
+    this.memoryWords = null; // the current interpreter's memory, as 32-bit words
+    this.interruptWords = undefined; // where a Ctrl-C is delivered (found by the first interpreter), or null
   }
 
   attachSerial(socket) {
@@ -91,11 +101,13 @@ class MicroPythonBoard {
   startInterpreter({ raw = false, runScripts = true } = {}) {
     const generation = ++this.workerGeneration;
     this.bootCount++;
+    const memory = new WebAssembly.Memory({ ...this.memoryPages, shared: true });
+    this.memoryWords = new Int32Array(memory.buffer);
     const worker = new Worker(path.join(HERE, "micropython_worker.mjs"), {
       workerData: {
-        ctrl: this.shared.ctrl, ring: this.shared.ring, wasmModule: this.wasmModule, fsRoot: this.fsRoot,
+        ctrl: this.shared.ctrl, ring: this.shared.ring, wasmModule: this.wasmModule, memory, fsRoot: this.fsRoot,
         uniqueIdHex: this.uniqueIdHex, startRaw: raw, runScripts, pins: this.pins,
-        setupPath: path.join(HERE, "mp_board_setup.py"),
+        setupPath: path.join(HERE, "mp_board_setup.py"), discoverWords: this.interruptWords === undefined,
       },
       stdout: true, // the build prints nothing outside the REPL; anything else is a diagnostic
       stderr: true,
@@ -108,6 +120,13 @@ class MicroPythonBoard {
     worker.on("error", (error) => {
       if (generation !== this.workerGeneration) return;
       diag(`interpreter failed: ${error.stack ?? error}`);
+      if (++this.failedStarts >= FAILED_STARTS_BEFORE_HALT) {
+        this.stopInterpreter();
+        this.halt = { reason: "interpreter-failure", pc: null, message: String(error.message) };
+        this.writeSerial(`\r\n[sim] the interpreter failed ${this.failedStarts} times: halted (${error.message})\r\n`);
+        send({ event: "halt", ...this.halt });
+        return;
+      }
       this.writeSerial(`\r\n[sim] the interpreter failed (${error.message}): hard reset\r\n`);
       this.hardReset({ reason: "interpreter failure", reconnectUsb: false });
     });
@@ -127,7 +146,14 @@ class MicroPythonBoard {
         this.writeSerial(message.data);
         break;
       case "ready":
-        if (this.bootCount === 1) send({ event: "ready" });
+        this.failedStarts = 0;
+        if (!this.readySent) send({ event: "ready" });
+        this.readySent = true;
+        break;
+      case "interrupt-words":
+        this.interruptWords = message.words;
+        diag(`interrupt words: ${JSON.stringify(message.words)}`);
+        if (!message.words) diag("interpreter words for Ctrl-C not found: Ctrl-C reaches only sleeps and prints");
         break;
       case "pin":
         this.pins[message.pin] = [message.mode, message.pull, message.value];
@@ -147,6 +173,7 @@ class MicroPythonBoard {
   // A hard reset: the interpreter restarts from scratch (GPIO state too); the flash (DIR/fs) stays.
   hardReset({ reason, reconnectUsb, runScripts = true, dropInputThrough = null }) {
     diag(`hard reset: ${reason}`);
+    this.halt = null;
     this.stopInterpreter();
     this.pins = {};
     if (dropInputThrough !== null) Atomics.store(this.shared.ctrl, CTRL_IN_READ, dropInputThrough);
@@ -174,23 +201,27 @@ class MicroPythonBoard {
   }
 
   // Copies pending serial bytes into the ring as space allows; holds the socket back while the ring is full,
-  // so the host is flow-controlled as by a busy Pico's USB endpoint.
+  // so the host is flow-controlled as by a busy Pico's USB endpoint. A Ctrl-C that arrives while Python runs
+  // is taken out of the stream and delivered as a KeyboardInterrupt, as a Pico's USB interrupt handler does.
   moveInputToRing() {
     const { ctrl, ring } = this.shared;
     while (this.pendingInput.length) {
       const chunk = this.pendingInput[0];
-      const writeAt = Atomics.load(ctrl, CTRL_IN_WRITE);
-      const free = RING_SIZE_BYTES - counterDiff(writeAt, Atomics.load(ctrl, CTRL_IN_READ));
-      const count = Math.min(free, chunk.length);
-      for (let i = 0; i < count; i++) {
-        const position = counterAdd(writeAt, i);
-        ring[(position >>> 0) % RING_SIZE_BYTES] = chunk[i];
-        if (chunk[i] === CHAR_CTRL_C) this.watchInterrupt(position);
+      let writeAt = Atomics.load(ctrl, CTRL_IN_WRITE);
+      let free = RING_SIZE_BYTES - counterDiff(writeAt, Atomics.load(ctrl, CTRL_IN_READ));
+      let used = 0;
+      while (used < chunk.length && free > 0) {
+        const byte = chunk[used++];
+        if (byte === CHAR_CTRL_C && this.deliverInterrupt()) continue;
+        ring[(writeAt >>> 0) % RING_SIZE_BYTES] = byte;
+        if (byte === CHAR_CTRL_C) this.watchInterruptByte(writeAt);
+        writeAt = counterAdd(writeAt, 1);
+        free--;
       }
-      Atomics.store(ctrl, CTRL_IN_WRITE, counterAdd(writeAt, count));
+      Atomics.store(ctrl, CTRL_IN_WRITE, writeAt);
       Atomics.notify(ctrl, CTRL_IN_WRITE);
-      if (count < chunk.length) {
-        this.pendingInput[0] = chunk.subarray(count);
+      if (used < chunk.length) {
+        this.pendingInput[0] = chunk.subarray(used);
         break;
       }
       this.pendingInput.shift();
@@ -208,20 +239,52 @@ class MicroPythonBoard {
     }
   }
 
-  // A Ctrl-C reached the ring at `position`. If the interpreter is running and has not taken it by the
-  // deadline, it is stuck in pure computation (this build has no hook there): recover by a hard reset that
-  // skips boot.py and main.py, and say so on the serial link, as the bench's documented fallback.
-  watchInterrupt(position) {
+  // mp_sched_keyboard_interrupt, done from outside: if the interpreter's interrupt character is Ctrl-C (Python
+  // is running), clear the KeyboardInterrupt's old traceback, make it the pending exception and mark the
+  // scheduler pending; the VM raises it at its next branch. Returns false if Python is not running (the byte
+  // is then ordinary input, e.g. for the REPL) or the words are unknown.
+  deliverInterrupt() {
+    const words = this.interruptWords;
+    const memory = this.memoryWords;
+    if (!words || !memory || Atomics.load(memory, words.interruptChar / 4) !== CHAR_CTRL_C) return false;
+    Atomics.store(memory, words.tracebackData / 4, 0);
+    Atomics.store(memory, words.pendingException / 4, words.kbdException);
+    Atomics.compareExchange(memory, words.schedState / 4, words.schedIdle, words.schedPending);
+    Atomics.add(this.shared.ctrl, CTRL_KBD_SEQ, 1);
+    Atomics.notify(this.shared.ctrl, CTRL_IN_WRITE); // a sleeping script wakes to raise it
+    this.watchDelivered();
+    return true;
+  }
+
+  // A delivered KeyboardInterrupt still pending after the deadline, while Python runs: the interpreter is
+  // inside something that never reaches a branch (one long native operation, or waiting for stdin, which this
+  // build cannot serve). A Ctrl-C left in the stream (no delivery) and not taken by the deadline while Python
+  // runs means the same. Either way: recover.
+  watchDelivered() {
+    const generation = this.workerGeneration;
+    const words = this.interruptWords;
+    setTimeout(() => {
+      if (generation !== this.workerGeneration || !Atomics.load(this.shared.ctrl, CTRL_BUSY)) return;
+      if (Atomics.load(this.memoryWords, words.pendingException / 4) === 0) return;
+      this.recoverFromStuckInterpreter(null);
+    }, this.interruptDeadlineMs);
+  }
+
+  watchInterruptByte(position) {
     const generation = this.workerGeneration;
     setTimeout(() => {
       const { ctrl } = this.shared;
       const taken = counterDiff(Atomics.load(ctrl, CTRL_IN_READ), position) > 0;
       if (taken || generation !== this.workerGeneration || !Atomics.load(ctrl, CTRL_BUSY)) return;
-      this.writeSerial(`\r\n[sim] Ctrl-C not taken within ${this.interruptDeadlineMs} ms: the WebAssembly `
-        + "interpreter cannot be interrupted in pure computation. Hard reset (boot.py and main.py skipped).\r\n");
-      this.hardReset({ reason: "Ctrl-C deadline", reconnectUsb: false, runScripts: false,
-        dropInputThrough: counterAdd(position, 1) });
+      this.recoverFromStuckInterpreter(counterAdd(position, 1));
     }, this.interruptDeadlineMs);
+  }
+
+  // The bench's documented fallback: a hard reset that skips boot.py and main.py, announced on the serial link.
+  recoverFromStuckInterpreter(dropInputThrough) {
+    this.writeSerial(`\r\n[sim] Ctrl-C not taken within ${this.interruptDeadlineMs} ms: the WebAssembly `
+      + "interpreter cannot be interrupted here. Hard reset (boot.py and main.py skipped).\r\n");
+    this.hardReset({ reason: "Ctrl-C deadline", reconnectUsb: false, runScripts: false, dropInputThrough });
   }
 
   // ---- control
@@ -229,7 +292,7 @@ class MicroPythonBoard {
     switch (request.cmd) {
       case "status":
         return {
-          state: "running", halt: null, boots: this.bootCount,
+          state: this.halt ? "halted" : "running", halt: this.halt, boots: this.bootCount,
           host_time_ns: Number(process.hrtime.bigint() - this.startedAtNs),
         };
       case "reset":

@@ -12,12 +12,14 @@ import { workerData, parentPort } from "node:worker_threads";
 import { readFileSync } from "node:fs";
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 import {
-  RING_SIZE_BYTES, CTRL_IN_WRITE, CTRL_IN_READ, CTRL_BUSY, CTRL_PARK,
+  RING_SIZE_BYTES, CTRL_IN_WRITE, CTRL_IN_READ, CTRL_BUSY, CTRL_PARK, CTRL_KBD_SEQ,
   CHAR_CTRL_A, CHAR_CTRL_B, CHAR_CTRL_C, CHAR_CTRL_D, CHAR_CTRL_E, counterDiff, counterAdd,
 } from "./mp_shared.mjs";
 import { BoardFiles } from "./mp_board_files.mjs";
 
-const { ctrl, ring, wasmModule, fsRoot, uniqueIdHex, startRaw, runScripts, pins, setupPath } = workerData;
+const {
+  ctrl, ring, wasmModule, memory, fsRoot, uniqueIdHex, startRaw, runScripts, pins, setupPath, discoverWords,
+} = workerData;
 
 // pyexec.c: MICROPY_REPL_STDIN_BUFFER_MAX (256), the raw-paste window is half of it.
 const RAW_PASTE_WINDOW_BYTES = 128;
@@ -30,6 +32,7 @@ const OUTPUT_FLUSH_AGE_MS = 5;
 // (like a full USB CDC buffer: the host is held back and a later Ctrl-C is not seen until Python reads).
 const PENDING_INPUT_MAX_BYTES = 4096;
 const TICKS_CHECK_EVERY_CALLS = 64;
+const STATIC_SCAN_BYTES = 1 << 20; // the build's static data (the interpreter state) lies well below this
 // Traceback lines naming the bridge's own Python code: a Pico's native code adds none.
 const HIDDEN_FRAME_PREFIX = Buffer.from('  File "<board>"');
 
@@ -196,11 +199,14 @@ function onTicksRead() {
   checkInterruptWhileRunning();
 }
 
-// Sleep without burning the host CPU; returns true (Python then raises KeyboardInterrupt) on Ctrl-C.
+// Sleep without burning the host CPU. Ends early on Ctrl-C: returns true if this worker saw it (Python then
+// raises KeyboardInterrupt), false if the board process already delivered it (it is pending in the VM).
 function sleepUs(us) {
   out.flush();
   const endMs = performance.now() + Math.max(0, Number(us)) / 1000;
+  const kbdSeq = Atomics.load(ctrl, CTRL_KBD_SEQ);
   for (;;) {
+    if (Atomics.load(ctrl, CTRL_KBD_SEQ) !== kbdSeq) return false;
     if (pollInputWhileRunning()) return true;
     const remainingMs = endMs - performance.now();
     if (remainingMs <= 0) return false;
@@ -224,12 +230,16 @@ function hookImports(imports) {
   };
 }
 
-// The build instantiates its wasm itself: hand it the module compiled once by the board process, with the
-// clock import wrapped so a running script notices Ctrl-C whenever it reads the clock.
+// The build instantiates its wasm itself: hand it the module compiled once by the board process (its memory
+// shared with the board process, mp_wasm_shared_memory.mjs), with the clock import wrapped so a running script
+// notices Ctrl-C whenever it reads the clock.
 const instantiate = WebAssembly.instantiate;
+let wasmExports = null;
 WebAssembly.instantiate = async (_source, imports) => {
   hookImports(imports);
+  imports.env.memory = memory;
   const instance = await instantiate(wasmModule, imports);
+  wasmExports = instance.exports;
   return { instance, module: wasmModule };
 };
 
@@ -254,10 +264,73 @@ const boardApi = {
 };
 
 mp = await loadMicroPython({ stdout: (bytes) => { for (const b of bytes) out.fromInterpreter(b); }, linebuffer: false });
+if (discoverWords) parentPort.postMessage({ type: "interrupt-words", words: discoverInterruptWords() });
 mp.registerJsModule("_board", boardApi);
 mp.globals.set("_board_setup_source", readFileSync(setupPath, "utf8"));
 mp.runPython("exec(compile(_board_setup_source, '<board>', 'exec'), {'__name__': '_board_setup'})\n"
   + "del _board_setup_source");
+
+// Finds where this build keeps the words a Ctrl-C sets, by watching memory change while the interpreter does
+// the same thing twice (the layout of static data is the same for every instance of the module):
+// mp_interrupt_char (set by micropython.kbd_intr), and the pending exception, scheduler state and traceback
+// pointer that mp_sched_keyboard_interrupt writes. Returns null unless each is found exactly once.
+function discoverInterruptWords() {
+  const snap = () => new Int32Array(memory.buffer.slice(0, STATIC_SCAN_BYTES));
+  const module = mp._module;
+  const stackLow = wasmExports.emscripten_stack_get_end();
+  const stackHigh = wasmExports.emscripten_stack_get_base();
+  const outsideStack = (address) => address < stackLow || address >= stackHigh;
+  const kbdIntr = (char) => mp.runPython(`__import__('micropython').kbd_intr(${char})`);
+  const raisePending = () => {
+    try {
+      mp.runPython("for _ in range(1): pass");
+    } catch (error) {
+      if (error.name !== "PythonError") throw error;
+    }
+  };
+  const interruptCharValues = [CHAR_CTRL_C, CHAR_CTRL_E, INTERRUPT_CHAR_NONE];
+  const states = [snap()];
+  for (const value of interruptCharValues) {
+    kbdIntr(value);
+    states.push(snap());
+  }
+  const interruptChar = [];
+  for (let i = 0; i < states[0].length; i++) {
+    if (interruptCharValues.every((value, step) => states[step + 1][i] === value) && outsideStack(i * 4)) {
+      interruptChar.push(i * 4);
+    }
+  }
+  const diff = (before, after) => {
+    const changes = [];
+    for (let i = 0; i < before.length; i++) {
+      if (before[i] !== after[i] && outsideStack(i * 4)) changes.push({ address: i * 4, from: before[i], to: after[i] });
+    }
+    return changes;
+  };
+  // First delivery, on a fresh interpreter: the pending exception (0 -> the exception) and the scheduler state
+  // (MP_SCHED_IDLE -> MP_SCHED_PENDING).
+  let before = snap();
+  module._mp_sched_keyboard_interrupt();
+  const first = diff(before, snap());
+  raisePending(); // now the exception carries a traceback, so clearing it shows up in the second delivery
+  before = snap();
+  module._mp_sched_keyboard_interrupt();
+  const second = diff(before, snap());
+  raisePending();
+  const pending = first.filter((c) => c.from === 0 && c.to !== 0);
+  const sched = first.filter((c) => c.from !== 0 && c.to !== c.from && !pending.includes(c));
+  const traceback = second.filter((c) => c.to === 0 && c.address !== sched[0]?.address);
+  if (interruptChar.length !== 1 || pending.length !== 1 || sched.length !== 1 || traceback.length !== 1
+      || first.length !== 2) {
+    return null;
+  }
+  return {
+    interruptChar: interruptChar[0],
+    pendingException: pending[0].address, kbdException: pending[0].to,
+    schedState: sched[0].address, schedIdle: sched[0].from, schedPending: sched[0].to,
+    tracebackData: traceback[0].address,
+  };
+}
 
 function busy(fn) {
   Atomics.store(ctrl, CTRL_BUSY, 1);

@@ -10,7 +10,8 @@ export const CTRL_IN_WRITE = 0; // bytes written into the ring so far (main thre
 export const CTRL_IN_READ = 1; // bytes taken from the ring so far (worker)
 export const CTRL_BUSY = 2; // 1 while the worker runs the interpreter (REPL input or a script)
 export const CTRL_PARK = 3; // the worker waits on this forever after asking for a hard reset
-export const CTRL_SLOTS = 4;
+export const CTRL_KBD_SEQ = 4; // bumped by the main thread each time it delivers a KeyboardInterrupt
+export const CTRL_SLOTS = 5;
 
 export const CHAR_CTRL_A = 0x01;
 export const CHAR_CTRL_B = 0x02;
