@@ -1,14 +1,15 @@
 """How much faster `pytest -n N` runs than `pytest -n 1` on the simulated bench with N boards.
 
-Both are run here, alternately (--repeats times each; medians compared), on the same started simulated bench (its start-up is paid once,
-outside both timings), with the same items: each takes a MicroPython board from the pool and does what lesson
-scenarios do on a board (a compute kernel, REPL round trips, output over the link). Prints both wall times, the
-ratio, and the goal: at least 0.8 x the usable cores (N workers cannot beat the cores that run them, and the
-simulated boards run on the same cores).
+Both are run here, alternately (--repeats times each; medians compared), on one simulated bench started once
+(its start-up is outside the timings), with the same items: each takes a MicroPython board from the pool and
+does what lesson scenarios do on a board (a compute kernel, REPL round trips, output over the link). Prints both
+wall times, the ratio, and the goal: at least 0.8 x the usable cores (N workers cannot beat the cores that run
+them, and the simulated boards run on the same cores).
 
-    .venv/bin/python benchmarks/parallel_speedup.py [--boards 4] [--items 40]
+    .venv/bin/python benchmarks/parallel_speedup.py [--boards 4] [--items 40] [--repeats 3]
 
-This is a measurement, not a test: it reports and exits 0 either way (1 only if a run itself failed).
+This is a measurement, not a test: it reports PASS or FAIL against the goal and exits 0 either way (it stops
+with an error only if a pytest run itself failed).
 """
 from __future__ import annotations
 
@@ -24,9 +25,13 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from benchmarks.figure import NO_CLOCK, Figure  # noqa: E402
+from benchmarks.goal import at_least  # noqa: E402
+from benchmarks.outcome import Outcome  # noqa: E402
 from hil.bench.bench_file import load_bench_file  # noqa: E402
 from hil.sim.sim_bench import SimBench  # noqa: E402
 
+NAME = "parallel_speedup"
 GOAL_PER_CORE = 0.8
 BENCH_START_TIMEOUT_S = 120.0
 RUN_TIMEOUT_S = 1800.0
@@ -75,45 +80,52 @@ def run_pytest(workdir: Path, bench_file: Path, workers: int, env: dict) -> floa
     return elapsed_s
 
 
+def measure(boards: int, items: int, repeats: int) -> Outcome:
+    """Start a simulated bench of `boards` MicroPython boards, run the items with -n 1 and -n boards, alternately,
+    `repeats` times each, and compare the median wall times."""
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="hil-speedup-") as tmp:
+        workdir = Path(tmp)
+        bench_file = workdir / "bench.yaml"
+        bench_file.write_text("kind: sim\nbench: speedup\nboards:\n" + "".join(
+            f"  - {{id: pico-{n}, runtime: micropython}}\n" for n in range(boards)))
+        (workdir / "test_workload.py").write_text(WORKLOAD.format(items=items))
+        env = {**os.environ, "HIL_SIM_DIR": str(workdir / "sim"), "HIL_LOCK_DIR": str(workdir / "locks"),
+               "PYTHONPATH": os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)}
+        bench = SimBench.from_config(load_bench_file(bench_file), sim_dir=env["HIL_SIM_DIR"])
+        bench.start(BENCH_START_TIMEOUT_S)          # shared by every run's workers; stopped at the end
+        serial_runs_s, parallel_runs_s = [], []
+        try:
+            for _ in range(repeats):      # alternated, so a change in the machine's load hits both alike
+                serial_runs_s.append(run_pytest(workdir, bench_file, 1, env))
+                parallel_runs_s.append(run_pytest(workdir, bench_file, boards, env))
+        finally:
+            bench.stop()
+    serial_s, parallel_s = statistics.median(serial_runs_s), statistics.median(parallel_runs_s)
+    cores = min(usable_cores(), boards)
+    outcome = Outcome(NAME, f"{boards} simulated MicroPython boards, {items} items, {usable_cores()} usable cores",
+                      goal=at_least(f"(-n 1 wall) / (-n {boards} wall)", GOAL_PER_CORE * cores))
+    outcome.figures += [
+        Figure("pytest -n 1 wall time (median)", round(serial_s, 2), "s"),
+        Figure(f"pytest -n {boards} wall time (median)", round(parallel_s, 2), "s"),
+        *[Figure(f"pytest -n 1 run {n + 1}", round(t, 2), "s") for n, t in enumerate(serial_runs_s)],
+        *[Figure(f"pytest -n {boards} run {n + 1}", round(t, 2), "s") for n, t in enumerate(parallel_runs_s)],
+        Figure("1-minute load average before (other work on the machine skews the figures)", load_before, "",
+               NO_CLOCK),
+        Figure("1-minute load average after", os.getloadavg()[0], "", NO_CLOCK),
+    ]
+    outcome.ratio = serial_s / parallel_s
+    return outcome
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--boards", type=int, default=4, help="simulated MicroPython boards = workers (default 4)")
     parser.add_argument("--items", type=int, default=40, help="test items per run (default 40)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each, alternated; medians compared")
     args = parser.parse_args()
-
-    load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="hil-speedup-") as tmp:
-        workdir = Path(tmp)
-        bench_file = workdir / "bench.yaml"
-        bench_file.write_text("kind: sim\nbench: speedup\nboards:\n" + "".join(
-            f"  - {{id: pico-{n}, runtime: micropython}}\n" for n in range(args.boards)))
-        (workdir / "test_workload.py").write_text(WORKLOAD.format(items=args.items))
-        env = {**os.environ, "HIL_SIM_DIR": str(workdir / "sim"), "HIL_LOCK_DIR": str(workdir / "locks"),
-               "PYTHONPATH": os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)}
-        os.environ.update(HIL_SIM_DIR=env["HIL_SIM_DIR"])
-        bench = SimBench.from_config(load_bench_file(bench_file))
-        bench.start(BENCH_START_TIMEOUT_S)          # shared by both runs' workers; stopped at the end
-        serial_runs_s, parallel_runs_s = [], []
-        try:
-            for _ in range(args.repeats):      # alternated, so a change in the machine's load hits both alike
-                serial_runs_s.append(run_pytest(workdir, bench_file, 1, env))
-                parallel_runs_s.append(run_pytest(workdir, bench_file, args.boards, env))
-        finally:
-            bench.stop()
-    serial_s, parallel_s = statistics.median(serial_runs_s), statistics.median(parallel_runs_s)
-
-    cores = usable_cores()
-    load_after = os.getloadavg()[0]
-    ratio = serial_s / parallel_s
-    goal = GOAL_PER_CORE * min(cores, args.boards)
-    print(f"simulated bench: {args.boards} MicroPython boards, {args.items} items, {cores} usable cores")
-    print(f"1-minute load average: {load_before:.1f} before, {load_after:.1f} after (other work skews the figures)")
-    print(f"pytest -n 1: {serial_s:.2f} s wall (median of {', '.join(f'{t:.2f}' for t in serial_runs_s)})")
-    print(f"pytest -n {args.boards}: {parallel_s:.2f} s wall (median of "
-          f"{', '.join(f'{t:.2f}' for t in parallel_runs_s)})")
-    print(f"speed-up: {ratio:.2f}x (goal >= {GOAL_PER_CORE} x {min(cores, args.boards)} cores = {goal:.2f}x): "
-          f"{'met' if ratio >= goal else 'NOT met'}")
+    outcome = measure(args.boards, args.items, args.repeats)
+    print("\n".join(outcome.lines()))
     return 0
 
 

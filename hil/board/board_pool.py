@@ -36,7 +36,6 @@ class BoardPool:
         self.lock_dir.mkdir(parents=True, exist_ok=True)
         # Where `.broken` marks go: the run's own folder, so a mark never outlives the run that made it.
         self.broken_dir = Path(broken_dir) if broken_dir is not None else self.lock_dir
-        self.broken_dir.mkdir(parents=True, exist_ok=True)
         self._make_board = make_board
         self._boards: dict[str, Board] = {}
         self._locks: dict[str, filelock.BaseFileLock] = {}
@@ -68,6 +67,7 @@ class BoardPool:
 
     def mark_broken(self, board: Board, reason: str) -> None:
         board.mark_broken(reason)
+        self.broken_dir.mkdir(parents=True, exist_ok=True)
         self._broken_path(board.board_id).write_text(reason, encoding="utf-8")
 
     def acquire(self, runtime: str, timeout_s: float = DEFAULT_ACQUIRE_TIMEOUT_S) -> Board:

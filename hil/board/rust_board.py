@@ -17,6 +17,7 @@ from hil.transport.serial_log import SerialLog
 IDENTIFY_TIMEOUT_S = 2.0
 COMMAND_TIMEOUT_S = 5.0
 BOOT_TIMEOUT_S = 15.0
+MIN_OPEN_S = 0.1                # an open that has no time left still gets one try
 RESET_LOOP_PORT_LOSSES = 2      # the port vanishing this often while waiting for the firmware means a reset loop
 FINAL_LINE = re.compile(r"^(?:(?P<status>OK|ERR)\b.*?|PANIC .*?)\r?$", re.MULTILINE)
 PANIC_LINE = re.compile(r"^PANIC (?P<message>.*?)(?: at (?P<location>\S+:\d+))?\r?$", re.MULTILINE)
@@ -76,9 +77,13 @@ class RustBoard(Board):
 
         A `PANIC` line instead raises BoardHalted with the panic message and location.
         """
-        self.open()
-        self.transport.write(line.rstrip("\n") + "\n")
-        match = self.transport.expect(FINAL_LINE, timeout_s)
+        deadline = Deadline(timeout_s)  # one budget for finding the port, writing and the answer
+        self.open(max(deadline.remaining_s, MIN_OPEN_S))
+        self.transport.write(line.rstrip("\n") + "\n", timeout_s=deadline.remaining_s)
+        try:
+            match = self.transport.expect(FINAL_LINE, deadline.remaining_s)
+        except StepTimeout as error:  # name the command's own budget, not what was left of it
+            raise StepTimeout(error.pattern, error.tail, error.log_path, timeout_s, error.board_id) from None
         if match.group(0).startswith("PANIC"):
             self._halted_by(match.group(0))
         return match

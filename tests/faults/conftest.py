@@ -10,10 +10,10 @@ import pytest
 from hil.board.board_factory import make_board
 from hil.board.rust_board import FirmwareImage
 from tests.faults.fault_bench import FaultBench
+from tests.faults.pretend_pico import NEW_BUILD_ID
 
 # Every fault must surface within its deadline plus this much (the promise to users).
 DEADLINE_SLACK_S = 1.0
-NEW_BUILD_ID = "1111222233334444"
 
 
 class Stopwatch:

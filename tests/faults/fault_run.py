@@ -12,7 +12,7 @@ import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tests.faults.conftest import NEW_BUILD_ID
+from tests.faults.pretend_pico import NEW_BUILD_ID
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 60.0

@@ -33,6 +33,7 @@ PANIC_AT_BOOT = "panic-at-boot"          # the firmware panics before it can ans
 HANG_COMMAND = "hang"
 HANG_CODE = "while True:"
 DEFAULT_BUILD_ID = "00000000c0ffee00"
+NEW_BUILD_ID = "1111222233334444"       # the build of the fake image tests flash
 FLASHED_BUILD_PREFIX = b"build="          # a fake image says which build it is: b"...build=<hex>"
 REBOOT_PERIOD_S = 0.3
 REENUMERATE_ABSENT_S = 0.2               # how long the port is gone during a reset

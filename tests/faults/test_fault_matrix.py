@@ -11,7 +11,7 @@ import pytest
 
 from hil.errors import (BoardBroken, BoardHalted, GarbledSerial, PortVanished, ProvisionError, StepTimeout,
                         ToolFailed, ToolMissing, ToolTimeout, WrongRuntime)
-from tests.faults.conftest import NEW_BUILD_ID
+from tests.faults.pretend_pico import NEW_BUILD_ID
 from tests.faults.pretend_pico import (GARBAGE, HANG_CODE, HANG_COMMAND, PANIC_AT_BOOT, PANIC_MESSAGE, PANIC_PC,
                                        REBOOT_LOOP, SILENT, VANISH_AND_RETURN, VANISH_FOREVER)
 

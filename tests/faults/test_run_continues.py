@@ -43,7 +43,8 @@ def test_a_board_whose_port_vanished_for_good_fails_the_next_scenario_fast_sayin
 
 
 def test_a_board_stuck_in_an_endless_loop_fails_its_scenario_and_is_reset_for_the_next(tmp_path):
-    run = FaultRun(tmp_path, RUST)
+    # Provisioning the hung board first waits for an answer to `id` (2 s), then flashes and resets it.
+    run = FaultRun(tmp_path, RUST, provision_timeout_s=10.0)
     run.scenario("a_hangs", f"""\
         scenario: hangs
         claim: The firmware keeps answering.

@@ -25,6 +25,7 @@ SKIPPED_BECAUSE = {
     "gc-jitter": "grows its heap on demand",
     "free-memory": "grows its heap on demand",
     "dual-core-micropython": "no _thread",
+    "micropython-stdin-throughput": "cannot read sys.stdin",
 }
 
 

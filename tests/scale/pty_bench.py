@@ -17,6 +17,23 @@ from hil.errors import BoardNotFound
 
 LOCATE_POLL_S = 0.01
 
+# conftest.py of a pytest run over a PtyBench: every worker builds the same bench from the manifest named by
+# HIL_SCALE_MANIFEST and locks its boards in HIL_LOCK_DIR.
+POOL_CONFTEST = """
+import os
+import pytest
+from hil.board.board import Board
+from hil.board.board_pool import BoardPool
+from tests.scale.pty_bench import PtyBench
+
+@pytest.fixture(scope="session")
+def hil_board_pool():
+    bench = PtyBench.from_manifest(os.environ["HIL_SCALE_MANIFEST"])
+    pool = BoardPool(bench, os.environ["HIL_LOCK_DIR"], lambda spec: Board(spec, bench))
+    yield pool
+    pool.close()
+"""
+
 
 class PtyBench(Bench):
     def __init__(self, name: str, boards: list[dict]):

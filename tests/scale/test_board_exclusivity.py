@@ -6,32 +6,17 @@ from __future__ import annotations
 import json
 import os
 import xml.etree.ElementTree as ET
-from collections import defaultdict
 
 import pytest
 
 from tests.scale.conftest import PROJECT_ROOT
+from tests.scale.ownership import interleaved_users, overlapping_holds
+from tests.scale.pty_bench import POOL_CONFTEST
 
 pytest_plugins = ["pytester"]
 
 ITEMS = 40
 RUN_TIMEOUT_S = 120
-
-# The run's own pool: every worker builds the same PTY bench and locks boards in the test's lock folder.
-POOL_CONFTEST = """
-import os
-import pytest
-from hil.board.board import Board
-from hil.board.board_pool import BoardPool
-from tests.scale.pty_bench import PtyBench
-
-@pytest.fixture(scope="session")
-def hil_board_pool():
-    bench = PtyBench.from_manifest(os.environ["HIL_SCALE_MANIFEST"])
-    pool = BoardPool(bench, os.environ["HIL_LOCK_DIR"], lambda spec: Board(spec, bench))
-    yield pool
-    pool.close()
-"""
 
 # Each item holds one board for a short, varying time and says so on the board's own serial link.
 WORKLOAD = """
@@ -40,6 +25,7 @@ import pytest
 from hil.plugin import record_board
 
 ACQUIRE_TIMEOUT_S = 60
+OPEN_TIMEOUT_S = 5
 HOLD_S = (0.02, 0.12)
 
 def _append(path, record):
@@ -55,7 +41,7 @@ def test_holds_one_board(index, hil_board_pool, request):
     board = hil_board_pool.acquire("micropython", timeout_s=ACQUIRE_TIMEOUT_S)
     try:
         start = time.monotonic()
-        board.open(5)
+        board.open(OPEN_TIMEOUT_S)
         board.transport.write(f"BEGIN {worker} {index}\\n")
         time.sleep(random.uniform(*HOLD_S))
         board.transport.write(f"END {worker} {index}\\n")
@@ -66,34 +52,6 @@ def test_holds_one_board(index, hil_board_pool, request):
     _append(os.environ["HIL_SCALE_INTERVALS"], {"board": board.board_id, "worker": worker, "index": index,
                                                 "start": start, "end": end})
 """
-
-
-def overlapping_holds(intervals: list[dict]) -> list[tuple[dict, dict]]:
-    """Pairs of holds of the same board whose times overlap."""
-    by_board = defaultdict(list)
-    for interval in intervals:
-        by_board[interval["board"]].append(interval)
-    clashes = []
-    for holds in by_board.values():
-        holds.sort(key=lambda h: h["start"])
-        clashes += [(a, b) for a, b in zip(holds, holds[1:]) if b["start"] < a["end"]]
-    return clashes
-
-
-def interleaved_users(lines: list[tuple[float, str]]) -> list[str]:
-    """What a board saw that breaks BEGIN x / END x / BEGIN y / END y ... (a second user while one is on it)."""
-    problems, current = [], None
-    for _time, line in lines:
-        kind, _, who = line.partition(" ")
-        if kind == "BEGIN":
-            if current is not None:
-                problems.append(f"{who} began while {current} held the board")
-            current = who
-        elif kind == "END":
-            if who != current:
-                problems.append(f"{who} ended but {current} held the board")
-            current = None
-    return problems
 
 
 def run_many_items(pytester, monkeypatch, manifest, workers: int):

@@ -15,8 +15,7 @@ from hil.board.board import Board
 from hil.board.board_pool import BoardPool
 from hil.errors import BoardBusy
 from tests.scale.conftest import PROJECT_ROOT
-from tests.scale.pty_bench import PtyBench
-from tests.scale.test_board_exclusivity import POOL_CONFTEST
+from tests.scale.pty_bench import POOL_CONFTEST, PtyBench
 
 pytest_plugins = ["pytester"]
 

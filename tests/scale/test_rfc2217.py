@@ -7,11 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+import serial.rfc2217
 
 from hil.board.micropython_board import MicroPythonBoard
 from hil.deadline import Deadline
-from hil.sim.sim_bench import SimBench
 from hil.deploy.micropython_deployer import MicroPythonDeployer
+from hil.sim.sim_bench import SimBench
 from hil.transport.serial_transport import SerialTransport
 from tests.core.pty_device import PtyDevice
 from tests.deploy.fake_micropython_board import FakeMicroPythonBoard
@@ -30,6 +31,7 @@ IO_TIMEOUT_S = 10.0
 EVERY_BYTE = bytes(range(256)) * 64       # 0xFF is Telnet's IAC: the protocol must escape it both ways
 PORT_ABSENT_S = 0.3
 POLL_S = 0.1
+READS = 30
 SIM_START_TIMEOUT_S = 120.0
 
 
@@ -49,6 +51,29 @@ def test_every_byte_value_crosses_rfc2217_unchanged_both_ways(device):
         link.write(EVERY_BYTE)
         assert device.receive(len(EVERY_BYTE), IO_TIMEOUT_S) == EVERY_BYTE
         assert link.port == server.url
+
+
+def test_reading_never_renegotiates_the_port_settings_with_the_server(device, monkeypatch):
+    """pyserial re-sends every setting (and waits for the answers) whenever a port's timeout changes: a transport
+    that changed it per read would pay a network round trip for every read."""
+    settings_requests = []
+    original = serial.rfc2217.PortManager._telnet_process_subnegotiation
+
+    def counting(manager, suboption):
+        if suboption[0:1] == serial.rfc2217.COM_PORT_OPTION and suboption[1:2] == serial.rfc2217.SET_BAUDRATE:
+            settings_requests.append(suboption)
+        return original(manager, suboption)
+
+    monkeypatch.setattr(serial.rfc2217.PortManager, "_telnet_process_subnegotiation", counting)
+    with Rfc2217Server(str(device.link_path)) as server, SerialTransport(server.url, board_id="remote") as link:
+        link.open(OPEN_TIMEOUT_S)
+        opened_with = len(settings_requests)
+        for n in range(READS):
+            device.send(f"line {n}\n".encode())
+            link.expect(f"line {n}\n", IO_TIMEOUT_S)
+            link.read_available(wait_s=0)
+    assert opened_with >= 1
+    assert len(settings_requests) == opened_with
 
 
 def test_a_port_that_reenumerates_behind_the_server_is_found_again_by_reconnecting(device):

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests.scale.conftest import PROJECT_ROOT
-from tests.scale.test_board_exclusivity import interleaved_users, overlapping_holds
+from tests.scale.ownership import interleaved_users, overlapping_holds
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="the simulated bench needs Node.js")

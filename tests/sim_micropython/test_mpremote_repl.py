@@ -80,3 +80,14 @@ def test_repl_ctrl_c_interrupts_a_sleeping_loop_and_ctrl_bracket_exits(terminal)
     while terminal.session_alive() and not deadline.expired:
         time.sleep(POLL_S)
     assert not terminal.session_alive(), "mpremote repl did not exit on Ctrl-]"
+
+
+def test_repl_ctrl_c_interrupts_pure_computation(terminal):
+    terminal.wait_for("Use Ctrl-] or Ctrl-x to exit this shell")
+    terminal.keys("x = 0", "Enter")
+    terminal.keys("while True: x += 1", "Enter", "Enter")
+    time.sleep(0.5)
+    terminal.keys("C-c")
+    terminal.wait_for("KeyboardInterrupt:\n>>>")
+    terminal.keys("print(x > 1000)", "Enter")
+    terminal.wait_for("True\n>>>")

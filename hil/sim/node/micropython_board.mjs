@@ -77,17 +77,18 @@ class MicroPythonBoard {
     this.worker = null;
     this.workerGeneration = 0;
     this.bootCount = 0;
+    this.readySent = false;
     this.failedStarts = 0;
     this.halt = null;
     this.startedAtNs = process.hrtime.bigint();
     const require = createRequire(import.meta.url);
-    const wasmPath = path.join(path.dirname(require.resolve("@micropython/micropython-webassembly-pyscript/package.json")),
-      "micropython.wasm");
+    const buildDir = path.dirname(require.resolve("@micropython/micropython-webassembly-pyscript/package.json"));
+    const wasmPath = path.join(buildDir, "micropython.wasm");
     const shared = shareWasmMemory(fs.readFileSync(wasmPath));
     this.wasmModule = new WebAssembly.Module(shared.bytes);
     this.memoryPages = { initial: shared.initialPages, maximum: shared.maximumPages };
     this.memoryWords = null; // the current interpreter's memory, as 32-bit words
-    this.interruptWords = undefined; // where a Ctrl-C is delivered (found by the first interpreter), or null
+    this.interruptWords = undefined; // where a Ctrl-C is delivered (see discoverInterruptWords), or null
   }
 
   attachSerial(socket) {
@@ -98,17 +99,41 @@ class MicroPythonBoard {
   }
 
   // ---- interpreter lifecycle
+  workerData(memory, extra) {
+    return {
+      ctrl: this.shared.ctrl, ring: this.shared.ring, wasmModule: this.wasmModule, memory, fsRoot: this.fsRoot,
+      uniqueIdHex: this.uniqueIdHex, pins: this.pins, setupPath: path.join(HERE, "mp_board_setup.py"), ...extra,
+    };
+  }
+
+  // Once per process, a throwaway interpreter finds where Ctrl-C is delivered (micropython_worker.mjs).
+  discoverInterruptWords() {
+    return new Promise((resolve) => {
+      const memory = new WebAssembly.Memory({ ...this.memoryPages, shared: true });
+      const worker = new Worker(path.join(HERE, "micropython_worker.mjs"),
+        { workerData: this.workerData(memory, { discoverOnly: true }), stdout: true, stderr: true });
+      worker.stderr.on("data", (data) => diag(`interpreter: ${data.toString().trimEnd()}`));
+      worker.on("message", (message) => {
+        if (message.type !== "interrupt-words") return;
+        this.interruptWords = message.words;
+        diag(`interrupt words: ${JSON.stringify(message.words)}`);
+        if (!message.words) diag("interpreter words for Ctrl-C not found: Ctrl-C reaches only sleeps and prints");
+      });
+      worker.on("error", (error) => diag(`Ctrl-C discovery failed: ${error.stack ?? error}`));
+      worker.on("exit", () => {
+        this.interruptWords ??= null;
+        resolve();
+      });
+    });
+  }
+
   startInterpreter({ raw = false, runScripts = true } = {}) {
     const generation = ++this.workerGeneration;
     this.bootCount++;
     const memory = new WebAssembly.Memory({ ...this.memoryPages, shared: true });
     this.memoryWords = new Int32Array(memory.buffer);
     const worker = new Worker(path.join(HERE, "micropython_worker.mjs"), {
-      workerData: {
-        ctrl: this.shared.ctrl, ring: this.shared.ring, wasmModule: this.wasmModule, memory, fsRoot: this.fsRoot,
-        uniqueIdHex: this.uniqueIdHex, startRaw: raw, runScripts, pins: this.pins,
-        setupPath: path.join(HERE, "mp_board_setup.py"), discoverWords: this.interruptWords === undefined,
-      },
+      workerData: this.workerData(memory, { startRaw: raw, runScripts }),
       stdout: true, // the build prints nothing outside the REPL; anything else is a diagnostic
       stderr: true,
     });
@@ -149,11 +174,6 @@ class MicroPythonBoard {
         this.failedStarts = 0;
         if (!this.readySent) send({ event: "ready" });
         this.readySent = true;
-        break;
-      case "interrupt-words":
-        this.interruptWords = message.words;
-        diag(`interrupt words: ${JSON.stringify(message.words)}`);
-        if (!message.words) diag("interpreter words for Ctrl-C not found: Ctrl-C reaches only sleeps and prints");
         break;
       case "pin":
         this.pins[message.pin] = [message.mode, message.pull, message.value];
@@ -251,7 +271,8 @@ class MicroPythonBoard {
     Atomics.store(memory, words.pendingException / 4, words.kbdException);
     Atomics.compareExchange(memory, words.schedState / 4, words.schedIdle, words.schedPending);
     Atomics.add(this.shared.ctrl, CTRL_KBD_SEQ, 1);
-    Atomics.notify(this.shared.ctrl, CTRL_IN_WRITE); // a sleeping script wakes to raise it
+    Atomics.notify(this.shared.ctrl, CTRL_KBD_SEQ); // a sleeping script wakes to raise it
+    Atomics.notify(this.shared.ctrl, CTRL_IN_WRITE);
     this.watchDelivered();
     return true;
   }
@@ -351,7 +372,9 @@ function main() {
   });
   // No orphan survives the supervisor: stdin closing means it is gone (or wants us gone).
   control.on("close", () => board.shutdown(0));
-  board.startInterpreter();
+  board.discoverInterruptWords().then(() => {
+    if (!board.worker) board.startInterpreter(); // unless a `reset` already started one
+  });
 }
 
 main();

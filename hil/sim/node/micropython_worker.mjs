@@ -18,7 +18,7 @@ import {
 import { BoardFiles } from "./mp_board_files.mjs";
 
 const {
-  ctrl, ring, wasmModule, memory, fsRoot, uniqueIdHex, startRaw, runScripts, pins, setupPath, discoverWords,
+  ctrl, ring, wasmModule, memory, fsRoot, uniqueIdHex, startRaw, runScripts, pins, setupPath, discoverOnly,
 } = workerData;
 
 // pyexec.c: MICROPY_REPL_STDIN_BUFFER_MAX (256), the raw-paste window is half of it.
@@ -135,7 +135,12 @@ class Output {
 
   flush() {
     if (!this.size) return;
-    const data = Buffer.concat(this.chunks, this.size);
+    const data = new Uint8Array(this.size); // its own buffer (not Node's shared pool), so it can be transferred
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      data.set(chunk, offset);
+      offset += chunk.length;
+    }
     this.chunks = [];
     this.size = 0;
     parentPort.postMessage({ type: "out", data }, [data.buffer]);
@@ -211,8 +216,10 @@ function sleepUs(us) {
     const remainingMs = endMs - performance.now();
     if (remainingMs <= 0) return false;
     const writeAt = Atomics.load(ctrl, CTRL_IN_WRITE);
-    if (pendingInput.length >= PENDING_INPUT_MAX_BYTES || counterDiff(writeAt, Atomics.load(ctrl, CTRL_IN_READ)) > 0) {
-      Atomics.wait(ctrl, CTRL_PARK, 0, remainingMs); // input is held back: just sleep
+    const inputHeldBack = pendingInput.length >= PENDING_INPUT_MAX_BYTES
+      || counterDiff(writeAt, Atomics.load(ctrl, CTRL_IN_READ)) > 0;
+    if (inputHeldBack) {
+      Atomics.wait(ctrl, CTRL_KBD_SEQ, kbdSeq, remainingMs); // wake only for a delivered Ctrl-C
     } else {
       Atomics.wait(ctrl, CTRL_IN_WRITE, writeAt, remainingMs);
     }
@@ -263,8 +270,17 @@ const boardApi = {
   },
 };
 
-mp = await loadMicroPython({ stdout: (bytes) => { for (const b of bytes) out.fromInterpreter(b); }, linebuffer: false });
-if (discoverWords) parentPort.postMessage({ type: "interrupt-words", words: discoverInterruptWords() });
+mp = await loadMicroPython({
+  stdout: (bytes) => {
+    for (const byte of bytes) out.fromInterpreter(byte);
+  },
+  linebuffer: false,
+});
+if (discoverOnly) {
+  // A throwaway interpreter: the Ctrl-C deliveries below leave traces (a used traceback, the scheduler state).
+  parentPort.postMessage({ type: "interrupt-words", words: discoverInterruptWords() });
+  process.exit(0); // ends this worker thread only
+}
 mp.registerJsModule("_board", boardApi);
 mp.globals.set("_board_setup_source", readFileSync(setupPath, "utf8"));
 mp.runPython("exec(compile(_board_setup_source, '<board>', 'exec'), {'__name__': '_board_setup'})\n"
@@ -283,7 +299,7 @@ function discoverInterruptWords() {
   const kbdIntr = (char) => mp.runPython(`__import__('micropython').kbd_intr(${char})`);
   const raisePending = () => {
     try {
-      mp.runPython("for _ in range(1): pass");
+      mp.runPython("[0 for _ in range(2)]"); // a loop (a branch) that binds no global
     } catch (error) {
       if (error.name !== "PythonError") throw error;
     }
@@ -303,7 +319,9 @@ function discoverInterruptWords() {
   const diff = (before, after) => {
     const changes = [];
     for (let i = 0; i < before.length; i++) {
-      if (before[i] !== after[i] && outsideStack(i * 4)) changes.push({ address: i * 4, from: before[i], to: after[i] });
+      if (before[i] !== after[i] && outsideStack(i * 4)) {
+        changes.push({ address: i * 4, from: before[i], to: after[i] });
+      }
     }
     return changes;
   };
@@ -352,8 +370,7 @@ function softReset(rawMode) {
   for (;;) Atomics.wait(ctrl, CTRL_PARK, 0); // the board process starts the next interpreter
 }
 
-// Feeds bytes to the interpreter's REPL; returns its result (non-zero: leave the REPL for a soft reset) and
-// the bytes the interpreter printed meanwhile.
+// Feeds bytes to the interpreter's REPL; returns its result (non-zero: leave the REPL for a soft reset).
 function feed(bytes) {
   let result = 0;
   busy(() => {
@@ -373,8 +390,6 @@ if (runScripts) {
 }
 out.releaseHeld();
 {
-  // The event-driven REPL greets as on a Ctrl-B: drop that leading "\r\n", as a Pico's boot banner has none.
-  out.releaseHeld();
   if (startRaw) {
     // Switch the interpreter to raw REPL silently, then greet as pyexec_raw_repl does.
     out.muted = true;
@@ -384,6 +399,7 @@ out.releaseHeld();
     out.muted = false;
     out.emitText(RAW_REPL_BANNER + ">");
   } else {
+    // The event-driven REPL greets as on a Ctrl-B: drop that leading "\r\n", as a Pico's boot banner has none.
     out.dropBytes = 2;
     mp.replInit();
     out.dropBytes = 0;
@@ -415,6 +431,10 @@ function capture(fn) {
 // Executes a raw REPL submission. The interpreter's "OK" is sent by the bridge before the code runs (a
 // script that computes forever must not hold it back); a raw-paste submission has none.
 function executeRaw(code, viaRawPaste) {
+  if (viaRawPaste && !code.length) {
+    out.emitText("\x04\x04>"); // nothing to run (the interpreter would take an empty line for a soft reset)
+    return;
+  }
   if (!viaRawPaste) out.emitText("OK");
   out.flush();
   out.dropBytes = 2;
