@@ -3,7 +3,6 @@ framework's own factory, a fake firmware image, and a stopwatch that holds every
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 

@@ -6,6 +6,7 @@ like the simulated bench or a board with a debugger attached, can tell when a bo
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -56,7 +57,6 @@ class FaultBench(Bench):
 
     def set_tool_mode(self, tool_and_subcommand: str, mode: str) -> None:
         """e.g. set_tool_mode("probe-rs download", "hang"); modes are those of fake_flash_tool.py."""
-        import json
         path = self.root / TOOL_MODES_FILE
         modes = json.loads(path.read_text()) if path.exists() else {}
         modes[tool_and_subcommand] = mode

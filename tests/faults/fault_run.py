@@ -40,10 +40,11 @@ class FaultRun:
         """Add scenarios/<name>.yaml; scenarios run in file name order."""
         (self.root / "scenarios" / f"{name}.yaml").write_text(textwrap.dedent(text))
 
-    def argv(self) -> list[str]:
-        return [sys.executable, "-m", "pytest", "-p", "tests.faults.fault_run_plugin", "-p", "no:cacheprovider",
-                "-m", "hil", f"--junitxml={self.reports / 'junit.xml'}",
-                f"--hil-results={self.reports / 'results.json'}", "scenarios"]
+    def argv(self, on_fault_bench: bool = True) -> list[str]:
+        plugin = ["-p", "tests.faults.fault_run_plugin"] if on_fault_bench else []
+        return [sys.executable, "-m", "pytest", *plugin, "-p", "no:cacheprovider", "-m", "hil",
+                f"--junitxml={self.reports / 'junit.xml'}", f"--hil-results={self.reports / 'results.json'}",
+                "scenarios"]
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HIL_FAULT_RUN": str(self.settings_path),
@@ -51,6 +52,12 @@ class FaultRun:
 
     def start(self) -> subprocess.Popen:
         return subprocess.Popen(self.argv(), cwd=self.root, env=self.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    def start_on_sim(self, sim_dir: Path, bench_file: Path) -> subprocess.Popen:
+        """The same run on a simulated bench (a `kind: sim` bench file), its simulator in `sim_dir`."""
+        return subprocess.Popen(self.argv(on_fault_bench=False) + [f"--hil-bench={bench_file}"], cwd=self.root,
+                                env={**self.env(), "HIL_SIM_DIR": str(sim_dir)}, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
 
     def run(self) -> subprocess.CompletedProcess:

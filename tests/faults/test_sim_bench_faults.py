@@ -3,18 +3,15 @@ reset and answers again, and a run killed with SIGTERM in the middle of a scenar
 results files. Skipped where the simulator cannot run (no Node.js) or the firmware cannot be built."""
 from __future__ import annotations
 
-import fcntl
 import shutil
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
 from hil.board.board_factory import make_board
 from hil.errors import HilError, StepTimeout
 from hil.scenario.artifacts import Artifacts
-from tests.faults.conftest import DEADLINE_SLACK_S
 from tests.faults.fault_run import PROJECT_ROOT, STOP_TIMEOUT_S, FaultRun
 
 BENCH_START_TIMEOUT_S = 60.0
@@ -23,7 +20,6 @@ RESET_TIMEOUT_S = 20.0
 COMMAND_TIMEOUT_S = 2.0
 BUSY_COMMAND = "bench crc32 16777216"   # the longest computation the protocol allows: seconds in the emulator
 START_TIMEOUT_S = 60.0                  # the interrupted run reaching its waiting step (includes provisioning)
-SUPERVISOR_EXIT_TIMEOUT_S = 20.0        # the simulator a run started goes away once the run is gone
 POLL_S = 0.05
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="the simulated bench needs Node.js")
@@ -37,19 +33,27 @@ def lesson_image():
         pytest.skip(f"the lesson firmware cannot be built here: {error}")
 
 
-@pytest.fixture
-def sim_rust_board(tmp_path, lesson_image):
+@pytest.fixture(scope="module")
+def sim_bench(tmp_path_factory, lesson_image):
+    """One simulated Rust board for the module, already running the lesson firmware."""
     from hil.sim.sim_bench import SimBench
-    bench = SimBench(sim_dir=tmp_path / "sim", rust_count=1, micropython_count=0)
+    bench = SimBench(sim_dir=tmp_path_factory.mktemp("sim"), rust_count=1, micropython_count=0)
     bench.start(BENCH_START_TIMEOUT_S)
-    board = make_board(bench, bench.specs[0])
-    board.switch_log(tmp_path / "serial.log")
     try:
+        board = make_board(bench, bench.specs[0])
         board.provision(lesson_image, PROVISION_TIMEOUT_S)
-        yield board
-    finally:
         board.close()
+        yield bench
+    finally:
         bench.stop()
+
+
+@pytest.fixture
+def sim_rust_board(sim_bench, tmp_path):
+    board = make_board(sim_bench, sim_bench.specs[0])
+    board.switch_log(tmp_path / "serial.log")
+    yield board
+    board.close()
 
 
 def test_firmware_busy_past_the_deadline_times_out_and_is_reset_into_answering(sim_rust_board, stopwatch):
@@ -64,16 +68,7 @@ def test_firmware_busy_past_the_deadline_times_out_and_is_reset_into_answering(s
     assert board.command("ping", COMMAND_TIMEOUT_S).group(0).strip() == "OK pong"
 
 
-def _supervisor_gone(sim_dir: Path) -> bool:
-    with open(sim_dir / "supervisor.lock", "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)   # the supervisor holds it exclusively while it runs
-            return True
-        except BlockingIOError:
-            return False
-
-
-def test_sigterm_mid_scenario_on_the_simulated_bench_leaves_junit_results_and_logs(tmp_path, lesson_image):
+def test_sigterm_mid_scenario_on_the_simulated_bench_leaves_junit_results_and_logs(tmp_path, sim_bench):
     run = FaultRun(tmp_path, {})
     run.scenario("a_done", """\
         scenario: done
@@ -92,8 +87,10 @@ def test_sigterm_mid_scenario_on_the_simulated_bench_leaves_junit_results_and_lo
           - {on: r, command: ping}
           - {on: r, expect: 'NEVER SENT', timeout_s: 60}
     """)
-    sim_dir = tmp_path / "sim"
-    proc = run.start_on_sim(sim_dir)
+    board = sim_bench.specs[0]
+    bench_file = tmp_path / "bench.yaml"
+    bench_file.write_text(f"bench: sim\nkind: sim\nboards:\n  - {{id: {board.board_id}, runtime: rust}}\n")
+    proc = run.start_on_sim(sim_bench.sim_dir, bench_file)   # joins the module's simulator
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while not any(folder.endswith("_interrupted") and "RX OK pong" in log.read_text(errors="replace")
@@ -114,7 +111,3 @@ def test_sigterm_mid_scenario_on_the_simulated_bench_leaves_junit_results_and_lo
     statuses = {claim["name"]: claim["status"] for claim in run.results()["claims"]}
     assert statuses == {"done": "passed", "interrupted": "interrupted"}
     assert all(log.stat().st_size > 0 for log in run.serial_logs().values())
-    deadline = time.monotonic() + SUPERVISOR_EXIT_TIMEOUT_S + DEADLINE_SLACK_S
-    while not _supervisor_gone(sim_dir):
-        assert time.monotonic() < deadline, "the simulator outlived the interrupted run"
-        time.sleep(POLL_S)

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hil.bench.bench_file import load_bench_file
 from hil.cli import build_parser
 from hil.run_settings import SETTINGS
 
-WORKFLOW = Path(__file__).resolve().parents[2] / "examples" / "ci" / "hil-self-hosted.yml"
+EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "ci"
+WORKFLOW = EXAMPLE_DIR / "hil-self-hosted.yml"
 UPLOAD = "actions/upload-artifact@"
 DOWNLOAD = "actions/download-artifact@"
 MATRIX_REF = re.compile(r"\$\{\{\s*matrix\.(\w+)\s*}}")
@@ -87,3 +89,10 @@ def test_the_board_check_uses_a_real_hil_boards_option(workflow):
     argv = shlex.split(boards_command)
     args = build_parser().parse_args(argv[argv.index("boards"):])
     assert args.bench == "benches/${{ matrix.bench }}.yaml"
+
+
+def test_every_board_set_of_the_matrix_has_a_valid_example_bench_file_of_that_name(workflow):
+    for entry in workflow["jobs"]["bench"]["strategy"]["matrix"]["include"]:
+        config = load_bench_file(EXAMPLE_DIR / "benches" / f"{entry['bench']}.yaml")   # schema + checks
+        assert config.name == entry["bench"] and config.kind == "physical"
+        assert len({spec.runtime for spec in config.specs}) == 2, "each set has boards of both runtimes"
