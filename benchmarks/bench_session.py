@@ -2,20 +2,36 @@
 boards) or the physical bench a bench file names; its boards, the lesson artifacts and a scratch folder."""
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 from hil.bench.bench import Bench
-from hil.bench.bench_factory import SIM_BENCH, open_bench
+from hil.bench.bench_factory import SIM_BENCH, load_bench_config, open_bench
 from hil.board.board import Board
 from hil.board.board_factory import make_board
 from hil.scenario.artifacts import Artifacts
+from hil.deadline import Deadline
+from hil.errors import DeadlineExpired, HilError
+from hil.process import run_tool
+from hil.sim.control_client import ControlClient
 from hil.sim.sim_bench import SimBench
+from hil.sim.supervisor import SUPERVISOR_LOCK_NAME
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 15.0
+CONTROL_TIMEOUT_S = 5.0
+POLL_S = 0.05
+# Recorded in bench.json. Not "sim-bench": a supervisor SimBench did not start is never stopped by a SimBench, so
+# each tool the benchmarks run (`hil deploy`, pytest) joins and leaves it without waiting to see whether it is the
+# last user, exactly as with `hil sim serve`. The session stops it itself.
+STARTED_BY = "benchmarks"
 
 
 class BenchSession:
@@ -23,9 +39,12 @@ class BenchSession:
         self.bench_selector = bench_selector
         self.workdir = Path(tempfile.mkdtemp(prefix="hil-benchmarks-"))
         self.sim_dir: Path | None = None
-        if bench_selector == SIM_BENCH:
+        config = load_bench_config(bench_selector)
+        if config is None or config.kind == "sim":
+            # A simulated bench, default or from a `kind: sim` file, always in a sim dir of its own.
             self.sim_dir = self.workdir / "sim"
-            self.bench: Bench = SimBench(sim_dir=self.sim_dir, link=link)
+            self.bench: Bench = (SimBench(sim_dir=self.sim_dir, link=link) if config is None
+                                 else SimBench.from_config(config, sim_dir=self.sim_dir))
         else:
             self.bench = open_bench(bench_selector)
         self.lock_dir = self.workdir / "locks"
@@ -37,14 +56,47 @@ class BenchSession:
         return isinstance(self.bench, SimBench)
 
     def start(self) -> "BenchSession":
+        if self.sim_dir is not None:
+            self._start_supervisor()
         self.bench.start(START_TIMEOUT_S)
         return self
+
+    def _start_supervisor(self) -> None:
+        bench = self.bench
+        argv = [sys.executable, "-m", "hil.sim.supervisor", "--detach", "--exit-when-unused", "--started-by",
+                STARTED_BY, "--sim-dir", str(self.sim_dir), "--rust", "0", "--micropython", "0", "--link", bench.link]
+        for board_id, runtime in bench.board_ids:
+            argv += ["--board", f"{board_id}:{runtime}"]
+        if bench.board_commands:
+            argv += ["--board-command-json", json.dumps(bench.board_commands)]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+        self.sim_dir.mkdir(parents=True, exist_ok=True)
+        run_tool(argv, START_TIMEOUT_S, env=env, cwd=PROJECT_ROOT)
 
     def stop(self) -> None:
         for board in self._boards.values():
             board.close()
         self.bench.stop()
+        if self.sim_dir is not None:
+            self._stop_supervisor()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _stop_supervisor(self) -> None:
+        try:
+            ControlClient(self.sim_dir).request({"cmd": "shutdown"}, CONTROL_TIMEOUT_S)
+        except (HilError, OSError):
+            pass   # already gone
+        deadline = Deadline(STOP_TIMEOUT_S)
+        with open(self.sim_dir / SUPERVISOR_LOCK_NAME, "a+") as lock:
+            while True:   # the supervisor holds this lock until it has exited
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                    return
+                except BlockingIOError:
+                    if deadline.expired:
+                        raise DeadlineExpired("the benchmarks' simulated bench supervisor exiting", STOP_TIMEOUT_S)
+                    time.sleep(POLL_S)
 
     def __enter__(self) -> "BenchSession":
         return self.start()
@@ -80,6 +132,8 @@ class BenchSession:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
         if self.bench_selector != SIM_BENCH:
             env["HIL_BENCH"] = str(Path(self.bench_selector).resolve())
+        if self.sim_dir is not None:
+            env["HIL_SIM_DIR"] = str(self.sim_dir)
         return env
 
     def scratch(self, name: str) -> Path:

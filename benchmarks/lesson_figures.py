@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 
 from benchmarks.bench_session import PROJECT_ROOT, BenchSession
-from benchmarks.figure import Figure
+from benchmarks.figure import NO_CLOCK, Figure
 from benchmarks.outcome import Outcome
 
 NAME = "lesson_figures"
 SCENARIOS = ["scenarios/compute_throughput.yaml", "scenarios/serial_throughput.yaml"]
 PYTEST_TIMEOUT_S = 900.0
+REASON_CHARS = 160            # of a claim's reason shown (the results file has all of it)
 
 
 def run_scenarios(session: BenchSession) -> tuple[Path, str]:
@@ -33,7 +34,7 @@ def run_scenarios(session: BenchSession) -> tuple[Path, str]:
 
 
 def figures_from(results_path: Path, source: str) -> list[Outcome]:
-    from hil.results.comparison import comparisons_of
+    from hil.results.comparison import comparisons_of, is_number, split_runtime
     try:
         document = json.loads(Path(results_path).read_text())
     except (OSError, ValueError) as error:
@@ -48,10 +49,21 @@ def figures_from(results_path: Path, source: str) -> list[Outcome]:
                 outcome.figures.append(Figure(f"{bar.label} ({bar.metric})", bar.value, bar.unit, bar.clock_domain))
             outcome.ratio = comparison.ratio if comparison.comparable else None
             outcomes.append(outcome)
+        paired = {bar.metric for comparison in comparisons_of(claim) for bar in comparison.bars}
+        alone = [m for m in claim.get("metrics") or [] if isinstance(m, dict) and is_number(m.get("value"))
+                 and m.get("name") not in paired and split_runtime(str(m.get("name")))[0] is not None]
+        if alone:   # one runtime only (e.g. a direction only one firmware serves): recorded all the same
+            outcomes.append(Outcome(NAME, f"{claim.get('name')}: figures of one runtime only", [
+                Figure(f"{split_runtime(m['name'])[0]} · {m.get('board')} ({m['name']})", m["value"], m.get("unit", ""),
+                       m.get("clock_domain", NO_CLOCK)) for m in alone]))
     if not outcomes:
         outcomes.append(Outcome(NAME, "results", problems=[f"no Rust vs MicroPython figures in {results_path} "
                                                            f"({source})"]))
-    outcomes[0].figures.insert(0, Figure(f"source: {source}", len(document.get("claims", [])), "claims", "none"))
+    claims = document.get("claims", [])
+    outcomes[0].figures[:0] = [Figure(f"source: {source}", len(claims), "claims", NO_CLOCK)] + [
+        Figure(f"claim {claim.get('name')}: {claim.get('status')}"
+               + (f" ({str(claim.get('reason'))[:REASON_CHARS]})" if claim.get("reason") else ""),
+               claim.get("duration_s") or 0, "s") for claim in claims]
     return outcomes
 
 

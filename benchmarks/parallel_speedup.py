@@ -4,7 +4,8 @@ Both are run here, alternately (--repeats times each; medians compared), on one 
 (its start-up is outside the timings), with the same items: each takes a MicroPython board from the pool and
 does what lesson scenarios do on a board (a compute kernel, REPL round trips, output over the link). Prints both
 wall times, the ratio, and the goal: at least 0.8 x the usable cores (N workers cannot beat the cores that run
-them, and the simulated boards run on the same cores).
+them, and the simulated boards run on the same cores), with the load average and the CPU actually free before
+and after, since other work on the machine takes cores away from both runs.
 
     .venv/bin/python benchmarks/parallel_speedup.py [--boards 4] [--items 40] [--repeats 3]
 
@@ -32,6 +33,10 @@ from hil.bench.bench_file import load_bench_file  # noqa: E402
 from hil.sim.sim_bench import SimBench  # noqa: E402
 
 NAME = "parallel_speedup"
+CALIBRATION_S = 1.0
+CALIBRATION_SLACK_S = 10.0
+BUSY_LOOP = "import sys, time\nend = time.monotonic() + float(sys.argv[1])\nwhile time.monotonic() < end: pass\n" \
+            "print(time.process_time())"
 GOAL_PER_CORE = 0.8
 BENCH_START_TIMEOUT_S = 120.0
 RUN_TIMEOUT_S = 1800.0
@@ -68,6 +73,14 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def free_cores(duration_s: float = CALIBRATION_S) -> float:
+    """How many cores' worth of CPU a busy loop per core gets right now (other work on the machine takes the rest)."""
+    spinners = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP, str(duration_s)], stdout=subprocess.PIPE, text=True)
+                for _ in range(usable_cores())]
+    cpu_s = sum(float(spinner.communicate(timeout=duration_s + CALIBRATION_SLACK_S)[0]) for spinner in spinners)
+    return cpu_s / duration_s
+
+
 def run_pytest(workdir: Path, bench_file: Path, workers: int, env: dict) -> float:
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "hil", "-n", str(workers),
             f"--hil-bench={bench_file}", "test_workload.py"]
@@ -84,6 +97,7 @@ def measure(boards: int, items: int, repeats: int) -> Outcome:
     """Start a simulated bench of `boards` MicroPython boards, run the items with -n 1 and -n boards, alternately,
     `repeats` times each, and compare the median wall times."""
     load_before = os.getloadavg()[0]
+    free_before = free_cores()
     with tempfile.TemporaryDirectory(prefix="hil-speedup-") as tmp:
         workdir = Path(tmp)
         bench_file = workdir / "bench.yaml"
@@ -113,6 +127,8 @@ def measure(boards: int, items: int, repeats: int) -> Outcome:
         Figure("1-minute load average before (other work on the machine skews the figures)", load_before, "",
                NO_CLOCK),
         Figure("1-minute load average after", os.getloadavg()[0], "", NO_CLOCK),
+        Figure("cores' worth of CPU free before (a busy loop per core, 1 s)", round(free_before, 2), "", NO_CLOCK),
+        Figure("cores' worth of CPU free after", round(free_cores(), 2), "", NO_CLOCK),
     ]
     outcome.ratio = serial_s / parallel_s
     return outcome
@@ -126,6 +142,8 @@ def main() -> int:
     args = parser.parse_args()
     outcome = measure(args.boards, args.items, args.repeats)
     print("\n".join(outcome.lines()))
+    cores = round(outcome.goal.bound / GOAL_PER_CORE)
+    print(f"speed-up: {outcome.ratio:.2f}x (goal >= {GOAL_PER_CORE} x {cores} cores = {outcome.goal.bound:.2f}x)")
     return 0
 
 

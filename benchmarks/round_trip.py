@@ -7,11 +7,12 @@ trip is almost nothing but host overhead, so it shows what the transport itself 
 """
 from __future__ import annotations
 
+import re
 import statistics
 import time
 
 from benchmarks.bench_session import BenchSession
-from benchmarks.figure import Figure
+from benchmarks.figure import NO_CLOCK, Figure
 from benchmarks.goal import at_most
 from benchmarks.outcome import Outcome
 from benchmarks.pty_peer import QUIT
@@ -31,7 +32,7 @@ ECHO_LINE = "echo\n"
 US_PER_S = 1e6
 
 
-def run(session: BenchSession | None, repeats_scale: int = 1) -> list[Outcome]:
+def run(session: BenchSession | None) -> list[Outcome]:
     outcomes = []
     if session is not None and session.has_runtime("rust"):
         outcomes.append(_board(session))
@@ -40,7 +41,6 @@ def run(session: BenchSession | None, repeats_scale: int = 1) -> list[Outcome]:
 
 
 def _ours(transport, send: str, answer: bytes, reps: int) -> list[float]:
-    import re
     pattern = re.compile("^" + re.escape(answer.decode()), re.MULTILINE)
     times = []
     for _ in range(reps):
@@ -66,12 +66,11 @@ def _plain(port: str, send: str, answer: bytes, reps: int) -> list[float]:
     return times
 
 
-def _compare(title: str, detail: str, ours: list[float], plain: list[float], clock_note: str,
-             goal: bool) -> Outcome:
+def _compare(title: str, detail: str, ours: list[float], plain: list[float], goal: bool) -> Outcome:
     ours_us, plain_us = statistics.median(ours) * US_PER_S, statistics.median(plain) * US_PER_S
     figures = [
-        Figure(detail, len(ours) + len(plain), "round trips", "none"),
-        Figure(f"ours, write + expect (median of {len(ours)}{clock_note})", round(ours_us), "us"),
+        Figure(detail, len(ours) + len(plain), "round trips", NO_CLOCK),
+        Figure(f"ours, write + expect (median of {len(ours)})", round(ours_us), "us"),
         Figure(f"raw pyserial write + read (median of {len(plain)})", round(plain_us), "us"),
         Figure("ours - raw", round(ours_us - plain_us), "us"),
     ]
@@ -90,7 +89,7 @@ def _board(session: BenchSession) -> Outcome:
         board.close()
         plain += _plain(session.port_of("rust"), PING, PONG, BOARD_REPS_PER_BLOCK)
     return _compare(f"Rust board ping ({board.board_id})", f"`ping` -> `OK pong` on {board.board_id}, alternating "
-                    f"blocks of {BOARD_REPS_PER_BLOCK}", ours, plain, "", goal=True)
+                    f"blocks of {BOARD_REPS_PER_BLOCK}", ours, plain, goal=True)
 
 
 def _echo() -> Outcome:
@@ -107,4 +106,4 @@ def _echo() -> Outcome:
     finally:
         peer.stop(QUIT + b"\n")
     return _compare("local echo over a bare PTY", f"a line echoed by a local process, alternating blocks of "
-                    f"{ECHO_REPS_PER_BLOCK}", ours, plain, "", goal=False)
+                    f"{ECHO_REPS_PER_BLOCK}", ours, plain, goal=False)

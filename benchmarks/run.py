@@ -1,7 +1,7 @@
 """Runs the speed benchmarks, each printing its figures (with units and clocks), its goal, PASS/FAIL and the
 measured ratio last on its line. Exits 1 if a goal is missed or a correctness check fails.
 
-    .venv/bin/python -m benchmarks.run                    # all of them on a private simulated bench
+    .venv/bin/python -m benchmarks.run                    # all of them on a private simulated bench (~3 min)
     .venv/bin/python -m benchmarks.run --only round_trip  # one (repeatable)
     .venv/bin/python -m benchmarks.run --bench bench.yaml # on the physical bench a bench file names
 
@@ -11,6 +11,7 @@ never meets another run's boards; it is stopped and removed at the end. See docs
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 import time
@@ -24,7 +25,7 @@ if str(PROJECT_ROOT) not in sys.path:   # also runnable as `python benchmarks/ru
 from benchmarks import (deploy_vs_mpremote, lesson_figures, redeploy_unchanged, round_trip,  # noqa: E402
                         transport_throughput)
 from benchmarks.bench_session import BenchSession  # noqa: E402
-from benchmarks.figure import Figure  # noqa: E402
+from benchmarks.figure import NO_CLOCK, Figure  # noqa: E402
 from benchmarks.goal import at_least  # noqa: E402
 from benchmarks.outcome import FAIL, PASS, RECORDED, Outcome  # noqa: E402
 
@@ -33,10 +34,9 @@ PARALLEL_SPEEDUP = "parallel_speedup"
 PARALLEL_TIMEOUT_S = 1800.0
 SPEEDUP_LINE = re.compile(r"speed-up: (?P<ratio>[\d.]+)x \(goal >= .*= (?P<goal>[\d.]+)x\)")
 
-# In this order: the Rust board's first provisioning comes first, the slow pytest run last.
-DEFAULT_BENCHMARKS = ["redeploy_unchanged", "deploy_vs_mpremote", "transport_throughput", "round_trip",
-                      "lesson_figures"]
-ALL_BENCHMARKS = DEFAULT_BENCHMARKS + [PARALLEL_SPEEDUP]
+# In this order: the Rust board's first provisioning first; parallel_speedup (its own bench, ~1.5 min) last.
+ALL_BENCHMARKS = ["redeploy_unchanged", "deploy_vs_mpremote", "transport_throughput", "round_trip",
+                  "lesson_figures", PARALLEL_SPEEDUP]
 
 
 def parallel_speedup() -> list[Outcome]:
@@ -47,8 +47,8 @@ def parallel_speedup() -> list[Outcome]:
     result = run_tool([sys.executable, str(PARALLEL_SPEEDUP_SCRIPT)], PARALLEL_TIMEOUT_S, cwd=PROJECT_ROOT,
                       check=False)
     lines = result.stdout.strip().splitlines()
-    outcome = Outcome(PARALLEL_SPEEDUP, "pytest -n N vs -n 1")
-    outcome.figures = [Figure(line, result.returncode, "exit code", "none") for line in lines[:1]]
+    outcome = Outcome(PARALLEL_SPEEDUP, "pytest -n N vs -n 1 (its figures above)")
+    outcome.figures = [Figure(f"{PARALLEL_SPEEDUP_SCRIPT.name} exit code", result.returncode, "", NO_CLOCK)]
     found = SPEEDUP_LINE.search(result.stdout)
     if result.returncode != 0 or not found:
         outcome.problems.append(f"exit {result.returncode}: {(result.stdout + result.stderr).strip()[-800:]}")
@@ -59,7 +59,7 @@ def parallel_speedup() -> list[Outcome]:
     return [outcome]
 
 
-def run_one(name: str, session: BenchSession, args: argparse.Namespace) -> list[Outcome]:
+def run_one(name: str, session: BenchSession | None, args: argparse.Namespace) -> list[Outcome]:
     if name == "deploy_vs_mpremote":
         return deploy_vs_mpremote.run(session, args.deploy_repeats)
     if name == "redeploy_unchanged":
@@ -79,10 +79,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", action="append", choices=ALL_BENCHMARKS, metavar="NAME",
                         help=f"run only this benchmark (repeatable): {', '.join(ALL_BENCHMARKS)}")
-    parser.add_argument("--all", action="store_true", help=f"also run {PARALLEL_SPEEDUP} (several minutes)")
     parser.add_argument("--bench", default="sim", help="'sim' (default: a private simulated bench) or a bench file")
     parser.add_argument("--repeats", type=int, default=5, help="runs of each side in transport_throughput")
-    parser.add_argument("--deploy-repeats", type=int, default=1,
+    parser.add_argument("--deploy-repeats", type=int, default=2,
                         help="copies of each tree by each tool in deploy_vs_mpremote (alternated; medians)")
     parser.add_argument("--results", type=Path, default=None,
                         help="lesson_figures: read this results JSON instead of running the scenarios")
@@ -91,14 +90,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    names = args.only or (ALL_BENCHMARKS if args.all else DEFAULT_BENCHMARKS)
+    names = args.only or ALL_BENCHMARKS
     outcomes: list[Outcome] = []
     started = time.monotonic()
     print(f"benchmarks on bench {args.bench!r}: {', '.join(names)}", flush=True)
-    with BenchSession(args.bench) as session:
-        where = f"private sim dir {session.sim_dir}, link {session.bench.link}" if session.is_simulated \
-            else f"bench file {args.bench}"
-        print(f"bench started ({where})", flush=True)
+    needs_bench = [name for name in names if name != PARALLEL_SPEEDUP
+                   and not (name == "lesson_figures" and args.results is not None)]
+    with (BenchSession(args.bench) if needs_bench else contextlib.nullcontext()) as session:
+        if session is not None:
+            where = f"private sim dir {session.sim_dir}, link {session.bench.link}" if session.is_simulated \
+                else f"bench file {args.bench}"
+            print(f"bench started ({where})", flush=True)
         for name in names:
             print(f"\n== {name} ==", flush=True)
             bench_started = time.monotonic()

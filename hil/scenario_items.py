@@ -90,9 +90,10 @@ class ScenarioItem(pytest.Item):
         log_dir = context.test_log_dir(self.nodeid)
         acquired = {}
         try:
-            # A fixed order (by role) so two workers needing the same two boards cannot deadlock.
-            for role in sorted(self.scenario.boards):
-                board = pool.acquire(self.scenario.boards[role].runtime)
+            # All of a scenario's boards at once or none, so two workers can never each hold one and wait.
+            roles = sorted(self.scenario.boards)
+            boards = pool.acquire_all([self.scenario.boards[role].runtime for role in roles])
+            for role, board in zip(roles, boards):
                 acquired[role] = board
                 board.switch_log(log_dir / f"{board.board_id}.log")
             runner = ScenarioRunner(self.scenario, acquired, _artifacts(self.config),

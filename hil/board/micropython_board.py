@@ -28,6 +28,7 @@ EOT = "\x04"
 ENTER_TIMEOUT_S = 5.0
 EXEC_TIMEOUT_S = 10.0
 INTERRUPT_TIMEOUT_S = 3.0
+INTERRUPT_GRACE_S = 0.5        # after an exec timed out: the Ctrl-C answer must come within this
 WRITE_CHUNK_BYTES = 256
 TRACEBACK_LAST_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?:: (?P<message>.*))?$")
 TRACEBACK_FILE_LINE = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
@@ -111,7 +112,7 @@ class MicroPythonBoard(Board):
         Returns the host time it was sent, for exec_wait's elapsed time.
         """
         if not self.in_raw_repl:
-            self.enter_raw_repl()
+            self.enter_raw_repl(min(ENTER_TIMEOUT_S, timeout_s))
         payload = code.encode("utf-8")
         started_at = time.monotonic()
         for offset in range(0, len(payload), WRITE_CHUNK_BYTES):
@@ -132,7 +133,9 @@ class MicroPythonBoard(Board):
             stderr = self.transport.expect(f"[^{EOT}]*{EOT}", deadline.remaining_s).group(0)[:-1]
             self.transport.expect(">", deadline.remaining_s)
         except StepTimeout:
-            self.interrupt()
+            # Ctrl-C as a person would, but only briefly: the step's deadline has passed. A board that needs longer
+            # is found again by the next enter_raw_repl (which interrupts and waits for the prompt itself).
+            self.interrupt(INTERRUPT_GRACE_S)
             raise
         elapsed_s = time.monotonic() - started_at if started_at is not None else deadline.elapsed_s
         return ExecResult(stdout.replace("\r\n", "\n"), stderr.replace("\r\n", "\n"), elapsed_s)

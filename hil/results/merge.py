@@ -40,11 +40,14 @@ def _runs_and_claims(path: str, document: dict) -> tuple[list[dict], list[dict]]
 
 
 def _run_identity(run: dict) -> tuple:
+    # Every run has a random id; host, bench and start time identify runs recorded before it existed.
+    if run.get("run_id"):
+        return (run["run_id"],)
     return (run.get("host"), run.get("bench"), run.get("started_at"))
 
 
 def merge_documents(sources: Iterable[tuple[str | Path, dict]]) -> dict:
-    """One document from (path, document) pairs. The same run given twice (same host, bench and start time) is
+    """One document from (path, document) pairs. The same run given twice (same run id) is
     kept once, so merging a file with a merge that already holds it does not double its claims."""
     runs: list[dict] = []
     claims: list[dict] = []

@@ -11,6 +11,7 @@ import socket
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 from hil.errors import ResultsNotWritable
@@ -24,7 +25,8 @@ class ResultsFile:
         self._lock = threading.Lock()
         self.document = {
             "format": RESULTS_FORMAT,
-            "run": {"started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": socket.gethostname(),
+            "run": {"run_id": uuid.uuid4().hex, "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    "host": socket.gethostname(),
                     "finished_at": None, "interrupted": False, **metadata},
             "claims": [],
         }

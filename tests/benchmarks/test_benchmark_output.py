@@ -1,13 +1,14 @@
 """The benchmark runner's printing and goal checks, on tiny inputs (no bench, no timing asserted)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import zlib
 
 import pytest
 
 from benchmarks import lesson_figures
-from benchmarks.figure import Figure
+from benchmarks.figure import Figure, format_number
 from benchmarks.goal import at_least, at_most
 from benchmarks.lesson_tree import LARGE_FILE_BYTES, large_binary, large_python_source, write_tree
 from benchmarks.outcome import FAIL, PASS, RECORDED, Outcome
@@ -106,3 +107,51 @@ def test_the_runner_takes_only_known_benchmark_names():
                                                                                          "deploy_vs_mpremote"]
     with pytest.raises(SystemExit):
         parse_args(["--only", "no_such_benchmark"])
+
+
+def test_the_expected_hashes_name_each_file_by_its_board_path(tmp_path):
+    from benchmarks.board_hashes import expected_sha256
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "main.py").write_bytes(b"print(1)\n")
+    (tmp_path / "lib" / "data.bin").write_bytes(b"")
+    assert expected_sha256(tmp_path, "/bench") == {
+        "/bench/lib/data.bin": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "/bench/main.py": hashlib.sha256(b"print(1)\n").hexdigest(),
+    }
+
+
+def test_the_paired_ratio_is_our_rate_over_the_plain_rate():
+    from benchmarks.transport_throughput import paired_ratio
+    # ours took 2 s where plain took 1 s (half the rate), then 1 s where plain took 1 s
+    assert paired_ratio([2.0, 1.0, 1.0], [1.0, 1.0, 1.0]) == 1.0
+    assert paired_ratio([2.0, 2.0, 1.0], [1.0, 1.0, 1.0]) == 0.5
+
+
+def test_the_pty_stream_benchmark_runs_end_to_end_on_a_tiny_stream(monkeypatch):
+    from benchmarks import transport_throughput
+    monkeypatch.setattr(transport_throughput, "PTY_STREAM_BYTES", 64 * 1024)
+    monkeypatch.setattr(transport_throughput, "PTY_RUNS_PER_REPEAT", 1)
+    versus, alone = transport_throughput.run(None, repeats=2)
+    assert versus.problems == []        # both readers received exactly the stream
+    assert versus.ratio > 0 and versus.lines()[-1].endswith(f"ratio {format_number(versus.ratio)}x")
+    assert alone.lines()[-1].endswith(f"ratio {format_number(alone.ratio)} MB/s")
+
+
+def test_the_echo_round_trip_runs_end_to_end_with_few_repetitions(monkeypatch):
+    from benchmarks import round_trip
+    monkeypatch.setattr(round_trip, "BLOCKS", 1)
+    monkeypatch.setattr(round_trip, "ECHO_REPS_PER_BLOCK", 5)
+    [echo] = round_trip.run(None)
+    assert echo.verdict == RECORDED
+    assert "a line echoed by a local process, alternating blocks of 5 = 10 round trips" in echo.lines()[0]
+
+
+def test_lesson_figures_keep_a_figure_only_one_runtime_measured(tmp_path):
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"format": "pico-hil-results/1", "claims": [{
+        "name": "serial-throughput", "status": "passed", "boards": {},
+        "metrics": [{"name": "rust_rx_bps", "value": 30000, "unit": "bytes/s", "clock_domain": "host",
+                     "board": "r"}]}]}))
+    [alone] = lesson_figures.run(None, results)
+    assert "  Rust · r (rust_rx_bps) = 30,000 bytes/s [host]" in alone.lines()
+    assert alone.verdict == RECORDED

@@ -24,6 +24,7 @@ RUNTIME_MICROPYTHON = "micropython"
 HEALTHY = "healthy"
 SILENT = "silent"                        # never sends a byte
 HANG_ON_COMMAND = "hang-on-command"      # healthy until HANG_COMMAND (or code with HANG_CODE), then an endless loop
+DEAF_TO_CTRL_C = "deaf-to-ctrl-c"        # MicroPython: code with HANG_CODE loops where Ctrl-C cannot stop it
 GARBAGE = "garbage"                      # answers with line noise (as at a wrong baud rate)
 VANISH_AND_RETURN = "vanish-and-return"  # the next command makes the port vanish, then come back with the answer
 VANISH_FOREVER = "vanish-forever"        # the next command makes the port vanish for good
@@ -38,6 +39,7 @@ FLASHED_BUILD_PREFIX = b"build="          # a fake image says which build it is:
 REBOOT_PERIOD_S = 0.3
 REENUMERATE_ABSENT_S = 0.2               # how long the port is gone during a reset
 POLL_S = 0.02
+HOST_REOPEN_TIMEOUT_S = 5.0             # vanish-and-return: how long the answer waits for the host
 GARBAGE_SIZE_BYTES = 200
 PANIC_PC = 0x1000_1A2C
 PANIC_MESSAGE = "called `Option::unwrap()` on a `None` value at src/main.rs:42"
@@ -119,6 +121,14 @@ class PretendPico:
             self.device._open()
             self._boot()
 
+    def _wait_for_host(self, timeout_s: float) -> None:
+        """Until the host has the port open: the PTY master reports a hang-up while no one has the other end."""
+        poller = select.poll()
+        poller.register(self.device.master_fd, select.POLLHUP)
+        end = time.monotonic() + timeout_s
+        while poller.poll(0) and time.monotonic() < end:
+            time.sleep(POLL_S)
+
     def _send(self, data: bytes) -> None:
         with self._lock:
             if self.device.master_fd is None:
@@ -197,13 +207,16 @@ class PretendPico:
             time.sleep(self.absent_s)
             with self._lock:
                 self.device._open()
-            time.sleep(POLL_S * 5)     # the host finds the new port before the answer goes out
+            self._wait_for_host(HOST_REOPEN_TIMEOUT_S)   # bytes sent to a port nobody has open are lost
             return False
         return False
 
     # -- the MicroPython raw REPL ----------------------------------------------------------------------------
 
     def _on_repl_bytes(self) -> None:
+        if CTRL_C in self._input and self._hanging and self.behaviour == DEAF_TO_CTRL_C:
+            self._input.clear()
+            return
         if CTRL_C in self._input:
             interrupted = self._hanging
             self._hanging = False

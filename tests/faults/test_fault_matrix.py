@@ -11,9 +11,9 @@ import pytest
 
 from hil.errors import (BoardBroken, BoardHalted, GarbledSerial, PortVanished, ProvisionError, StepTimeout,
                         ToolFailed, ToolMissing, ToolTimeout, WrongRuntime)
-from tests.faults.pretend_pico import NEW_BUILD_ID
-from tests.faults.pretend_pico import (GARBAGE, HANG_CODE, HANG_COMMAND, PANIC_AT_BOOT, PANIC_MESSAGE, PANIC_PC,
-                                       REBOOT_LOOP, SILENT, VANISH_AND_RETURN, VANISH_FOREVER)
+from tests.faults.pretend_pico import (DEAF_TO_CTRL_C, GARBAGE, HANG_CODE, HANG_COMMAND, NEW_BUILD_ID, PANIC_AT_BOOT,
+                                       PANIC_MESSAGE, PANIC_PC, REBOOT_LOOP, SILENT, VANISH_AND_RETURN,
+                                       VANISH_FOREVER)
 
 RUST = {"pico-r": "rust"}
 MICROPYTHON = {"pico-m": "micropython"}
@@ -69,6 +69,20 @@ def test_micropython_code_in_an_endless_loop_times_out_and_ctrl_c_gives_the_repl
         board.exec(f"{HANG_CODE}\n    pass", COMMAND_TIMEOUT_S)
     clock.assert_within(COMMAND_TIMEOUT_S)
     assert board.is_responsive(COMMAND_TIMEOUT_S)
+
+
+def test_micropython_code_that_ctrl_c_cannot_stop_still_times_out_within_the_deadline(fault_bench, board_on,
+                                                                                      stopwatch):
+    board = board_on(fault_bench(MICROPYTHON, {"pico-m": DEAF_TO_CTRL_C}), "pico-m")
+    clock = stopwatch()
+    with pytest.raises(StepTimeout, match="board 'pico-m'"):
+        board.exec(f"{HANG_CODE}\n    pass", COMMAND_TIMEOUT_S)
+    clock.assert_within(COMMAND_TIMEOUT_S)
+    clock = stopwatch()
+    assert not board.is_responsive(COMMAND_TIMEOUT_S)
+    clock.assert_within(COMMAND_TIMEOUT_S)
+    with pytest.raises(WrongRuntime, match="no raw REPL answer"):   # what marks it broken in a run
+        board.enter_raw_repl(COMMAND_TIMEOUT_S)
 
 
 # -- the serial link misbehaves ---------------------------------------------------------------------------------

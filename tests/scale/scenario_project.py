@@ -14,7 +14,10 @@ claim: A board behind RFC 2217 answers a scenario exactly as on a local port.
 boards:
   mpy: {runtime: micropython, deploy: [scripts_micropython/demo]}
 steps:
-  - {on: mpy, exec: "import os; print(os.stat('/greet.py')[6])", expect: '^(?P<size>\\d+)', record: {greet_file_bytes: size}}
+  - on: mpy
+    exec: "import os; print(os.stat('/greet.py')[6])"
+    expect: '^(?P<size>\\d+)'
+    record: {greet_file_bytes: size}
   - {on: mpy, exec: "print(open('/greet.py').read())", expect: "GREETING = 'hello'"}
   - {on: mpy, eval: "sum(range(10))", expect: '^(?P<total>45)$', record: {sum_total_x: total}}
   - {on: mpy, exec: "1 / 0", expect_exception: {type: ZeroDivisionError}, record_elapsed: exception_round_trip_s}

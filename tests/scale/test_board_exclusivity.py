@@ -4,7 +4,6 @@ one board may overlap. Results from all workers end up in one JUnit file and one
 from __future__ import annotations
 
 import json
-import os
 import xml.etree.ElementTree as ET
 
 import pytest

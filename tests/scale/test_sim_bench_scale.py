@@ -4,9 +4,7 @@ simulator in a host folder), so the boards themselves record who used them, and 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import textwrap
 import xml.etree.ElementTree as ET
 
 import pytest
