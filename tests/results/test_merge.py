@@ -90,3 +90,12 @@ def test_a_missing_file_is_named():
     with pytest.raises(ConfigError) as raised:
         load_and_merge(["/nonexistent/results.json"])
     assert str(raised.value) == "/nonexistent/results.json: results file not found"
+
+
+def test_two_runs_started_in_the_same_second_on_one_host_are_both_kept():
+    first = lesson_document(host="runner-a", bench="sim")
+    second = lesson_document(host="runner-a", bench="sim")
+    first["run"]["run_id"], second["run"]["run_id"] = "1" * 32, "2" * 32
+    merged = merge_documents([("a.json", first), ("b.json", second)])
+    assert len(merged["runs"]) == 2
+    assert len(merged["claims"]) == 2 * len(first["claims"])
