@@ -1,7 +1,8 @@
 """MicroPython deploy: our provisioner (`hil deploy`) vs `mpremote cp -r`, the same tree to the same board.
 
 Both are run as the commands a person types, each a fresh process that opens the port itself, so each pays its own
-start-up; each copies into a folder that does not exist yet on the board (nothing can be skipped). Runs alternate
+start-up; each copies into a folder that does not exist yet on the board (nothing can be skipped), removed again
+once its hashes are checked. Runs alternate
 (ours first, then mpremote, then the other way round on the next repeat) so a change in the machine's load hits
 both alike. Afterwards the board hashes every copied file and the hashes must equal the originals'.
 """
@@ -10,9 +11,10 @@ from __future__ import annotations
 import json
 import statistics
 import sys
+import time
 
 from benchmarks.bench_session import PROJECT_ROOT, BenchSession
-from benchmarks.board_hashes import mismatches
+from benchmarks.board_files import mismatches, remove_folder
 from benchmarks.figure import Figure, NO_CLOCK
 from benchmarks.goal import at_least
 from benchmarks.lesson_tree import VARIANTS, tree_files, tree_size_bytes, write_tree
@@ -23,6 +25,12 @@ GOAL_SPEEDUP = 3.0
 GOAL_VARIANT = "python"        # the goal is about lesson scripts; the binary tree is recorded for comparison
 COPY_TIMEOUT_S = 300.0
 HASH_TIMEOUT_S = 60.0
+
+
+def run_token() -> str:
+    """Part of every board folder name: a board keeps its files between runs, and a folder left by an earlier
+    (interrupted) run must not make a copy skip files."""
+    return f"{int(time.time()) % 1_000_000:06d}"
 
 
 def our_command(board_id: str, tree, dest: str) -> list[str]:
@@ -46,7 +54,7 @@ def run(session: BenchSession, repeats: int) -> list[Outcome]:
         for attempt in range(repeats):
             order = ("ours", "mpremote") if attempt % 2 == 0 else ("mpremote", "ours")
             for who in order:
-                dest = f"/bench_{variant}_{who}_{attempt}"
+                dest = f"/bench_{run_token()}_{variant}_{who}_{attempt}"
                 port = session.port_of("micropython")
                 if who == "ours":
                     result = run_tool(our_command(board.board_id, tree, dest), COPY_TIMEOUT_S, env=env,
@@ -59,6 +67,7 @@ def run(session: BenchSession, repeats: int) -> list[Outcome]:
                 wrong = mismatches(tree, dest, port, HASH_TIMEOUT_S)
                 if wrong:
                     problems.append(f"{who}: board hashes differ from the originals for {', '.join(wrong)}")
+                remove_folder(port, dest, HASH_TIMEOUT_S)
         ours, mpremote = statistics.median(ours_s), statistics.median(mpremote_s)
         outcome = Outcome(NAME, f"{variant} tree", goal=at_least("mpremote cp -r time / ours", GOAL_SPEEDUP)
                           if variant == GOAL_VARIANT else None, problems=problems,

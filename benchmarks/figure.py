@@ -27,4 +27,4 @@ def format_number(value: float) -> str:
         return f"{int(value):,}"
     if abs(value) >= 100:
         return f"{value:,.1f}"
-    return f"{value:.3g}"
+    return f"{value:#.3g}"   # keeps trailing zeros: a ratio of 1.00 reads as measured, not as 1

@@ -54,8 +54,8 @@ def figures_from(results_path: Path, source: str) -> list[Outcome]:
                  and m.get("name") not in paired and split_runtime(str(m.get("name")))[0] is not None]
         if alone:   # one runtime only (e.g. a direction only one firmware serves): recorded all the same
             outcomes.append(Outcome(NAME, f"{claim.get('name')}: figures of one runtime only", [
-                Figure(f"{split_runtime(m['name'])[0]} · {m.get('board')} ({m['name']})", m["value"], m.get("unit", ""),
-                       m.get("clock_domain", NO_CLOCK)) for m in alone]))
+                Figure(f"{split_runtime(m['name'])[0]} · {m.get('board')} ({m['name']})", m["value"],
+                       m.get("unit", ""), m.get("clock_domain", NO_CLOCK)) for m in alone]))
     if not outcomes:
         outcomes.append(Outcome(NAME, "results", problems=[f"no Rust vs MicroPython figures in {results_path} "
                                                            f"({source})"]))

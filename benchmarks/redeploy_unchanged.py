@@ -10,6 +10,8 @@ already runs the build, the first is timed as a forced flash and boot instead.)
 from __future__ import annotations
 
 from benchmarks.bench_session import BenchSession
+from benchmarks.board_files import remove_folder
+from benchmarks.deploy_vs_mpremote import run_token
 from benchmarks.figure import Figure, NO_CLOCK
 from benchmarks.goal import at_most
 from benchmarks.lesson_tree import write_tree
@@ -20,6 +22,7 @@ NAME = "redeploy_unchanged"
 GOAL_FRACTION = 0.05
 PROVISION_TIMEOUT_S = 300.0
 CONTROL_TIMEOUT_S = 10.0
+REMOVE_TIMEOUT_S = 60.0
 DEST = "/bench_redeploy"
 FIRMWARE = "lesson"
 
@@ -37,7 +40,8 @@ def _scripts(session: BenchSession) -> Outcome:
     from hil.deploy.micropython_deployer import plan_files
     board = session.board("micropython")
     tree = write_tree(session.scratch("redeploy"), "python")
-    files = plan_files([tree], DEST)
+    dest = f"{DEST}_{run_token()}"
+    files = plan_files([tree], dest)
     first = board.provision(files, PROVISION_TIMEOUT_S)
     second = board.provision(files, PROVISION_TIMEOUT_S)
     # Where the time of a no-change deploy goes: the same once more without the soft reset that follows it.
@@ -53,11 +57,14 @@ def _scripts(session: BenchSession) -> Outcome:
         Figure("(breakdown) a third, nothing changed, without the soft reset", round(without_reset.elapsed_s, 3),
                "s"),
     ]
-    if second.files_written or without_reset.files_written:
-        outcome.problems.append(f"the second deploy wrote {', '.join(second.files_written)}")
+    rewritten = second.files_written + without_reset.files_written
+    if rewritten:
+        outcome.problems.append(f"a deploy with nothing changed wrote {', '.join(rewritten)}")
     if len(first.files_written) != first.files_total:
         outcome.problems.append("the first deploy did not write every file (the folder was not fresh)")
     outcome.ratio = second.elapsed_s / first.elapsed_s
+    board.close()
+    remove_folder(session.port_of("micropython"), dest, REMOVE_TIMEOUT_S)
     return outcome
 
 

@@ -114,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  ({name} took {time.monotonic() - bench_started:.1f} s)", flush=True)
             outcomes += found
     counts = {verdict: sum(o.verdict == verdict for o in outcomes) for verdict in (PASS, FAIL, RECORDED)}
-    print(f"\n{len(outcomes)} checks in {time.monotonic() - started:.0f} s: {counts[PASS]} PASS, {counts[FAIL]} FAIL, "
-          f"{counts[RECORDED]} recorded")
+    print(f"\n{len(outcomes)} checks in {time.monotonic() - started:.0f} s: {counts[PASS]} PASS, "
+          f"{counts[FAIL]} FAIL, {counts[RECORDED]} recorded")
     for outcome in outcomes:
         if outcome.failed:
             print(outcome.lines()[-1])

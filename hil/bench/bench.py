@@ -53,6 +53,13 @@ class Bench(ABC):
     def device_clock_domain(self, runtime: str) -> str:
         """Which clock times measured on a board of this runtime come from."""
 
+    def board_identity(self, spec: BoardSpec) -> str:
+        """What makes this board the same board across runs and bench files: its USB serial number where known.
+
+        The board pool locks boards by it, so two runs naming one Pico in different bench files never share it.
+        """
+        return spec.serial_number or spec.port or f"{self.name}/{spec.board_id}"
+
     def halt_info(self, spec: BoardSpec) -> dict | None:
         """If the bench can see that a board's core stopped (panic, HardFault, lockup): reason, pc, message.
 

@@ -5,6 +5,7 @@ a `.broken` file next to its lock, so every worker fails fast on it with the fir
 """
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import time
@@ -45,7 +46,9 @@ class BoardPool:
                 bench.spec(board_id)  # an unknown id is an error now, not a silent "no boards"
 
     def _lock_path(self, board_id: str) -> Path:
-        return self.lock_dir / f"{_safe(self.bench.name)}.{_safe(board_id)}.lock"
+        identity = self.bench.board_identity(self.bench.spec(board_id))
+        digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
+        return self.lock_dir / f"{_safe(board_id)}.{digest}.lock"
 
     def _broken_path(self, board_id: str) -> Path:
         return self.broken_dir / f"{_safe(self.bench.name)}.{_safe(board_id)}.broken"

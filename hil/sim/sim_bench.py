@@ -166,6 +166,10 @@ class SimBench(Bench):
             _flock_within(lock, fcntl.LOCK_SH, deadline, "the simulated bench supervisor exiting")
 
     # ---- the Bench interface
+    def board_identity(self, spec: BoardSpec) -> str:
+        # A simulated board exists once per simulator: two simulators on one host have distinct boards.
+        return f"{self.sim_dir}/{spec.board_id}"
+
     def tool_env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["PATH"] = os.pathsep.join(p for p in (str(STANDINS_DIR), env.get("PATH")) if p)

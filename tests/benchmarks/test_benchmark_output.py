@@ -30,6 +30,7 @@ def test_a_goal_of_at_most_passes_on_the_bound_and_fails_above_it():
 
 def test_a_figure_shows_its_unit_and_clock():
     assert Figure("ours", 1.234, "s").text() == "ours = 1.23 s [host]"
+    assert Figure("ratio", 1.0019, "x", "none").text() == "ratio = 1.00 x"     # measured equal, not rounded away
     assert Figure("device", 114069, "us", "rp2040js-virtual").text() == "device = 114,069 us [rp2040js-virtual]"
     assert Figure("files written", 0, "", "none").text() == "files written = 0"
 
@@ -38,14 +39,14 @@ def test_the_verdict_line_ends_with_the_ratio():
     outcome = Outcome("deploy_vs_mpremote", "python tree", [Figure("ours", 1.0, "s"), Figure("mpremote", 7.0, "s")],
                       at_least("mpremote / ours", 3.0), 7.0)
     lines = outcome.lines()
-    assert lines[:2] == ["  ours = 1 s [host]", "  mpremote = 7 s [host]"]
-    assert lines[-1] == "deploy_vs_mpremote: python tree: goal mpremote / ours >= 3x  PASS  ratio 7x"
+    assert lines[:2] == ["  ours = 1.00 s [host]", "  mpremote = 7.00 s [host]"]
+    assert lines[-1] == "deploy_vs_mpremote: python tree: goal mpremote / ours >= 3x  PASS  ratio 7.00x"
     assert outcome.verdict == PASS
 
 
 def test_a_missed_goal_fails():
     outcome = Outcome("round_trip", "board", [], at_most("ours / raw", 1.2), 1.5)
-    assert outcome.verdict == FAIL and outcome.lines()[-1].endswith("FAIL  ratio 1.5x")
+    assert outcome.verdict == FAIL and outcome.lines()[-1].endswith("FAIL  ratio 1.50x")
 
 
 def test_a_correctness_problem_fails_even_when_the_ratio_meets_the_goal():
@@ -91,7 +92,8 @@ def test_lesson_figures_pair_rust_and_micropython_with_their_clocks(tmp_path):
                     {"name": "mpy_crc32_us", "value": 900, "unit": "us", "clock_domain": "wasm-host",
                      "board": "m"}]}]}))
     sort, crc = lesson_figures.run(None, results)
-    assert sort.lines()[-1] == "lesson_figures: compute-throughput: sort_us: larger / smaller, no goal  RECORDED  ratio 100x"
+    assert sort.lines()[-1] == ("lesson_figures: compute-throughput: sort_us: larger / smaller, no goal  RECORDED  "
+                                "ratio 100x")
     assert "  Rust · r (rust_sort_us) = 500 us [device]" in sort.lines()
     assert crc.ratio is None
     assert crc.lines()[-1].endswith("not comparable: clocks rp2040js-virtual vs wasm-host, no goal  RECORDED")
@@ -110,7 +112,7 @@ def test_the_runner_takes_only_known_benchmark_names():
 
 
 def test_the_expected_hashes_name_each_file_by_its_board_path(tmp_path):
-    from benchmarks.board_hashes import expected_sha256
+    from benchmarks.board_files import expected_sha256
     (tmp_path / "lib").mkdir()
     (tmp_path / "main.py").write_bytes(b"print(1)\n")
     (tmp_path / "lib" / "data.bin").write_bytes(b"")

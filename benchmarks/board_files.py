@@ -1,5 +1,6 @@
-"""SHA-256 of files on a MicroPython board, computed by the board itself (hashlib), read over mpremote's
-transport: an independent check that a copy, ours or mpremote's, put the right bytes there."""
+"""Files on a MicroPython board, through mpremote's transport: their SHA-256 computed by the board itself
+(hashlib), an independent check that a copy, ours or mpremote's, put the right bytes there; and removing a
+benchmark's folder afterwards (a Pico's filesystem holds about 1.4 MB)."""
 from __future__ import annotations
 
 import contextlib
@@ -31,23 +32,45 @@ for _p in {paths!r}:
 """
 
 
-def board_sha256(port: str, board_paths: list[str], timeout_s: float) -> dict[str, str]:
-    """{board path: hex digest or '-' if missing}, as the board computes them."""
+REMOVE_FOLDER = """\
+import os
+def _rm(p):
+    for entry in os.ilistdir(p):
+        child = p + '/' + entry[0]
+        if entry[1] & 0x4000:
+            _rm(child)
+        else:
+            os.remove(child)
+    os.rmdir(p)
+_rm({path!r})
+"""
+
+
+def _exec(port: str, code: str, timeout_s: float, what: str) -> str:
     from mpremote.transport_serial import SerialTransport
     with contextlib.redirect_stdout(io.StringIO()):   # mpremote prints while it waits for a port
         transport = SerialTransport(port, baudrate=115200, timeout=SERIAL_READ_TIMEOUT_S)
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             transport.enter_raw_repl(soft_reset=False, timeout_overall=timeout_s)
-            stdout, stderr = transport.exec_raw(HASH_FILES.format(paths=list(board_paths)), timeout=timeout_s)
+            stdout, stderr = transport.exec_raw(code, timeout=timeout_s)
         if stderr:
-            raise RuntimeError(f"hashing on the board failed: {stderr.decode('utf-8', 'replace').strip()}")
-        digests = stdout.decode().split()
+            raise RuntimeError(f"{what} on the board failed: {stderr.decode('utf-8', 'replace').strip()}")
+        return stdout.decode()
     finally:
         with contextlib.suppress(Exception):
             transport.exit_raw_repl()
         transport.close()
+
+
+def board_sha256(port: str, board_paths: list[str], timeout_s: float) -> dict[str, str]:
+    """{board path: hex digest or '-' if missing}, as the board computes them."""
+    digests = _exec(port, HASH_FILES.format(paths=list(board_paths)), timeout_s, "hashing").split()
     return dict(zip(board_paths, digests))
+
+
+def remove_folder(port: str, board_folder: str, timeout_s: float) -> None:
+    _exec(port, REMOVE_FOLDER.format(path=board_folder), timeout_s, f"removing {board_folder}")
 
 
 def expected_sha256(tree: Path, board_dest: str) -> dict[str, str]:
