@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 from hil.bench.board_spec import BoardSpec
 from hil.errors import BoardNotFound
@@ -23,6 +24,24 @@ class AttachedBoard:
     serial_number: str | None
     state: str          # e.g. "present", "missing", "bootsel", "running", "halted"
     detail: str = ""
+
+
+@dataclass
+class ToolRequirement:
+    """A tool a bench needs (for `hil doctor`): how to ask its version, and how to install it.
+
+    `version_argv` is run with the bench's tool_env(); `probe` replaces it for things that are not commands
+    (an npm package): it returns the version found, or None.
+    """
+
+    name: str
+    version_argv: list[str] | None
+    install_hint: str
+    probe: Callable[[], str | None] | None = field(default=None, compare=False)
+
+
+RUST_BUILD_INSTALL_HINT = ("rustup target add thumbv6m-none-eabi, or apt-get install rustc-web cargo-web "
+                           "rust-web-src lld-16")
 
 
 class Bench(ABC):
@@ -52,6 +71,10 @@ class Bench(ABC):
     @abstractmethod
     def device_clock_domain(self, runtime: str) -> str:
         """Which clock times measured on a board of this runtime come from."""
+
+    def tool_requirements(self) -> list[ToolRequirement]:
+        """The external tools this bench's boards need (the Rust build toolchain is checked separately)."""
+        return []
 
     def board_identity(self, spec: BoardSpec) -> str:
         """What makes this board the same board across runs and bench files: its USB serial number where known.

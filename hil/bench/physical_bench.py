@@ -10,7 +10,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from hil.bench.bench import AttachedBoard, Bench
+from hil.bench.bench import AttachedBoard, Bench, ToolRequirement
 from hil.bench.bench_file import BenchConfig
 from hil.bench.board_spec import BoardSpec
 from hil.bench.usb_discovery import Discovery, UsbDiscovery, UsbSerialPort
@@ -130,6 +130,17 @@ class PhysicalBench(Bench):
         self.config = config
         self.specs = list(config.specs)
         self.discovery = discovery or UsbDiscovery(env=self.tool_env())
+
+    def tool_requirements(self) -> list[ToolRequirement]:
+        methods = {spec.flash_method for spec in self.specs}
+        tools = []
+        if "probe-rs" in methods:
+            tools.append(ToolRequirement("probe-rs", ["probe-rs", "--version"],
+                                         "cargo install probe-rs-tools --locked (or the installer on probe.rs)"))
+        if "picotool" in methods:
+            tools.append(ToolRequirement("picotool", ["picotool", "version"],
+                                         "your distribution's picotool package, or build github.com/raspberrypi/picotool"))
+        return tools
 
     def device_clock_domain(self, runtime: str) -> str:
         return "device"   # both runtimes time themselves on the Pico's own 1 MHz timer

@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from hil.bench.bench import AttachedBoard, Bench
+from hil.bench.bench import AttachedBoard, Bench, ToolRequirement
 from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec
 from hil.deadline import Deadline
 from hil.errors import BoardNotFound, DeadlineExpired, PortVanished
@@ -37,6 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 STANDINS_DIR = Path(__file__).resolve().parent / "standins"
 START_LOCK_NAME = "start.lock"
 STARTED_BY = "sim-bench"
+NPM_PACKAGES = ("rp2040js", "@micropython/micropython-webassembly-pyscript")
 CLOCK_DOMAINS = {"rust": "rp2040js-virtual", "micropython": "wasm-host"}
 POLL_INTERVAL_S = 0.05
 CONTROL_TIMEOUT_S = 5.0
@@ -169,6 +170,21 @@ class SimBench(Bench):
     def board_identity(self, spec: BoardSpec) -> str:
         # A simulated board exists once per simulator: two simulators on one host have distinct boards.
         return f"{self.sim_dir}/{spec.board_id}"
+
+    def tool_requirements(self) -> list[ToolRequirement]:
+        node_modules = Path(__file__).resolve().parent / "node" / "node_modules"
+
+        def npm_version(package: str):
+            def probe() -> str | None:
+                manifest = node_modules / package / "package.json"
+                return json.loads(manifest.read_text())["version"] if manifest.exists() else None
+            return probe
+
+        npm_ci = f"npm ci --prefix {node_modules.parent}"
+        return [ToolRequirement("node", ["node", "--version"], "apt-get install nodejs npm (Node.js 18 or newer)"),
+                *(ToolRequirement(f"npm {package}", None, npm_ci, npm_version(package)) for package in NPM_PACKAGES),
+                ToolRequirement("probe-rs", ["probe-rs", "--version"], "ships with the project (hil/sim/standins)"),
+                ToolRequirement("picotool", ["picotool", "version"], "ships with the project (hil/sim/standins)")]
 
     def tool_env(self) -> dict[str, str]:
         env = dict(os.environ)
