@@ -78,8 +78,8 @@ class Flasher(ABC):
         """Restart the board's application."""
 
     @abstractmethod
-    def version(self) -> str | None:
-        """The tool's version line, or None if the tool is missing."""
+    def version(self, timeout_s: float) -> str | None:
+        """The tool's version line, or None if the tool is missing (or does not answer within timeout_s)."""
 
     # -- shared helpers ------------------------------------------------------------------------------------
 

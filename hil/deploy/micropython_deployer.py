@@ -269,8 +269,9 @@ class MicroPythonDeployer:
         transport = self._open(port)
         try:
             self._enter_raw_repl(transport, deadline)
-            implementation, compression_ok = self._prelude(transport, deadline)
-            board_hashes = self._hashes(transport, [remote for _, remote, _ in wanted], deadline)
+            # One round trip answers both "is this MicroPython?" and "what is on the board already?".
+            implementation, compression_ok, board_hashes = self._prelude_and_hashes(
+                transport, [remote for _, remote, _ in wanted], deadline)
             changed = []
             for (local, remote, data), board_hash in zip(wanted, board_hashes):
                 if board_hash == sha256_hex(data):
@@ -284,12 +285,15 @@ class MicroPythonDeployer:
                 for _local, remote, data in changed:
                     self._write_file(transport, remote, data, compression_ok, deadline, report, progress)
                 self._verify(transport, changed, deadline)
-            if soft_reset:
-                self._soft_reset(transport, deadline)
-                report.soft_reset_done = True
-            report.repl_ok = self._exec(transport, "print(6 * 7)", deadline).strip() == b"42"
-            if not report.repl_ok:
-                raise ProvisionError(self.board_id, "the REPL did not answer correctly after the deployment")
+                # Only new code needs a fresh interpreter; with nothing written the prelude already proved the REPL.
+                if soft_reset:
+                    self._soft_reset(transport, deadline)
+                    report.soft_reset_done = True
+                report.repl_ok = self._exec(transport, "print(6 * 7)", deadline).strip() == b"42"
+                if not report.repl_ok:
+                    raise ProvisionError(self.board_id, "the REPL did not answer correctly after the deployment")
+            else:
+                report.repl_ok = True
             report.micropython = implementation
         finally:
             self._close(transport)
@@ -303,9 +307,13 @@ class MicroPythonDeployer:
         from mpremote.transport_serial import SerialTransport
         try:
             with contextlib.redirect_stdout(io.StringIO()):   # mpremote prints while it waits for a port
-                return SerialTransport(port, baudrate=BAUDRATE, timeout=SERIAL_READ_TIMEOUT_S)
+                transport = SerialTransport(port, baudrate=BAUDRATE, timeout=SERIAL_READ_TIMEOUT_S)
         except (TransportError, OSError) as error:
             raise ProvisionError(self.board_id, f"cannot open {port}: {error}") from error
+        # mpremote polls a port it does not take for a PTY with 10 ms sleeps between reads; its other path blocks
+        # on the port (bounded by the read timeout set above), which answers as soon as bytes arrive.
+        transport.is_pty = True
+        return transport
 
     def _close(self, transport) -> None:
         try:
@@ -367,15 +375,20 @@ class MicroPythonDeployer:
                                  + stderr.decode("utf-8", "replace").strip())
         return stdout
 
-    def _prelude(self, transport, deadline: Deadline) -> tuple[str, bool]:
-        lines = self._exec(transport, PRELUDE, deadline).decode("utf-8", "replace").split("\n")
+    def _prelude_and_hashes(self, transport, board_paths: Sequence[str],
+                            deadline: Deadline) -> tuple[str, bool, list[str]]:
+        command = PRELUDE + (hash_command(board_paths) + "\n" if board_paths else "")
+        lines = self._exec(transport, command, deadline).decode("utf-8", "replace").split("\n")
         first = lines[0].split()
         if len(first) < 3 or first[0] != "micropython":
             raise WrongRuntime(self.board_id, "MicroPython", f"a Python REPL reporting {lines[0].strip()!r}",
                                HOW_TO_FLASH_MICROPYTHON)
         machine = lines[1].strip() if len(lines) > 1 else ""
         implementation = f"micropython {first[1]}" + (f" ({machine})" if machine else "")
-        return implementation, first[2] == "1" and self.compress
+        hashes = "\n".join(lines[2:]).split()
+        if len(hashes) != len(board_paths):
+            raise ProvisionError(self.board_id, f"asked for {len(board_paths)} file hashes, got {len(hashes)}")
+        return implementation, first[2] == "1" and self.compress, hashes
 
     def _hashes(self, transport, board_paths: Sequence[str], deadline: Deadline) -> list[str]:
         if not board_paths:

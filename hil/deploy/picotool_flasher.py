@@ -70,8 +70,10 @@ class PicotoolFlasher(Flasher):
               progress: ProgressCallback | None = None) -> FlashReport:
         image = self._check_image(image_path)
         deadline = Deadline(timeout_s)
+        # Asking the version must not outlive the flash deadline (a tool may hang on every call).
+        versions = self.versions(min(VERSION_TIMEOUT_S, deadline.remaining_s / 4))
         report = FlashReport(flasher=self.name, image=str(image), image_size_bytes=image.stat().st_size,
-                             elapsed_s=0.0, tool_versions=self.versions())
+                             elapsed_s=0.0, tool_versions=versions)
         load = self.load_argv(image)
         report.steps.append(" ".join(load))
         first = self._try(load, deadline.remaining_s, progress)
@@ -90,11 +92,11 @@ class PicotoolFlasher(Flasher):
         if failure is not None:
             raise FlashFailed.from_tool_failure(self.board_id, self.name, failure)
 
-    def version(self) -> str | None:
-        return tool_version(self.version_argv(), VERSION_TIMEOUT_S, env=self.env)
+    def version(self, timeout_s: float = VERSION_TIMEOUT_S) -> str | None:
+        return tool_version(self.version_argv(), timeout_s, env=self.env)
 
-    def versions(self) -> dict[str, str]:
-        found = self.version()
+    def versions(self, timeout_s: float = VERSION_TIMEOUT_S) -> dict[str, str]:
+        found = self.version(timeout_s)
         return {PICOTOOL: found} if found else {}
 
     def info(self, timeout_s: float = INFO_TIMEOUT_S) -> dict[str, dict[str, str]]:

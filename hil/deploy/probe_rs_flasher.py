@@ -61,8 +61,10 @@ class ProbeRsFlasher(Flasher):
               progress: ProgressCallback | None = None) -> FlashReport:
         image = self._check_image(image_path)
         deadline = Deadline(timeout_s)
+        # Asking the version must not outlive the flash deadline (a tool may hang on every call).
+        versions = self.versions(min(VERSION_TIMEOUT_S, deadline.remaining_s / 4))
         report = FlashReport(flasher=self.name, image=str(image), image_size_bytes=image.stat().st_size,
-                             elapsed_s=0.0, tool_versions=self.versions())
+                             elapsed_s=0.0, tool_versions=versions)
         download = self.download_argv(image, image_kind(image))
         report.steps.append(" ".join(download))
         download_budget_s = max(deadline.remaining_s - RESET_SHARE_MIN_S, deadline.remaining_s / 2)
@@ -78,11 +80,11 @@ class ProbeRsFlasher(Flasher):
     def reset(self, timeout_s: float) -> None:
         self._run(self.reset_argv(), timeout_s, None)
 
-    def version(self) -> str | None:
-        return tool_version(self.version_argv(), VERSION_TIMEOUT_S, env=self.env)
+    def version(self, timeout_s: float = VERSION_TIMEOUT_S) -> str | None:
+        return tool_version(self.version_argv(), timeout_s, env=self.env)
 
-    def versions(self) -> dict[str, str]:
-        found = self.version()
+    def versions(self, timeout_s: float = VERSION_TIMEOUT_S) -> dict[str, str]:
+        found = self.version(timeout_s)
         return {PROBE_RS: found} if found else {}
 
     def _run(self, argv: list[str], timeout_s: float, progress: ProgressCallback | None) -> None:

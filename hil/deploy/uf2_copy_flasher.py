@@ -129,7 +129,7 @@ class Uf2CopyFlasher(Flasher):
         raise ProvisionError(self.board_id, "a UF2 copy cannot reset a running board; reset it by hand or "
                              "configure flash: picotool or probe-rs for this board")
 
-    def version(self) -> str | None:
+    def version(self, timeout_s: float = 0.0) -> str | None:
         return None   # no tool: a file copy
 
     def _wait_for_volume(self, deadline: Deadline) -> Path:

@@ -26,7 +26,7 @@ from pathlib import Path
 from hil.bench.bench import AttachedBoard, Bench, ToolRequirement
 from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec
 from hil.deadline import Deadline
-from hil.errors import BoardNotFound, DeadlineExpired, PortVanished
+from hil.errors import BoardNotFound, DeadlineExpired, HilError, PortVanished
 from hil.process import run_tool
 from hil.sim.control_client import ControlClient
 from hil.sim.sim_board_config import SimBoardConfig, default_board_ids
@@ -191,6 +191,18 @@ class SimBench(Bench):
         env["PATH"] = os.pathsep.join(p for p in (str(STANDINS_DIR), env.get("PATH")) if p)
         env["HIL_SIM_DIR"] = str(self.sim_dir)
         return env
+
+    def halt_info(self, spec: BoardSpec) -> dict | None:
+        """The emulator's own report that the board stopped (panic, HardFault, lockup, udf, bkpt): reason, pc,
+        message. None while it runs."""
+        try:
+            status = self.client.board_command(spec.board_id, "status", CONTROL_TIMEOUT_S)
+        except HilError:
+            return None   # no answer is not a halt: the caller's own deadline decides
+        if status.get("state") != "halted":
+            return None
+        halt = status.get("halt") or {}
+        return {"reason": halt.get("reason", "halted"), "pc": halt.get("pc"), "message": halt.get("message", "")}
 
     def locate_port(self, spec: BoardSpec, timeout_s: float) -> str:
         """The board's port symlink once its PTY exists (after a re-enumeration it comes back under the same

@@ -98,8 +98,9 @@ def test_second_deploy_of_unchanged_files_writes_nothing(board, scripts):
     assert report.files_written == [] and report.bytes_written == 0
     assert sorted(report.files_unchanged) == sorted(remote for _, remote in files)
     assert len(board.files_opened_for_writing) == opened_before
-    # one prelude, one hash query for all files, one REPL check: not one round trip per file
-    assert board.commands_run - commands_before == 3
+    # one command (the prelude, which also hashes every file): not one round trip per file, and no soft reset
+    assert board.commands_run - commands_before == 1
+    assert report.soft_reset_done is False and report.repl_ok
 
 
 def test_only_the_changed_file_is_rewritten(board, scripts):

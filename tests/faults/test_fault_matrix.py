@@ -108,7 +108,9 @@ def test_a_port_that_vanishes_mid_step_and_comes_back_is_reopened_and_the_step_c
     assert board.command("ping", timeout_s).group(0).strip() == "OK pong"
     clock.assert_within(timeout_s)
     assert board.transport.reconnects == 1
-    assert "port lost" in board.log.path.read_text()
+    # The loss shows in the serial log (noticed by the read or, if it came first, by the write).
+    log = board.log.path.read_text()
+    assert ("port lost" in log or "write failed" in log) and log.count(f"-- opened {bench.spec('pico-r').port}") == 2
 
 
 def test_a_port_that_vanishes_for_good_fails_with_port_vanished_naming_port_and_board(fault_bench, board_on,
@@ -203,8 +205,6 @@ def test_a_hanging_flashing_tool_is_killed_at_its_deadline_with_tool_timeout(fau
         board.provision(new_firmware, PROVISION_TIMEOUT_S)
 
 
-@pytest.mark.xfail(strict=True, reason="ProbeRsFlasher asks `probe-rs --version` with its own 10 s timeout, not "
-                                      "bounded by the flash deadline (hil/deploy/probe_rs_flasher.py)")
 def test_a_flashing_tool_that_hangs_even_on_version_is_killed_within_the_provision_deadline(fault_bench, board_on,
                                                                                            new_firmware, stopwatch):
     bench = fault_bench(RUST)
