@@ -3,12 +3,16 @@
 Why it is faster than `mpremote cp -r`: the cost of a transfer over USB is round trips, not bytes. mpremote
 sends 256 bytes per command (each command waits for the board twice) and asks about every file separately.
 Here:
-- one command hashes every target file on the board (`hashlib.sha256`) and reports them all, so unchanged
-  files cost nothing and the plan is made with one round trip;
+- one command (which also checks the board runs MicroPython) reports the SHA-256 of every target file on the
+  board, so unchanged files cost nothing and the plan is made with one round trip. Hashing a large file on the
+  board takes longer than that round trip, so the board keeps a record (`/.hil_hashes.json`: path -> size,
+  mtime, hash) written when our deployment verified the file; a file whose size and mtime still match its
+  record reports the recorded hash, any other is hashed afresh (and so is every file on a filesystem without
+  mtimes). A deployment with nothing changed is then one short command, with no soft reset;
 - changed files are sent in large blocks (CHUNK_BYTES), base64-encoded (and zlib-compressed when that makes
   them smaller and the board has `deflate`), each block one raw-paste command, so the raw-paste flow-control
   window is the only limit;
-- the written files are hashed again in one command and compared with the host's hashes.
+- the written files are hashed afresh in one command, compared with the host's hashes, and recorded.
 
 The board must run MicroPython; anything else (Rust firmware, a silent port) is reported as WrongRuntime, with
 how to put MicroPython on it, within the caller's deadline.
@@ -140,6 +144,7 @@ def decode_blocks(blocks: Sequence[EncodedBlock]) -> bytes:
 # -- board-side code (sent as text, never evaluated on the host) -------------------------------------------------
 
 # Defines the helpers the later commands use and reports what the board is. One round trip.
+HASH_RECORD = "/.hil_hashes.json"   # board path of the record of verified hashes (see above)
 PRELUDE = """\
 import sys, gc
 try:
@@ -170,9 +175,38 @@ try:
 except ImportError:
     _z = 0
 from binascii import a2b_base64 as _a
+import os
+_MF = '@HASH_RECORD@'
+def _lm():
+    try:
+        import json
+        with open(_MF) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+def _sm(p):
+    try:
+        s = os.stat(p)
+        return [s[6], s[8]]
+    except OSError:
+        return None
 def _hs(ps):
+    m = _lm()
     for p in ps:
-        print(_hh(p))
+        e = m.get(p)
+        k = _sm(p)
+        print(e[2] if e and k and k[1] and e[:2] == k else _hh(p))
+def _hv(ps):
+    import json
+    m = _lm()
+    for p in ps:
+        h = _hh(p)
+        k = _sm(p)
+        if k and k[1]:
+            m[p] = k + [h]
+        print(h)
+    with open(_MF, 'w') as f:
+        json.dump(m, f)
 def _md(ds):
     import os
     for d in ds:
@@ -183,11 +217,17 @@ def _md(ds):
 gc.collect()
 print(sys.implementation.name, '.'.join(str(v) for v in sys.implementation.version[:3]), _z)
 print(getattr(sys.implementation, '_machine', sys.platform))
-"""
+""".replace("@HASH_RECORD@", HASH_RECORD)
 
 
 def hash_command(board_paths: Sequence[str]) -> str:
+    """Each file's SHA-256, taken from the board's hash record when the file's size and mtime still match it."""
     return f"_hs({list(board_paths)!r})"
+
+
+def verify_command(board_paths: Sequence[str]) -> str:
+    """Each file's SHA-256 computed afresh, and recorded with its size and mtime for the next deployment."""
+    return f"_hv({list(board_paths)!r})"
 
 
 def mkdir_command(folders: Sequence[str]) -> str:
@@ -390,14 +430,6 @@ class MicroPythonDeployer:
             raise ProvisionError(self.board_id, f"asked for {len(board_paths)} file hashes, got {len(hashes)}")
         return implementation, first[2] == "1" and self.compress, hashes
 
-    def _hashes(self, transport, board_paths: Sequence[str], deadline: Deadline) -> list[str]:
-        if not board_paths:
-            return []
-        lines = self._exec(transport, hash_command(board_paths), deadline).decode().split()
-        if len(lines) != len(board_paths):
-            raise ProvisionError(self.board_id, f"asked for {len(board_paths)} file hashes, got {len(lines)}")
-        return lines
-
     def _write_file(self, transport, remote: str, data: bytes, compression_ok: bool, deadline: Deadline,
                     report: DeployReport, progress: ProgressText | None) -> None:
         blocks = encode_blocks(data, self.chunk_bytes, compression_ok)
@@ -415,7 +447,10 @@ class MicroPythonDeployer:
         report.bytes_written += len(data)
 
     def _verify(self, transport, changed: Sequence[tuple[Path, str, bytes]], deadline: Deadline) -> None:
-        board_hashes = self._hashes(transport, [remote for _, remote, _ in changed], deadline)
+        paths = [remote for _, remote, _ in changed]
+        board_hashes = self._exec(transport, verify_command(paths), deadline).decode().split()
+        if len(board_hashes) != len(paths):
+            raise ProvisionError(self.board_id, f"asked for {len(paths)} file hashes, got {len(board_hashes)}")
         wrong = [remote for (_, remote, data), got in zip(changed, board_hashes)
                  if got not in (sha256_hex(data), NO_HASHLIB)]
         if wrong:

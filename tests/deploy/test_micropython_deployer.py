@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hil.deploy.micropython_deployer import (
-    CHUNK_BYTES, MicroPythonDeployer, block_command, decode_blocks, encode_blocks, parents_of, plan_files,
+    CHUNK_BYTES, HASH_RECORD, MicroPythonDeployer, block_command, decode_blocks, encode_blocks, parents_of, plan_files,
 )
 from hil.errors import DeadlineExpired, ProvisionError, WrongRuntime
 from tests.deploy.fake_micropython_board import FakeMicroPythonBoard, FakeRustFirmware
@@ -111,7 +111,8 @@ def test_only_the_changed_file_is_rewritten(board, scripts):
     board.files_opened_for_writing.clear()
     report = deployer.deploy(board.port, files, timeout_s=30)
     assert report.files_written == ["/main_helpers.py"]
-    assert board.files_opened_for_writing == ["/main_helpers.py"]
+    # the file itself, then the board's record of verified hashes
+    assert board.files_opened_for_writing == ["/main_helpers.py", HASH_RECORD]
     assert board.board_file("/main_helpers.py").read_text().endswith("43\n")
 
 
