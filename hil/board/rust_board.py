@@ -19,8 +19,9 @@ COMMAND_TIMEOUT_S = 5.0
 BOOT_TIMEOUT_S = 15.0
 MIN_OPEN_S = 0.1                # an open that has no time left still gets one try
 RESET_LOOP_PORT_LOSSES = 2      # the port vanishing this often while waiting for the firmware means a reset loop
-FINAL_LINE = re.compile(r"^(?:(?P<status>OK|ERR)\b.*?|PANIC .*?)\r?$", re.MULTILINE)
-PANIC_LINE = re.compile(r"^PANIC (?P<message>.*?)(?: at (?P<location>\S+:\d+))?\r?$", re.MULTILINE)
+# Each ends in the line's "\n": on a stream "$" would also match a line still arriving, cutting it short.
+FINAL_LINE = re.compile(r"^(?:(?P<status>OK|ERR)\b.*?|PANIC .*?)\r?\n", re.MULTILINE)
+PANIC_LINE = re.compile(r"^PANIC (?P<message>.*?)(?: at (?P<location>\S+:\d+))?\r?\n", re.MULTILINE)
 ID_LINE = re.compile(r"^OK id name=(?P<name>\S+) version=(?P<version>\S+) build=(?P<build>[0-9a-f]+)\r?$",
                      re.MULTILINE)
 

@@ -10,13 +10,14 @@ from typing import Callable
 
 from hil.board.board import Board
 from hil.board.micropython_board import ExecResult, MicroPythonBoard
-from hil.board.rust_board import PANIC_LINE, RustBoard
+from hil.board.rust_board import RustBoard
 from hil.errors import BoardHalted, HilError, ScenarioSkip, StepFailed
 from hil.results.metric import Metric
 from hil.scenario.artifacts import Artifacts
 from hil.scenario.scenario_file import Scenario, Step
 
 PROVISION_TIMEOUT_S = 300.0
+PANIC_ALTERNATIVE = r"(?P<hil_panic>^PANIC [^\n]*\n)"   # no other named groups: the user's pattern may use any
 PAYLOAD_ALPHABET = bytes(range(0x41, 0x41 + 26))   # the lesson protocol's payload: A..Z repeated
 
 
@@ -127,9 +128,11 @@ class ScenarioRunner:
         """Wait for the step's regex in the board's output (a Rust PANIC line instead ends the wait at once)."""
         if step.expect is None:
             return
-        pattern = step.expect
+        # Only lines that have fully arrived are matched: a pattern ending in "\d+" or "$" must not take a line
+        # still on its way ("us=12" of "us=1234").
+        pattern = re.compile(rf"(?:{step.expect.pattern})(?:(?<=\n)|(?=[^\n]*\n))", re.MULTILINE)
         if isinstance(board, RustBoard):
-            pattern = re.compile(rf"(?P<hil_panic>{PANIC_LINE.pattern})|(?:{step.expect.pattern})", re.MULTILINE)
+            pattern = re.compile(rf"{PANIC_ALTERNATIVE}|{pattern.pattern}", re.MULTILINE)
         match = board.transport.expect(pattern, step.timeout_s)
         if isinstance(board, RustBoard) and match.group("hil_panic"):
             board.state = "halted"

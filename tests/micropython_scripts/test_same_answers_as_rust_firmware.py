@@ -53,7 +53,7 @@ def rust_answers(tmp_path_factory):
         for command, _, _, _ in SAME_WORK:
             board.received["uart"].clear()
             board.send("uart", command.encode() + b"\n")
-            answers[command] = board.expect("uart", rb"(?m)^(OK|ERR) [^\n]*", ANSWER_TIMEOUT_S).group(0).decode()
+            answers[command] = board.expect("uart", rb"(?m)^(OK|ERR) [^\n]*\n", ANSWER_TIMEOUT_S).group(0).decode().strip()
         return answers
     finally:
         board.close()

@@ -1,0 +1,97 @@
+"""The step runner against a pretend board on a real PTY: stream matching waits for whole lines, records carry the
+board's clock, and a scenario's failure names the file and line of its step."""
+from __future__ import annotations
+
+import threading
+import time
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from hil.bench.bench import Bench
+from hil.bench.board_spec import BoardSpec
+from hil.board.rust_board import RustBoard
+from hil.errors import StepFailed
+from hil.scenario.artifacts import Artifacts
+from hil.scenario.scenario_file import load_scenario
+from hil.scenario.scenario_runner import ScenarioRunner
+from tests.core.pty_device import PtyDevice
+
+
+class PtyBench(Bench):
+    name = "pty"
+
+    def __init__(self, device: PtyDevice):
+        self.device = device
+        self.specs = [BoardSpec("pico-r", "rust", serial_number="PTY1", flash_method="probe-rs")]
+
+    def locate_port(self, spec, timeout_s):
+        return self.device.locate(timeout_s)
+
+    def attached(self):
+        return []
+
+    def device_clock_domain(self, runtime):
+        return "device"
+
+
+@pytest.fixture
+def device(tmp_path):
+    dev = PtyDevice(tmp_path / "tty")
+    yield dev
+    dev.close()
+
+
+def run_scenario(tmp_path: Path, device: PtyDevice, steps: str):
+    path = tmp_path / "s.yaml"
+    path.write_text("scenario: s\nclaim: c\nboards:\n  rust: {runtime: rust, provision: false}\nsteps:\n"
+                    + textwrap.indent(textwrap.dedent(steps), "  "))
+    scenario = load_scenario(path, tmp_path)
+    bench = PtyBench(device)
+    board = RustBoard(bench.specs[0], bench, flasher=None)
+    metrics, evidence = [], {}
+    runner = ScenarioRunner(scenario, {"rust": board}, Artifacts(tmp_path), metrics.append,
+                            evidence.__setitem__)
+    try:
+        runner.run()
+    finally:
+        board.close()
+    return {m.name: m for m in metrics}, evidence
+
+
+def test_a_stream_expect_waits_for_the_whole_line_before_recording(tmp_path, device):
+    def answer_in_two_parts():
+        time.sleep(0.2)
+        device.send(b"OK tx n=3 us=12")
+        time.sleep(0.3)
+        device.send(b"34\r\n")
+
+    threading.Thread(target=answer_in_two_parts).start()
+    metrics, _ = run_scenario(tmp_path, device, """\
+        - {on: rust, send: "tx 3\\n", expect: 'us=(?P<us>\\d+)', record: {rust_tx_us: us}, timeout_s: 3}
+        """)
+    assert metrics["rust_tx_us"].value == 1234
+    assert (metrics["rust_tx_us"].unit, metrics["rust_tx_us"].clock_domain) == ("us", "device")
+
+
+def test_a_panic_line_ends_a_stream_wait_at_once_with_the_panic_as_evidence(tmp_path, device):
+    threading.Thread(target=lambda: (time.sleep(0.2), device.send(b"PANIC boom at src/x.rs:7\r\n"))).start()
+    start = time.monotonic()
+    with pytest.raises(StepFailed) as caught:
+        run_scenario(tmp_path, device, """\
+            - {on: rust, send: "go\\n", expect: 'never', timeout_s: 10}
+            """)
+    assert time.monotonic() - start < 5
+    assert "s.yaml:6: step 1 (line 6): the board panicked: PANIC boom at src/x.rs:7" in str(caught.value)
+
+
+def test_command_records_from_the_final_line_and_elapsed_on_the_host_clock(tmp_path, device):
+    threading.Thread(target=lambda: (time.sleep(0.1), device.send(b"OK sort n=10 ok=1 us=77\n"))).start()
+    metrics, _ = run_scenario(tmp_path, device, """\
+        - {on: rust, command: bench sort 10, expect: 'ok=1 us=(?P<us>\\d+)', record: {rust_sort_us: us},
+           record_elapsed: rust_sort_round_trip_s}
+        """)
+    assert metrics["rust_sort_us"].value == 77
+    assert metrics["rust_sort_round_trip_s"].clock_domain == "host"
+    assert 0.02 <= metrics["rust_sort_round_trip_s"].value < 2   # the answer came ~0.1 s after the thread started
