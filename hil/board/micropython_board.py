@@ -84,8 +84,8 @@ class MicroPythonBoard(Board):
 
     def enter_raw_repl(self, timeout_s: float = ENTER_TIMEOUT_S) -> None:
         """Interrupt whatever runs and enter the raw REPL. WrongRuntime if no MicroPython REPL answers."""
-        self.open()
         deadline = Deadline(timeout_s)
+        self.open(deadline.remaining_s)
         self.transport.write(b"\r" + CTRL_C + CTRL_C)
         self.transport.drain(quiet_s=0.05, timeout_s=min(1.0, deadline.remaining_s))
         self.transport.write(b"\r" + CTRL_A)

@@ -183,7 +183,7 @@ class ScenarioRunner:
         elif action == "provision":
             self.provision(step.on, edit=bool(step.raw.get("edit")), timeout_s=step.timeout_s)
         elif action == "send":
-            board.open()
+            board.open(step.timeout_s)
             board.transport.write(str(step.argument))
             if "expect_panic" in step.raw:
                 self._expect_panic(step, board)
@@ -191,7 +191,7 @@ class ScenarioRunner:
                 self._expect_stream(step, board)
         elif action == "command":
             if "expect_panic" in step.raw:
-                board.open()
+                board.open(step.timeout_s)
                 board.transport.write(str(step.argument).rstrip("\n") + "\n")
                 self._expect_panic(step, board)
                 return
@@ -202,7 +202,7 @@ class ScenarioRunner:
                 raise
             self._expect_text(step, match.group(0), "answer")
         elif action == "expect":
-            board.open()
+            board.open(step.timeout_s)
             self._expect_stream(step, board)
         elif action == "expect_panic":
             self._expect_panic(step, board)

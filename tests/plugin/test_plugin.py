@@ -136,3 +136,27 @@ def test_a_malformed_scenario_is_a_one_line_collection_error(pytester):
     assert result.ret == pytest.ExitCode.INTERRUPTED  # pytest's code for collection errors
     assert "scenarios/bad.yaml:6: steps[0].expect: invalid regex '(unclosed'" in result.stdout.str()
     assert "Traceback" not in result.stdout.str()
+
+
+def test_a_bench_file_that_does_not_exist_is_an_error_not_the_simulator(pytester):
+    pytester.makepyfile("def test_x(bench): pass")
+    result = pytester.runpytest("--hil-bench=lab-bench.yaml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "lab-bench.yaml: bench file not found" in result.stderr.str()
+
+
+def test_an_absent_board_of_a_bench_file_fails_the_scenario_naming_it_and_never_uses_the_simulator(pytester):
+    pytester.makefile(".yaml", bench="boards:\n  - {id: lab-pico, runtime: micropython, "
+                                     "serial_number: NOT-ATTACHED-0001}\n")
+    (pytester.path / "scenarios").mkdir()
+    (pytester.path / "scenarios" / "repl.yaml").write_text(
+        "scenario: repl\nclaim: the REPL answers\nboards:\n  mpy: {runtime: micropython, provision: false}\n"
+        "steps:\n  - {on: mpy, exec: 'print(1)', expect: '1', timeout_s: 2}\n")
+    result = pytester.runpytest_subprocess("-m", "hil", "--hil-bench=bench.yaml", "--hil-results=r.json",
+                                           timeout=120)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    (claim,) = json.loads((pytester.path / "r.json").read_text())["claims"]
+    assert claim["status"] == "failed"
+    assert "lab-pico" in claim["reason"] and "NOT-ATTACHED-0001" in claim["evidence"]["failure"]
+    assert "waited 2 s" in claim["evidence"]["failure"]   # the step's own timeout_s bounds the search
+    assert "sim" not in {b.get("id", "")[:3] for b in claim["boards"].values()}
