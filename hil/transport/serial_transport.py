@@ -65,6 +65,7 @@ class SerialTransport:
         self.baudrate = baudrate
         self.port: str | None = None
         self._serial: serial.SerialBase | None = None
+        self._fd: int | None = None     # the port's file descriptor, when it has one (not rfc2217://)
         self._buffer = bytearray()
         self.reconnects = 0
 
@@ -83,6 +84,7 @@ class SerialTransport:
                 port = self._locate(deadline.remaining_s)
                 options = {"write_timeout": max(POLL_S, deadline.remaining_s)} if _takes_write_timeout(port) else {}
                 self._serial = serial.serial_for_url(port, baudrate=self.baudrate, timeout=POLL_S, **options)
+                self._fd = getattr(self._serial, "fd", None)
                 self.port = port
                 self.log.note(f"opened {port}")
                 return
@@ -102,6 +104,7 @@ class SerialTransport:
             except PORT_ERRORS:
                 pass
             self._serial = None
+            self._fd = None
             self.log.note(f"closed {self.port}")
 
     def reconnect(self, timeout_s: float) -> None:
@@ -146,8 +149,16 @@ class SerialTransport:
     def _read_some(self, wait_s: float) -> bytes:
         """Whatever arrives within wait_s (possibly nothing). Raises OSError/SerialException if the port broke."""
         assert self._serial is not None
-        fd = self._serial.fileno() if hasattr(self._serial, "fd") and self._serial.fd is not None else None
+        fd = self._fd
         if fd is not None:
+            # pyserial keeps a posix port non-blocking: while bytes stream in, take them without a select first.
+            # (Nothing there reads as EAGAIN or as b"", so only a select tells "no data yet" from "hung up".)
+            try:
+                data = os.read(fd, READ_CHUNK_BYTES)
+                if data:
+                    return data
+            except BlockingIOError:
+                pass
             ready, _, _ = select.select([fd], [], [], wait_s)
             if not ready:
                 return b""
