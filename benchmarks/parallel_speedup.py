@@ -137,7 +137,8 @@ def measure(boards: int, items: int, repeats: int) -> Outcome:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--boards", type=int, default=4, help="simulated MicroPython boards = workers (default 4)")
-    parser.add_argument("--items", type=int, default=40, help="test items per run (default 40)")
+    # Enough items that starting N pytest workers (a second or so of CPU each) is not most of the -n N run.
+    parser.add_argument("--items", type=int, default=100, help="test items per run (default 100)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each, alternated; medians compared")
     args = parser.parse_args()
     outcome = measure(args.boards, args.items, args.repeats)
