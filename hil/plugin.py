@@ -162,6 +162,17 @@ def record_evidence(item: pytest.Item, kind: str, text: str) -> None:
 
 # -- results ------------------------------------------------------------------------------------------------
 
+def _run_facts(config: pytest.Config) -> dict:
+    """What the results say about the run's bench before any test: its boards, clock domains, tool versions.
+    (The bench is not started for this; the workers start it when a test needs it.)"""
+    import importlib.metadata
+    from hil.bench.bench_factory import open_bench
+    bench = open_bench(setting(config, "bench").value)
+    versions = bench.tool_versions()
+    versions["mpremote"] = importlib.metadata.version("mpremote")
+    return {"bench_facts": bench.describe(), "tool_versions": versions}
+
+
 class ResultsRecorder:
     """Controller side: turns test reports into claims in the results JSON (when --hil-results is given)."""
 
@@ -176,7 +187,7 @@ class ResultsRecorder:
         if path:
             self.results = ResultsFile(path, {"bench": setting(config, "bench").value,
                                               "argv": list(config.invocation_params.args),
-                                              "logs_dir": str(run_dir / "logs")})
+                                              "logs_dir": str(run_dir / "logs"), **_run_facts(config)})
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -245,12 +256,10 @@ class ResultsRecorder:
             claim["reason"] = "the run was interrupted while this test was running"
             self.finish(nodeid)
 
-    def close(self, interrupted: bool, bench_facts: dict | None) -> dict:
+    def close(self, interrupted: bool) -> dict:
         if interrupted:
             self.interrupted()
         fields = {"finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "interrupted": interrupted}
-        if bench_facts:
-            fields["bench_facts"] = bench_facts
         if self.results is not None:
             try:
                 self.results.update_run(**fields)
@@ -297,11 +306,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if recorder is None:
         return
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-    context = config.stash[run_context_key]
-    facts = None
-    if context.started:
-        facts = context.bench.describe()
-    document = recorder.close(interrupted, facts)
+    document = recorder.close(interrupted)
     if recorder.write_error is not None and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     report_path = setting(config, "report").value

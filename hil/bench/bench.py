@@ -11,6 +11,9 @@ from typing import Callable
 
 from hil.bench.board_spec import BoardSpec
 from hil.errors import BoardNotFound
+from hil.process import tool_version
+
+TOOL_VERSION_TIMEOUT_S = 10.0
 
 
 @dataclass
@@ -101,7 +104,20 @@ class Bench(ABC):
         return [s for s in self.specs if s.runtime == runtime]
 
     def describe(self) -> dict:
-        """Bench metadata recorded with the results."""
+        """Bench metadata recorded with the results: its boards and which clock times each kind of figure."""
         return {"name": self.name, "kind": type(self).__name__,
                 "boards": [{"id": s.board_id, "runtime": s.runtime, "serial_number": s.serial_number,
-                            "port": s.port, "probe": s.probe, "flash_method": s.flash_method} for s in self.specs]}
+                            "port": s.port, "probe": s.probe, "flash_method": s.flash_method} for s in self.specs],
+                "clock_domains": {"host": "host", **{runtime: self.device_clock_domain(runtime)
+                                                     for runtime in sorted({s.runtime for s in self.specs})}}}
+
+    def tool_versions(self, timeout_s: float = TOOL_VERSION_TIMEOUT_S) -> dict[str, str]:
+        """The version of each tool this bench uses (those it can find), as recorded with the results."""
+        versions = {}
+        env = self.tool_env()
+        for requirement in self.tool_requirements():
+            found = (requirement.probe() if requirement.probe is not None
+                     else tool_version(requirement.version_argv, timeout_s, env=env))
+            if found:
+                versions[requirement.name] = found
+        return versions
