@@ -40,7 +40,7 @@ ALL_BENCHMARKS = ["redeploy_unchanged", "deploy_vs_mpremote", "transport_through
 
 
 def parallel_speedup() -> list[Outcome]:
-    """Issue 8's benchmark, run as its own script (it starts its own simulated bench)."""
+    """The parallel speed-up benchmark, run as its own script (it starts its own simulated bench)."""
     from hil.process import run_tool
     if not PARALLEL_SPEEDUP_SCRIPT.exists():
         return [Outcome(PARALLEL_SPEEDUP, "pytest -n N vs -n 1", problems=[f"{PARALLEL_SPEEDUP_SCRIPT} is missing"])]
