@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
+from hil.deadline import Deadline
 from hil.deploy.tool_output import Progress, parse_progress
 from hil.errors import ProvisionError
+from hil.process import tool_version
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -24,6 +26,8 @@ ELF_MAGIC = b"\x7fELF"
 UF2_MAGIC = b"UF2\n"          # first magic word of every UF2 block
 KIND_ELF, KIND_UF2, KIND_BIN = "elf", "uf2", "bin"
 HEARTBEAT_INTERVAL_S = 1.0   # a tool that prints nothing while piped (probe-rs) still shows it is alive
+VERSION_TIMEOUT_S = 10.0
+VERSION_SHARE_OF_DEADLINE = 0.25   # at most this much of a flash's deadline goes to asking the tool's version
 
 
 def image_kind(path: Path) -> str:
@@ -77,9 +81,25 @@ class Flasher(ABC):
     def reset(self, timeout_s: float) -> None:
         """Restart the board's application."""
 
-    @abstractmethod
-    def version(self, timeout_s: float) -> str | None:
+    def version_argv(self) -> list[str] | None:
+        """How to ask the flashing tool its version; None for a flasher that runs no tool."""
+        return None
+
+    def version(self, timeout_s: float = VERSION_TIMEOUT_S) -> str | None:
         """The tool's version line, or None if the tool is missing (or does not answer within timeout_s)."""
+        argv = self.version_argv()
+        return tool_version(argv, timeout_s, env=self.env) if argv else None
+
+    def versions(self, timeout_s: float = VERSION_TIMEOUT_S) -> dict[str, str]:
+        found = self.version(timeout_s)
+        return {self.name: found} if found else {}
+
+    def _start_report(self, image: Path, deadline: Deadline) -> FlashReport:
+        """The report of a flash about to start, with the tool's version: asked within the flash deadline, since a
+        tool may hang on every call."""
+        versions = self.versions(min(VERSION_TIMEOUT_S, deadline.remaining_s * VERSION_SHARE_OF_DEADLINE))
+        return FlashReport(flasher=self.name, image=str(image), image_size_bytes=image.stat().st_size,
+                           elapsed_s=0.0, tool_versions=versions)
 
     # -- shared helpers ------------------------------------------------------------------------------------
 

@@ -17,11 +17,10 @@ from hil.deploy.flash_failed import FlashFailed
 from hil.deploy.flasher import KIND_BIN, KIND_ELF, KIND_UF2, Flasher, FlashReport, ProgressCallback
 from hil.deploy.tool_output import PROBLEM_NO_BOOTSEL_DEVICE, classify_problem, parse_picotool_info
 from hil.errors import ProvisionError, ToolFailed
-from hil.process import run_tool, tool_version
+from hil.process import run_tool
 
 PICOTOOL = "picotool"
 INSTALL_HINT = "https://github.com/raspberrypi/picotool (or the Raspberry Pi Pico SDK)"
-VERSION_TIMEOUT_S = 10.0
 REBOOT_TIMEOUT_S = 10.0
 BOOTSEL_RETRY_S = 0.25         # the BOOTSEL device shows up ~0.25 s after a reboot request
 BOOTSEL_APPEAR_TIMEOUT_S = 5.0  # how long to keep retrying the load once a reboot was requested
@@ -70,10 +69,7 @@ class PicotoolFlasher(Flasher):
               progress: ProgressCallback | None = None) -> FlashReport:
         image = self._check_image(image_path)
         deadline = Deadline(timeout_s)
-        # Asking the version must not outlive the flash deadline (a tool may hang on every call).
-        versions = self.versions(min(VERSION_TIMEOUT_S, deadline.remaining_s / 4))
-        report = FlashReport(flasher=self.name, image=str(image), image_size_bytes=image.stat().st_size,
-                             elapsed_s=0.0, tool_versions=versions)
+        report = self._start_report(image, deadline)
         load = self.load_argv(image)
         report.steps.append(" ".join(load))
         first = self._try(load, deadline.remaining_s, progress)
@@ -92,12 +88,6 @@ class PicotoolFlasher(Flasher):
         if failure is not None:
             raise FlashFailed.from_tool_failure(self.board_id, self.name, failure)
 
-    def version(self, timeout_s: float = VERSION_TIMEOUT_S) -> str | None:
-        return tool_version(self.version_argv(), timeout_s, env=self.env)
-
-    def versions(self, timeout_s: float = VERSION_TIMEOUT_S) -> dict[str, str]:
-        found = self.version(timeout_s)
-        return {PICOTOOL: found} if found else {}
 
     def info(self, timeout_s: float = INFO_TIMEOUT_S) -> dict[str, dict[str, str]]:
         """`picotool info -a` of the board in BOOTSEL, parsed into groups."""

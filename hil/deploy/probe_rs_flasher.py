@@ -14,13 +14,12 @@ from hil.deploy.flash_failed import FlashFailed
 from hil.deploy.flasher import KIND_ELF, KIND_UF2, Flasher, FlashReport, ProgressCallback, image_kind
 from hil.deploy.tool_output import ProbeListing, parse_probe_rs_list
 from hil.errors import ToolFailed
-from hil.process import run_tool, tool_version
+from hil.process import run_tool
 
 PROBE_RS = "probe-rs"
 INSTALL_HINT = "https://probe.rs/docs/getting-started/installation/"
 DEFAULT_CHIP = "RP2040"
 RESET_SHARE_MIN_S = 5.0        # time kept back from the download for the reset that follows
-VERSION_TIMEOUT_S = 10.0
 # `--binary-format` for each image kind probe-rs is given (an ELF is its default).
 BINARY_FORMAT_BY_KIND = {KIND_ELF: None, KIND_UF2: "uf2"}
 
@@ -61,10 +60,7 @@ class ProbeRsFlasher(Flasher):
               progress: ProgressCallback | None = None) -> FlashReport:
         image = self._check_image(image_path)
         deadline = Deadline(timeout_s)
-        # Asking the version must not outlive the flash deadline (a tool may hang on every call).
-        versions = self.versions(min(VERSION_TIMEOUT_S, deadline.remaining_s / 4))
-        report = FlashReport(flasher=self.name, image=str(image), image_size_bytes=image.stat().st_size,
-                             elapsed_s=0.0, tool_versions=versions)
+        report = self._start_report(image, deadline)
         download = self.download_argv(image, image_kind(image))
         report.steps.append(" ".join(download))
         download_budget_s = max(deadline.remaining_s - RESET_SHARE_MIN_S, deadline.remaining_s / 2)
@@ -80,12 +76,6 @@ class ProbeRsFlasher(Flasher):
     def reset(self, timeout_s: float) -> None:
         self._run(self.reset_argv(), timeout_s, None)
 
-    def version(self, timeout_s: float = VERSION_TIMEOUT_S) -> str | None:
-        return tool_version(self.version_argv(), timeout_s, env=self.env)
-
-    def versions(self, timeout_s: float = VERSION_TIMEOUT_S) -> dict[str, str]:
-        found = self.version(timeout_s)
-        return {PROBE_RS: found} if found else {}
 
     def _run(self, argv: list[str], timeout_s: float, progress: ProgressCallback | None) -> None:
         try:

@@ -110,8 +110,7 @@ class Uf2CopyFlasher(Flasher):
 
     def _flash_uf2(self, image: Path, timeout_s: float, progress: ProgressCallback | None) -> FlashReport:
         deadline = Deadline(timeout_s)
-        report = FlashReport(flasher=self.name, image=str(image), image_size_bytes=image.stat().st_size,
-                             elapsed_s=0.0, tool_versions={})
+        report = self._start_report(image, deadline)
         volume = self.find_volume()
         if volume is None and self.port_finder is not None:
             port = self.port_finder(deadline.remaining_s)
@@ -128,9 +127,6 @@ class Uf2CopyFlasher(Flasher):
     def reset(self, timeout_s: float) -> None:
         raise ProvisionError(self.board_id, "a UF2 copy cannot reset a running board; reset it by hand or "
                              "configure flash: picotool or probe-rs for this board")
-
-    def version(self, timeout_s: float = 0.0) -> str | None:
-        return None   # no tool: a file copy
 
     def _wait_for_volume(self, deadline: Deadline) -> Path:
         while True:
