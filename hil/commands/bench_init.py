@@ -82,7 +82,7 @@ def bench_yaml(discovery: Discovery, name: str) -> str:
         if probe != single_probe:
             comments.append(f"# debug probe attached: {probe}  (use as `probe:` of the board it is wired to)")
     comments += [f"# {note}" for note in discovery.notes]
-    header = [f"# Bench file written by `hil bench init` from what was attached. Edit ids and labels as you like;",
+    header = ["# Bench file written by `hil bench init` from what was attached. Edit ids and labels as you like;",
               "# boards are found again by serial_number, so keep those. `hil boards --bench FILE` checks it.",
               f"bench: {_quote(name)}", "kind: physical", "boards:"]
     return "\n".join(header + boards + ([""] + comments if comments else [])) + "\n"

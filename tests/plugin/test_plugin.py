@@ -3,7 +3,6 @@ clean ends on SIGTERM, and one-line errors for bad bench and scenario files."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import socket
 import subprocess
@@ -13,7 +12,8 @@ import threading
 from pathlib import Path
 
 from hil.deadline import Deadline
-from hil.errors import DeadlineExpired, StepTimeout
+from hil.errors import StepTimeout
+from tests.board_process_control import BoardProcessControl
 
 REPO = Path(__file__).resolve().parents[2]
 NODE_DIR = REPO / "hil" / "sim" / "node"
@@ -23,7 +23,7 @@ READ_CHUNK_BYTES = 65536
 EXIT_TIMEOUT_S = 10.0
 
 
-class DirectBoard:
+class DirectBoard(BoardProcessControl):
     """One MicroPython board process whose serial link and control pipe are held by the test."""
 
     def __init__(self, state_dir: Path, board_id: str = "mpy0", options: dict | None = None):
@@ -40,49 +40,11 @@ class DirectBoard:
                 pass_fds=(SERIAL_FD,), preexec_fn=lambda: os.dup2(child_fd, SERIAL_FD),
             )
         child_end.close()
-        self.events: queue.Queue = queue.Queue()
-        self.replies: dict[int, dict] = {}
-        self.reply_ready = threading.Condition()
-        self.next_id = 1
+        self.start_control()
         self.received = bytearray()
         self.cursor = 0  # expect() searches from here; everything before was consumed
         self.received_more = threading.Condition()
-        threading.Thread(target=self._read_control, daemon=True).start()
         threading.Thread(target=self._read_serial, daemon=True).start()
-
-    # ---- control
-    def _read_control(self) -> None:
-        for line in self.proc.stdout:
-            message = json.loads(line)
-            if "event" in message:
-                self.events.put(message)
-            else:
-                with self.reply_ready:
-                    self.replies[message["id"]] = message
-                    self.reply_ready.notify_all()
-
-    def request(self, cmd: str, timeout_s: float = 10.0, **fields) -> dict:
-        request_id = self.next_id
-        self.next_id += 1
-        self.proc.stdin.write((json.dumps({"id": request_id, "cmd": cmd, **fields}) + "\n").encode())
-        self.proc.stdin.flush()
-        deadline = Deadline(timeout_s)
-        with self.reply_ready:
-            while request_id not in self.replies:
-                if deadline.expired:
-                    raise DeadlineExpired(f"reply to {cmd}", timeout_s)
-                self.reply_ready.wait(deadline.remaining_s)
-            return self.replies.pop(request_id)
-
-    def wait_event(self, name: str, timeout_s: float) -> dict:
-        deadline = Deadline(timeout_s)
-        while True:
-            try:
-                event = self.events.get(timeout=max(deadline.remaining_s, 0.001))
-            except queue.Empty:
-                raise DeadlineExpired(f"event {name}", timeout_s) from None
-            if event.get("event") == name:
-                return event
 
     # ---- serial
     def _read_serial(self) -> None:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import queue
 import re
 import socket
 import subprocess
-import threading
 from pathlib import Path
 
 from hil.deadline import Deadline
 from hil.errors import DeadlineExpired
+from tests.board_process_control import BoardProcessControl
 
 REPO = Path(__file__).resolve().parents[2]
 NODE_DIR = REPO / "hil" / "sim" / "node"
@@ -26,7 +25,7 @@ UART_FD = 4
 HIGH_FD_MIN = 10
 
 
-class BoardHarness:
+class BoardHarness(BoardProcessControl):
     """One board process with both links held by the test."""
 
     def __init__(self, state_dir: Path, board_id: str = "rust0", options: dict | None = None):
@@ -44,47 +43,8 @@ class BoardHarness:
             )
         usb_child.close()
         uart_child.close()
-        self.events: queue.Queue = queue.Queue()
-        self.replies: dict[int, dict] = {}
-        self.reply_ready = threading.Condition()
-        self.next_id = 1
-        self.send_lock = threading.Lock()
+        self.start_control()
         self.received = {"usb": bytearray(), "uart": bytearray()}
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-
-    def _read_stdout(self) -> None:
-        for line in self.proc.stdout:
-            message = json.loads(line)
-            if "event" in message:
-                self.events.put(message)
-            else:
-                with self.reply_ready:
-                    self.replies[message["id"]] = message
-                    self.reply_ready.notify_all()
-
-    def request(self, cmd: str, timeout_s: float = 10.0, **fields) -> dict:
-        with self.send_lock:
-            request_id = self.next_id
-            self.next_id += 1
-            self.proc.stdin.write((json.dumps({"id": request_id, "cmd": cmd, **fields}) + "\n").encode())
-            self.proc.stdin.flush()
-        deadline = Deadline(timeout_s)
-        with self.reply_ready:
-            while request_id not in self.replies:
-                if deadline.expired:
-                    raise DeadlineExpired(f"reply to {cmd}", timeout_s)
-                self.reply_ready.wait(deadline.remaining_s)
-            return self.replies.pop(request_id)
-
-    def wait_event(self, name: str, timeout_s: float) -> dict:
-        deadline = Deadline(timeout_s)
-        while True:
-            try:
-                event = self.events.get(timeout=max(deadline.remaining_s, 0.001))
-            except queue.Empty:
-                raise DeadlineExpired(f"event {name}", timeout_s) from None
-            if event["event"] == name:
-                return event
 
     def expect(self, link: str, pattern: bytes, timeout_s: float) -> re.Match:
         """Wait until `pattern` appears in what `link` ("usb" or "uart") has sent so far."""
