@@ -3,10 +3,8 @@ boards) or the physical bench a bench file names; its boards, the lesson artifac
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,7 +16,6 @@ from hil.board.board_factory import make_board
 from hil.scenario.artifacts import Artifacts
 from hil.deadline import Deadline
 from hil.errors import DeadlineExpired, HilError
-from hil.process import run_tool
 from hil.sim.control_client import ControlClient
 from hil.sim.sim_bench import SimBench
 from hil.sim.supervisor import SUPERVISOR_LOCK_NAME
@@ -57,22 +54,9 @@ class BenchSession:
 
     def start(self) -> "BenchSession":
         if self.sim_dir is not None:
-            self._start_supervisor()
+            self.bench.start_supervisor(START_TIMEOUT_S, started_by=STARTED_BY)
         self.bench.start(START_TIMEOUT_S)
         return self
-
-    def _start_supervisor(self) -> None:
-        bench = self.bench
-        argv = [sys.executable, "-m", "hil.sim.supervisor", "--detach", "--exit-when-unused", "--started-by",
-                STARTED_BY, "--sim-dir", str(self.sim_dir), "--rust", "0", "--micropython", "0", "--link", bench.link]
-        for board_id, runtime in bench.board_ids:
-            argv += ["--board", f"{board_id}:{runtime}"]
-        if bench.board_commands:
-            argv += ["--board-command-json", json.dumps(bench.board_commands)]
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
-        self.sim_dir.mkdir(parents=True, exist_ok=True)
-        run_tool(argv, START_TIMEOUT_S, env=env, cwd=PROJECT_ROOT)
 
     def stop(self) -> None:
         for board in self._boards.values():

@@ -108,13 +108,15 @@ class SimBench(Bench):
             try:
                 self.supervisor_info = self.client.ping(min(CONTROL_TIMEOUT_S, deadline.remaining_s))
             except (SimSupervisorUnavailable, DeadlineExpired):
-                self._start_supervisor(deadline)
+                self.start_supervisor(deadline.remaining_s)
                 self.supervisor_info = self.client.ping(min(CONTROL_TIMEOUT_S, deadline.remaining_s))
         self._wait_ready(deadline)
 
-    def _start_supervisor(self, deadline: Deadline) -> None:
+    def start_supervisor(self, timeout_s: float, started_by: str = STARTED_BY) -> None:
+        """Start a detached supervisor for this bench's boards in its sim dir. `started_by` is recorded in
+        bench.json: only a supervisor a SimBench started is stopped by a SimBench's last user."""
         argv = [sys.executable, "-m", "hil.sim.supervisor", "--detach", "--exit-when-unused",
-                "--started-by", STARTED_BY, "--sim-dir", str(self.sim_dir), "--rust", "0", "--micropython", "0",
+                "--started-by", started_by, "--sim-dir", str(self.sim_dir), "--rust", "0", "--micropython", "0",
                 "--link", self.link]
         for board_id, runtime in self.board_ids:
             argv += ["--board", f"{board_id}:{runtime}"]
@@ -122,7 +124,8 @@ class SimBench(Bench):
             argv += ["--board-command-json", json.dumps(self.board_commands)]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
-        run_tool(argv, deadline.remaining_s, env=env, cwd=REPO_ROOT)
+        self.sim_dir.mkdir(parents=True, exist_ok=True)
+        run_tool(argv, timeout_s, env=env, cwd=REPO_ROOT)
 
     def _wait_ready(self, deadline: Deadline) -> None:
         while True:
