@@ -59,8 +59,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "hil: a hardware-in-the-loop test; needs a bench (simulated by default)")
     bench = setting(config, "bench")
     try:
-        from hil.bench.bench_factory import load_bench_config
-        load_bench_config(bench.value)  # a bad bench file stops the run now, with file:line:key
+        from hil.bench.bench_factory import check_bench_selector
+        check_bench_selector(bench.value)  # a bad bench file stops the run now, with file:line:key
     except ConfigError as error:
         raise pytest.UsageError(f"{error} (bench from {bench.source})") from None
     boards = setting(config, "board").value

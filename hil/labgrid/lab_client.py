@@ -1,0 +1,156 @@
+"""Talking to a labgrid coordinator: what places exist and who holds them (read through labgrid's own client
+session), and reserve / acquire / release (through `labgrid-client`, exactly as a person would type them).
+
+Every call has a host-side deadline. Nothing here knows about boards or scenarios.
+"""
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import re
+import socket
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from hil.errors import HilError, ToolFailed, ToolTimeout
+from hil.process import run_tool
+
+LABGRID_CLIENT = "labgrid-client"
+INSTALL_HINT = "pip install 'pico-hil[labgrid]' (the labgrid client), and see docs/scale.md"
+DEFAULT_COORDINATOR_PORT = 20408
+TOKEN_LINE = re.compile(r"LG_TOKEN=(\S+)")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class LabgridError(HilError):
+    """The coordinator refused, could not be reached, or a place is not in the state a run needs."""
+
+
+@dataclass
+class PlaceState:
+    """One place as the coordinator sees it now."""
+
+    name: str
+    tags: dict[str, str]
+    acquired_by: str | None          # "host/user" of the holder, or None
+    reservation: str | None          # token of the reservation the place is allocated to, or None
+    serial_ports: list[tuple[str, int]] = field(default_factory=list)   # (host, tcp port) of NetworkSerialPorts
+    power: list[dict] = field(default_factory=list)                     # power resources: cls and params
+
+    @property
+    def state(self) -> str:
+        if self.acquired_by:
+            return "acquired"
+        return "reserved" if self.reservation else "free"
+
+
+def identity(env: Mapping[str, str] | None = None) -> str:
+    """Who labgrid says holds what this process acquires: LG_HOSTNAME/LG_USERNAME, else host name and user."""
+    env = os.environ if env is None else env
+    return f"{env.get('LG_HOSTNAME') or socket.gethostname()}/{env.get('LG_USERNAME') or getpass.getuser()}"
+
+
+def is_local_host(host: str) -> bool:
+    return host in LOCAL_HOSTS or host == socket.gethostname()
+
+
+class LabClient:
+    """One coordinator. `env` is the environment labgrid-client runs with (LG_USERNAME names the holder)."""
+
+    def __init__(self, coordinator: str, env: Mapping[str, str] | None = None):
+        self.coordinator = coordinator if ":" in coordinator else f"{coordinator}:{DEFAULT_COORDINATOR_PORT}"
+        self.env = dict(os.environ if env is None else env)
+        self.env["LG_COORDINATOR"] = self.coordinator
+
+    # ---- reading: labgrid's client session, in a private event loop
+    def places(self, timeout_s: float) -> dict[str, PlaceState]:
+        """Every place with its holder, reservation, serial ports and power resources."""
+        try:
+            from labgrid.remote.client import ClientSession
+        except ImportError as error:
+            raise LabgridError(f"the labgrid client is not installed ({error}): {INSTALL_HINT}") from None
+        loop = asyncio.new_event_loop()
+        try:
+            session = ClientSession(self.coordinator, loop)
+            try:
+                loop.run_until_complete(asyncio.wait_for(session.start(), timeout_s))
+            except (asyncio.TimeoutError, TimeoutError):
+                raise LabgridError(f"labgrid coordinator {self.coordinator} did not answer within {timeout_s:g} s "
+                                   "(is labgrid-coordinator running there? see docs/scale.md)") from None
+            except Exception as error:  # grpc reports an unreachable coordinator in several ways
+                raise LabgridError(f"labgrid coordinator {self.coordinator} unreachable: {error}") from None
+            try:
+                return {name: self._place_state(session, place) for name, place in session.places.items()}
+            finally:
+                try:
+                    loop.run_until_complete(asyncio.wait_for(session.stop(), timeout_s))
+                    loop.run_until_complete(asyncio.wait_for(session.close(), timeout_s))
+                except Exception:  # closing a session that already failed: nothing left to release
+                    pass
+        finally:
+            loop.close()
+
+    @staticmethod
+    def _place_state(session, place) -> PlaceState:
+        serial_ports, power = [], []
+        for exporter, groups in session.resources.items():
+            for group_name, resources in groups.items():
+                for resource_name, entry in resources.items():
+                    if not place.hasmatch((exporter, group_name, entry.cls, resource_name)):
+                        continue
+                    if entry.cls == "NetworkSerialPort" and entry.params.get("port"):
+                        serial_ports.append((entry.params["host"], int(entry.params["port"])))
+                    elif "Power" in entry.cls:
+                        power.append({"cls": entry.cls, **entry.params})
+        return PlaceState(name=place.name, tags=dict(place.tags), acquired_by=place.acquired,
+                          reservation=place.reservation, serial_ports=serial_ports, power=power)
+
+    def version(self, timeout_s: float) -> str | None:
+        """The installed labgrid client's version, or None when it is not installed."""
+        try:
+            import importlib.metadata
+            return importlib.metadata.version("labgrid")
+        except Exception:
+            return None
+
+    # ---- changing: labgrid-client, one command each
+    def _client(self, args: list[str], timeout_s: float) -> str:
+        argv = [LABGRID_CLIENT, "-x", self.coordinator, *args]
+        try:
+            return run_tool(argv, timeout_s, env=self.env, install_hint=INSTALL_HINT).stdout
+        except ToolFailed as error:
+            raise LabgridError(f"`{' '.join(argv)}` failed: {(error.stderr or error.stdout or '').strip()[-400:]}") \
+                from None
+
+    def reserve(self, filters: Mapping[str, str], timeout_s: float) -> str:
+        """A new reservation for one place matching `filters` (name=<place> names one place); its token."""
+        out = self._client(["reserve", "--shell", *(f"{k}={v}" for k, v in filters.items())], timeout_s)
+        match = TOKEN_LINE.search(out)
+        if not match:
+            raise LabgridError(f"labgrid-client reserve printed no token: {out.strip()[-200:]}")
+        return match.group(1)
+
+    def wait_reservation(self, token: str, timeout_s: float) -> bool:
+        """Wait until the reservation is allocated; False if it is still waiting when timeout_s is over."""
+        try:
+            self._client(["wait", token], timeout_s)
+            return True
+        except ToolTimeout:
+            return False
+
+    def acquire(self, place: str, timeout_s: float) -> None:
+        self._client(["-p", place, "acquire"], timeout_s)
+
+    def release(self, place: str, timeout_s: float) -> None:
+        self._client(["-p", place, "release"], timeout_s)
+
+    def cancel_reservation(self, token: str, timeout_s: float) -> None:
+        self._client(["cancel-reservation", token], timeout_s)
+
+    def reservation_place(self, token: str, timeout_s: float) -> str | None:
+        """The place the reservation was allocated, from the coordinator's places."""
+        for place in self.places(timeout_s).values():
+            if place.reservation == token:
+                return place.name
+        return None

@@ -1,0 +1,316 @@
+"""The `labgrid` bench: boards shared across hosts, each one a labgrid place.
+
+A run reserves one place per board of its bench file (by place name or by tags), waits for the reservations
+with a deadline, acquires the places, and releases them at the end. Serial goes to the place's
+NetworkSerialPort (ser2net on the exporter host, RFC 2217), so the transport, the raw REPL and mpremote work
+unchanged. A place held by someone else is reported with its holder and never taken from them.
+
+One process of a run owns the places (the pytest controller, or a `hil` command); it hands them to the run's
+other processes (pytest-xdist workers) in HIL_LABGRID_RUN, and those only check that the places are still
+held by the run. The per-board file locks then keep workers apart as on any bench.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hil.bench.bench import AttachedBoard, Bench, ToolRequirement
+from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec
+from hil.deadline import Deadline
+from hil.errors import BoardNotFound, ConfigError, HilError
+from hil.labgrid.lab_client import INSTALL_HINT, LabClient, LabgridError, PlaceState, identity, is_local_host
+from hil.yamlfile import validate
+
+KIND = "labgrid"
+RUN_ENV = "HIL_LABGRID_RUN"
+SCHEMA_PATH = Path(__file__).resolve().parent / "labgrid_bench.schema.json"
+DEFAULT_WAIT_S = 600.0
+COORDINATOR_TIMEOUT_S = 10.0     # one read of the coordinator's places
+CLIENT_COMMAND_TIMEOUT_S = 30.0  # one labgrid-client reserve/acquire/release
+FLASH_METHODS_BY_RUNTIME = {"rust": ("probe-rs", "picotool", "uf2"), "micropython": ("mpremote",)}
+
+
+@dataclass
+class LabgridConfig:
+    path: str
+    name: str
+    coordinator: str
+    wait_s: float
+    specs: list[BoardSpec]
+    clock_domains: dict[str, str] = field(default_factory=dict)
+    tool_path: list[str] = field(default_factory=list)
+    tool_env: dict[str, str] = field(default_factory=dict)
+
+
+def is_labgrid_document(document) -> bool:
+    return isinstance(document, dict) and document.get("kind") == KIND
+
+
+def load_labgrid_config(path: str, document) -> LabgridConfig:
+    """A validated labgrid bench file (already read as `document`); errors name file, line and key."""
+    validate(document, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")), path)
+    specs, lines_of_id = [], {}
+    for index, entry in enumerate(document["boards"]):
+        key = f"boards[{index}]"
+        board_id = entry["id"]
+        if board_id in lines_of_id:
+            raise ConfigError(path, entry.line_of("id"), f"{key}.id",
+                              f"duplicate board id {board_id!r} (first at line {lines_of_id[board_id]})")
+        lines_of_id[board_id] = entry.line_of("id")
+        if ("place" in entry) == ("tags" in entry):
+            raise ConfigError(path, entry.line, key, "give exactly one of `place:` (a place name) or `tags:` "
+                                                     "(a reservation filter such as {runtime: rust})")
+        runtime = entry["runtime"]
+        flash = entry.get("flash", DEFAULT_FLASH_METHOD[runtime])
+        if flash not in FLASH_METHODS_BY_RUNTIME[runtime]:
+            raise ConfigError(path, entry.line_of("flash"), f"{key}.flash",
+                              f"{flash!r} cannot provision a {runtime} board "
+                              f"(use one of: {', '.join(FLASH_METHODS_BY_RUNTIME[runtime])})")
+        filters = {"name": entry["place"]} if "place" in entry else {k: str(v) for k, v in entry["tags"].items()}
+        specs.append(BoardSpec(board_id=board_id, runtime=runtime, serial_number=entry.get("serial_number"),
+                               probe=entry.get("probe"), flash_method=flash, source=f"{path}:{entry.line}",
+                               extra={"labels": [], "filters": filters}))
+    return LabgridConfig(path=path, name=document.get("bench") or Path(path).stem,
+                         coordinator=document["coordinator"], wait_s=float(document.get("wait_s", DEFAULT_WAIT_S)),
+                         specs=specs, clock_domains=dict(document.get("clock_domains", {})),
+                         tool_path=list(document.get("tool_path", [])), tool_env=dict(document.get("tool_env", {})))
+
+
+def _describe_filters(filters: dict[str, str]) -> str:
+    return filters["name"] if list(filters) == ["name"] else " ".join(f"{k}={v}" for k, v in filters.items())
+
+
+class LabgridBench(Bench):
+    def __init__(self, config: LabgridConfig, client: LabClient | None = None):
+        self.config = config
+        self.name = config.name
+        self.specs = list(config.specs)
+        self.client = client or LabClient(config.coordinator)
+        self._places: dict[str, str] = {}          # board id -> place name, once started
+        self._tokens: list[str] = []               # reservations this process made
+        self._acquired: list[str] = []             # places this process acquired (and must release)
+        self._state: dict[str, PlaceState] = {}
+        self._previous_sigterm = None
+
+    # ---- start / stop
+    def start(self, timeout_s: float) -> None:
+        handed = self._handed_over()
+        if handed is not None:
+            self._attach(handed, Deadline(timeout_s))
+            return
+        self._install_sigterm()
+        try:
+            self._acquire_all(Deadline(max(timeout_s, self.config.wait_s)))
+        except BaseException:
+            self.stop()
+            raise
+
+    def _handed_over(self) -> dict | None:
+        text = os.environ.get(RUN_ENV)
+        if not text:
+            return None
+        handed = json.loads(text)
+        return handed if handed.get("coordinator") == self.client.coordinator else None
+
+    def handover(self) -> str:
+        """What the run's other processes need (RUN_ENV): the coordinator, the holder and the places."""
+        return json.dumps({"coordinator": self.client.coordinator, "holder": identity(self.client.env),
+                           "places": self._places})
+
+    def _attach(self, handed: dict, deadline: Deadline) -> None:
+        """A process of a run whose owner acquired the places: check they are still the run's."""
+        places = self.client.places(min(COORDINATOR_TIMEOUT_S, deadline.remaining_s))
+        for board_id, place_name in handed["places"].items():
+            place = places.get(place_name)
+            if place is None or place.acquired_by != handed["holder"]:
+                holder = place.acquired_by if place else "nobody (the place is gone)"
+                raise LabgridError(f"place {place_name} (board {board_id}) is no longer held by this run "
+                                   f"({handed['holder']}); it is held by {holder}")
+        self._places = dict(handed["places"])
+        self._state = places
+
+    def _acquire_all(self, deadline: Deadline) -> None:
+        client, holder = self.client, identity(self.client.env)
+        pending: dict[str, str] = {}
+        for spec in self.specs:
+            token = client.reserve(spec.extra["filters"], min(CLIENT_COMMAND_TIMEOUT_S, deadline.remaining_s))
+            self._tokens.append(token)
+            pending[spec.board_id] = token
+        self._report_held(deadline)
+        for spec in self.specs:
+            token = pending[spec.board_id]
+            if not client.wait_reservation(token, max(deadline.remaining_s, 0.1)):
+                raise LabgridError(f"no place for board {spec.board_id} "
+                                   f"({_describe_filters(spec.extra['filters'])}) within {deadline.timeout_s:g} s: "
+                                   f"{self._holders_text(spec)}")
+            client.acquire(f"+{token}", min(CLIENT_COMMAND_TIMEOUT_S, max(deadline.remaining_s, 1.0)))
+            place = client.reservation_place(token, COORDINATOR_TIMEOUT_S)
+            if place is None:
+                raise LabgridError(f"reservation {token} for board {spec.board_id} lost its place")
+            self._acquired.append(place)
+            self._places[spec.board_id] = place
+        self._state = client.places(COORDINATOR_TIMEOUT_S)
+        for board_id, place in self._places.items():
+            if self._state[place].acquired_by != holder:
+                raise LabgridError(f"place {place} should be held by {holder} but is held by "
+                                   f"{self._state[place].acquired_by}")
+        print(f"hil: labgrid {client.coordinator}: acquired "
+              + ", ".join(f"{p} for {b}" for b, p in self._places.items()) + f" as {holder}",
+              file=sys.stderr, flush=True)
+
+    def _matching(self, spec: BoardSpec, places: dict[str, PlaceState]) -> list[PlaceState]:
+        filters = spec.extra["filters"]
+        return [p for p in places.values()
+                if all((p.name if k == "name" else p.tags.get(k)) == v for k, v in filters.items())]
+
+    def _holders_text(self, spec: BoardSpec) -> str:
+        try:
+            places = self.client.places(COORDINATOR_TIMEOUT_S)
+        except LabgridError as error:
+            return str(error)
+        matching = self._matching(spec, places)
+        if not matching:
+            return "no place on the coordinator matches"
+        return "; ".join(f"{p.name} {p.state}" + (f" by {p.acquired_by}" if p.acquired_by else "")
+                         for p in matching)
+
+    def _report_held(self, deadline: Deadline) -> None:
+        """Say at once which wanted places someone else holds, and how to free one left by a crashed run."""
+        places = self.client.places(min(COORDINATOR_TIMEOUT_S, max(deadline.remaining_s, 0.1)))
+        for spec in self.specs:
+            for place in self._matching(spec, places):
+                if place.acquired_by:
+                    print(f"hil: labgrid place {place.name} (for board {spec.board_id}) is acquired by "
+                          f"{place.acquired_by}; waiting up to {deadline.remaining_s:.0f} s. If that run is gone, "
+                          f"free it with: labgrid-client -x {self.client.coordinator} -p {place.name} release -k",
+                          file=sys.stderr, flush=True)
+
+    def stop(self) -> None:
+        """Release what this process acquired and cancel its reservations; every step is tried."""
+        errors = []
+        for place in reversed(self._acquired):
+            try:
+                self.client.release(place, CLIENT_COMMAND_TIMEOUT_S)
+            except HilError as error:
+                errors.append(str(error))
+        for token in self._tokens:
+            try:
+                self.client.cancel_reservation(token, CLIENT_COMMAND_TIMEOUT_S)
+            except HilError as error:
+                errors.append(str(error))
+        self._acquired, self._tokens = [], []
+        self._restore_sigterm()
+        if errors:
+            print("hil: labgrid release: " + "; ".join(errors), file=sys.stderr, flush=True)
+
+    def _install_sigterm(self) -> None:
+        """SIGTERM ends the process through KeyboardInterrupt, so stop() runs and the places are released."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt(f"signal {signum}")
+
+        self._previous_sigterm = signal.signal(signal.SIGTERM, interrupt)
+
+    def _restore_sigterm(self) -> None:
+        if self._previous_sigterm is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+            self._previous_sigterm = None
+
+    # ---- the Bench interface
+    def place_of(self, spec: BoardSpec) -> str:
+        place = self._places.get(spec.board_id)
+        if place is None:
+            raise BoardNotFound(spec.board_id, "no labgrid place acquired for it (the bench is not started)")
+        return place
+
+    def board_identity(self, spec: BoardSpec) -> str:
+        place = self._places.get(spec.board_id)
+        return f"labgrid://{self.client.coordinator}/{place}" if place else super().board_identity(spec)
+
+    def locate_port(self, spec: BoardSpec, timeout_s: float) -> str:
+        place = self._state.get(self.place_of(spec))
+        if place is None or not place.serial_ports:
+            raise BoardNotFound(spec.board_id, f"labgrid place {self.place_of(spec)} exports no NetworkSerialPort "
+                                               "(see docs/scale.md for the exporter configuration)")
+        host, port = place.serial_ports[0]
+        if spec.runtime == "rust" and not is_local_host(host):
+            raise BoardNotFound(spec.board_id, f"place {place.name} is on exporter host {host}: flashing a Rust "
+                                               "board there needs the flash tool on that host; run the tests there")
+        return f"rfc2217://{host}:{port}"
+
+    def attached(self) -> list[AttachedBoard]:
+        try:
+            places = self.client.places(COORDINATOR_TIMEOUT_S)
+        except LabgridError as error:
+            return [AttachedBoard(s.board_id, s.runtime, None, None, s.serial_number, "missing", str(error))
+                    for s in self.specs]
+        rows, listed = [], set()
+        for spec in self.specs:
+            matching = self._matching(spec, places)
+            if not matching:
+                rows.append(AttachedBoard(spec.board_id, spec.runtime, None, None, spec.serial_number, "missing",
+                                          f"no place matches {_describe_filters(spec.extra['filters'])}"))
+            for place in matching:
+                listed.add(place.name)
+                rows.append(self._row(spec.board_id, spec.runtime, spec.serial_number, place))
+        for place in places.values():
+            if place.name not in listed:
+                rows.append(self._row("-", place.tags.get("runtime", "-"), None, place))
+        return rows
+
+    @staticmethod
+    def _row(board_id: str, runtime: str, serial_number: str | None, place: PlaceState) -> AttachedBoard:
+        port = ", ".join(f"rfc2217://{h}:{p}" for h, p in place.serial_ports) or None
+        detail = [f"place {place.name}"]
+        if place.acquired_by:
+            detail.append(f"by {place.acquired_by}")
+        if place.reservation:
+            detail.append(f"reservation {place.reservation}")
+        if place.power:
+            detail.append("power " + ", ".join(p["cls"] for p in place.power))
+        return AttachedBoard(board_id, runtime, port, None, serial_number, place.state, "; ".join(detail))
+
+    def device_clock_domain(self, runtime: str) -> str:
+        return self.config.clock_domains.get(runtime, "device")
+
+    def tool_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.config.tool_path:
+            env["PATH"] = os.pathsep.join([*self.config.tool_path, env.get("PATH", "")])
+        env.update(self.config.tool_env)
+        return env
+
+    def tool_requirements(self) -> list[ToolRequirement]:
+        def coordinator_probe() -> str | None:
+            try:
+                places = self.client.places(COORDINATOR_TIMEOUT_S)
+            except LabgridError:
+                return None
+            return f"{self.client.coordinator} reachable, {len(places)} places"
+
+        tools = [ToolRequirement("labgrid-client", None, INSTALL_HINT,
+                                 probe=lambda: self.client.version(COORDINATOR_TIMEOUT_S)),
+                 ToolRequirement("labgrid coordinator", None,
+                                 f"start labgrid-coordinator on {self.client.coordinator} (docs/scale.md)",
+                                 probe=coordinator_probe)]
+        methods = {spec.flash_method for spec in self.specs}
+        if "probe-rs" in methods:
+            tools.append(ToolRequirement("probe-rs", ["probe-rs", "--version"],
+                                         "on the exporter host: cargo install probe-rs-tools --locked"))
+        if "picotool" in methods:
+            tools.append(ToolRequirement("picotool", ["picotool", "version"],
+                                         "on the exporter host: your distribution's picotool package"))
+        return tools
+
+    def describe(self) -> dict:
+        described = super().describe()
+        described.update(coordinator=self.client.coordinator,
+                         places={s.board_id: _describe_filters(s.extra["filters"]) for s in self.specs})
+        return described

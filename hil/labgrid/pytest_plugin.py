@@ -1,0 +1,51 @@
+"""pytest side of the labgrid bench: the run's controller owns the places for the whole run.
+
+It reserves and acquires them before any worker starts, hands them to the workers (which inherit the
+environment), and releases them when the run ends, also on Ctrl-C and SIGTERM (turned into KeyboardInterrupt
+for the run's duration, so pytest unwinds normally). A run killed with SIGKILL leaves its places acquired:
+the next run names the holder and waits; `labgrid-client -p PLACE release -k` frees them.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from hil.errors import HilError
+
+BENCH_KEY = pytest.StashKey["object"]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return  # a worker: the controller already holds the places (HIL_LABGRID_RUN)
+    from hil.labgrid.labgrid_bench import RUN_ENV, LabgridBench
+    from hil.plugin import setting
+    try:
+        selector = setting(config, "bench").value
+    except (KeyError, ValueError):
+        return
+    if os.environ.get(RUN_ENV):
+        return  # started inside a run that already holds places: use them
+    from hil.bench.bench_factory import open_bench
+    bench = open_bench(selector)
+    if not isinstance(bench, LabgridBench) or config.option.collectonly:
+        return
+    try:
+        bench.start(bench.config.wait_s)
+    except KeyboardInterrupt:
+        raise pytest.UsageError("interrupted while waiting for labgrid places") from None
+    except HilError as error:
+        raise pytest.UsageError(f"labgrid bench {selector}: {error}") from None
+    os.environ[RUN_ENV] = bench.handover()
+    config.stash[BENCH_KEY] = bench
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    bench = config.stash.get(BENCH_KEY, None)
+    if bench is None:
+        return
+    from hil.labgrid.labgrid_bench import RUN_ENV
+    del config.stash[BENCH_KEY]
+    os.environ.pop(RUN_ENV, None)
+    bench.stop()
