@@ -52,6 +52,9 @@ class Bench(ABC):
 
     name: str
     specs: list[BoardSpec]
+    # `hil boards` starts a bench before listing it, unless listing needs nothing started (a shared bench's
+    # listing must not take its boards from the people using them).
+    lists_without_start: bool = False
 
     def start(self, timeout_s: float) -> None:
         """Bring the bench up (a physical bench has nothing to start)."""

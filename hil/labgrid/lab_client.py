@@ -10,7 +10,9 @@ import getpass
 import os
 import re
 import socket
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping
 
 from hil.errors import HilError, ToolFailed, ToolTimeout
@@ -51,6 +53,12 @@ def identity(env: Mapping[str, str] | None = None) -> str:
     return f"{env.get('LG_HOSTNAME') or socket.gethostname()}/{env.get('LG_USERNAME') or getpass.getuser()}"
 
 
+def _client_command() -> str:
+    """labgrid-client from this interpreter's environment (a venv need not be on PATH), else from PATH."""
+    beside = Path(sys.executable).parent / LABGRID_CLIENT
+    return str(beside) if beside.exists() else LABGRID_CLIENT
+
+
 def is_local_host(host: str) -> bool:
     return host in LOCAL_HOSTS or host == socket.gethostname()
 
@@ -71,6 +79,7 @@ class LabClient:
         except ImportError as error:
             raise LabgridError(f"the labgrid client is not installed ({error}): {INSTALL_HINT}") from None
         loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)   # the session's gRPC channel binds to the current loop
         try:
             session = ClientSession(self.coordinator, loop)
             try:
@@ -90,6 +99,7 @@ class LabClient:
                     pass
         finally:
             loop.close()
+            asyncio.set_event_loop(None)
 
     @staticmethod
     def _place_state(session, place) -> PlaceState:
@@ -116,7 +126,7 @@ class LabClient:
 
     # ---- changing: labgrid-client, one command each
     def _client(self, args: list[str], timeout_s: float) -> str:
-        argv = [LABGRID_CLIENT, "-x", self.coordinator, *args]
+        argv = [_client_command(), "-x", self.coordinator, *args]
         try:
             return run_tool(argv, timeout_s, env=self.env, install_hint=INSTALL_HINT).stdout
         except ToolFailed as error:

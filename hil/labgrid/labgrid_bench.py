@@ -86,6 +86,7 @@ def _describe_filters(filters: dict[str, str]) -> str:
 
 
 class LabgridBench(Bench):
+    lists_without_start = True   # `hil boards` shows who holds each place; it acquires nothing
     def __init__(self, config: LabgridConfig, client: LabClient | None = None):
         self.config = config
         self.name = config.name
@@ -243,7 +244,8 @@ class LabgridBench(Bench):
         if spec.runtime == "rust" and not is_local_host(host):
             raise BoardNotFound(spec.board_id, f"place {place.name} is on exporter host {host}: flashing a Rust "
                                                "board there needs the flash tool on that host; run the tests there")
-        return f"rfc2217://{host}:{port}"
+        # as labgrid's own serial driver does: ser2net does not acknowledge modem-line changes on every port
+        return f"rfc2217://{host}:{port}?ign_set_control"
 
     def attached(self) -> list[AttachedBoard]:
         try:

@@ -16,7 +16,9 @@ from hil.errors import HilError
 BENCH_KEY = pytest.StashKey["object"]()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    _unregister_labgrid_plugin(config)
     if hasattr(config, "workerinput"):
         return  # a worker: the controller already holds the places (HIL_LABGRID_RUN)
     from hil.labgrid.labgrid_bench import RUN_ENV, LabgridBench
@@ -39,6 +41,14 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"labgrid bench {selector}: {error}") from None
     os.environ[RUN_ENV] = bench.handover()
     config.stash[BENCH_KEY] = bench
+
+
+def _unregister_labgrid_plugin(config: pytest.Config) -> None:
+    """labgrid's own pytest plugin (loaded with the labgrid package) assumes every test is a Python function
+    and fails on scenario items; it is only needed with its own --lg-env, so without that it is taken out."""
+    plugin = config.pluginmanager.get_plugin("labgrid")
+    if plugin is not None and not getattr(config.option, "lg_env", None):
+        config.pluginmanager.unregister(plugin)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
