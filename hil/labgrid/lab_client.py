@@ -11,6 +11,7 @@ import os
 import re
 import socket
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -23,6 +24,20 @@ INSTALL_HINT = "pip install 'pico-hil[labgrid]' (the labgrid client), and see do
 DEFAULT_COORDINATOR_PORT = 20408
 TOKEN_LINE = re.compile(r"LG_TOKEN=(\S+)")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+_LOOP_LOCK = threading.Lock()
+_LOOP: asyncio.AbstractEventLoop | None = None
+
+
+def _session_loop() -> asyncio.AbstractEventLoop:
+    """One event loop per process for every coordinator session: gRPC's asyncio layer binds to the first loop
+    it runs on and fails on any later one, so the loop is kept (never closed) rather than made per call."""
+    global _LOOP
+    if _LOOP is None:
+        _LOOP = asyncio.new_event_loop()
+    asyncio.set_event_loop(_LOOP)
+    return _LOOP
 
 
 class LabgridError(HilError):
@@ -78,9 +93,8 @@ class LabClient:
             from labgrid.remote.client import ClientSession
         except ImportError as error:
             raise LabgridError(f"the labgrid client is not installed ({error}): {INSTALL_HINT}") from None
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)   # the session's gRPC channel binds to the current loop
-        try:
+        with _LOOP_LOCK:
+            loop = _session_loop()
             session = ClientSession(self.coordinator, loop)
             try:
                 loop.run_until_complete(asyncio.wait_for(session.start(), timeout_s))
@@ -97,9 +111,6 @@ class LabClient:
                     loop.run_until_complete(asyncio.wait_for(session.close(), timeout_s))
                 except Exception:  # closing a session that already failed: nothing left to release
                     pass
-        finally:
-            loop.close()
-            asyncio.set_event_loop(None)
 
     @staticmethod
     def _place_state(session, place) -> PlaceState:

@@ -11,6 +11,7 @@ held by the run. The per-board file locks then keep workers apart as on any benc
 """
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import signal
@@ -85,13 +86,23 @@ def _describe_filters(filters: dict[str, str]) -> str:
     return filters["name"] if list(filters) == ["name"] else " ".join(f"{k}={v}" for k, v in filters.items())
 
 
+def _run_identity_env() -> dict[str, str]:
+    """labgrid names a holder host/user; unless LG_USERNAME is set, each run gets its own user name
+    (user-hil-PID), so `hil boards` tells two runs of one person apart and a crashed run's places are
+    recognisable as such."""
+    env = dict(os.environ)
+    if not env.get("LG_USERNAME"):
+        env["LG_USERNAME"] = f"{getpass.getuser()}-hil-{os.getpid()}"
+    return env
+
+
 class LabgridBench(Bench):
     lists_without_start = True   # `hil boards` shows who holds each place; it acquires nothing
     def __init__(self, config: LabgridConfig, client: LabClient | None = None):
         self.config = config
         self.name = config.name
         self.specs = list(config.specs)
-        self.client = client or LabClient(config.coordinator)
+        self.client = client or LabClient(config.coordinator, _run_identity_env())
         self._places: dict[str, str] = {}          # board id -> place name, once started
         self._tokens: list[str] = []               # reservations this process made
         self._acquired: list[str] = []             # places this process acquired (and must release)
