@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from hil.errors import HilError, ToolFailed, ToolTimeout
+from hil.deadline import Deadline
+from hil.errors import HilError, ToolFailed
 from hil.process import run_tool
 
 LABGRID_CLIENT = "labgrid-client"
@@ -24,6 +25,8 @@ INSTALL_HINT = "pip install 'pico-hil[labgrid]' (the labgrid client), and see do
 DEFAULT_COORDINATOR_PORT = 20408
 TOKEN_LINE = re.compile(r"LG_TOKEN=(\S+)")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+RESERVATION_POLL_S = 1.0        # labgrid-client's own wait polls once a second
+SESSION_CLOSE_TIMEOUT_S = 5.0
 
 
 _LOOP_LOCK = threading.Lock()
@@ -87,8 +90,8 @@ class LabClient:
         self.env["LG_COORDINATOR"] = self.coordinator
 
     # ---- reading: labgrid's client session, in a private event loop
-    def places(self, timeout_s: float) -> dict[str, PlaceState]:
-        """Every place with its holder, reservation, serial ports and power resources."""
+    def _with_session(self, timeout_s: float, work):
+        """Run `work(session, loop)` with a client session of the coordinator, opened within timeout_s."""
         try:
             from labgrid.remote.client import ClientSession
         except ImportError as error:
@@ -104,13 +107,47 @@ class LabClient:
             except Exception as error:  # grpc reports an unreachable coordinator in several ways
                 raise LabgridError(f"labgrid coordinator {self.coordinator} unreachable: {error}") from None
             try:
-                return {name: self._place_state(session, place) for name, place in session.places.items()}
+                return work(session, loop)
             finally:
                 try:
-                    loop.run_until_complete(asyncio.wait_for(session.stop(), timeout_s))
-                    loop.run_until_complete(asyncio.wait_for(session.close(), timeout_s))
+                    loop.run_until_complete(asyncio.wait_for(session.stop(), SESSION_CLOSE_TIMEOUT_S))
+                    loop.run_until_complete(asyncio.wait_for(session.close(), SESSION_CLOSE_TIMEOUT_S))
                 except Exception:  # closing a session that already failed: nothing left to release
                     pass
+
+    def places(self, timeout_s: float) -> dict[str, PlaceState]:
+        """Every place with its holder, reservation, serial ports and power resources."""
+        return self._with_session(timeout_s, lambda session, loop: {
+            name: self._place_state(session, place) for name, place in session.places.items()})
+
+    def wait_reservations(self, tokens: list[str], timeout_s: float) -> dict[str, str]:
+        """Poll every reservation (which keeps each one alive at the coordinator) until all are allocated or
+        timeout_s is over: token -> allocated place, for those allocated. A reservation that expired or became
+        invalid is an error."""
+        from labgrid.remote.common import Reservation, ReservationState
+        from labgrid.remote.generated import labgrid_coordinator_pb2
+
+        def work(session, loop):
+            deadline = Deadline(timeout_s)
+            while True:
+                allocated = {}
+                for token in tokens:
+                    request = labgrid_coordinator_pb2.PollReservationRequest(token=token)
+                    try:
+                        response = loop.run_until_complete(asyncio.wait_for(
+                            session.stub.PollReservation(request), max(deadline.remaining_s, 1.0)))
+                    except Exception as error:
+                        raise LabgridError(f"reservation {token}: {error}") from None
+                    reservation = Reservation.from_pb2(response.reservation)
+                    if reservation.state in (ReservationState.expired, ReservationState.invalid):
+                        raise LabgridError(f"reservation {token} is {reservation.state.name}")
+                    if reservation.state in (ReservationState.allocated, ReservationState.acquired):
+                        allocated[token] = reservation.allocations["main"][0]
+                if len(allocated) == len(tokens) or deadline.expired:
+                    return allocated
+                loop.run_until_complete(asyncio.sleep(min(RESERVATION_POLL_S, deadline.remaining_s)))
+
+        return self._with_session(timeout_s, work)
 
     @staticmethod
     def _place_state(session, place) -> PlaceState:
@@ -152,14 +189,6 @@ class LabClient:
             raise LabgridError(f"labgrid-client reserve printed no token: {out.strip()[-200:]}")
         return match.group(1)
 
-    def wait_reservation(self, token: str, timeout_s: float) -> bool:
-        """Wait until the reservation is allocated; False if it is still waiting when timeout_s is over."""
-        try:
-            self._client(["wait", token], timeout_s)
-            return True
-        except ToolTimeout:
-            return False
-
     def acquire(self, place: str, timeout_s: float) -> None:
         self._client(["-p", place, "acquire"], timeout_s)
 
@@ -168,10 +197,3 @@ class LabClient:
 
     def cancel_reservation(self, token: str, timeout_s: float) -> None:
         self._client(["cancel-reservation", token], timeout_s)
-
-    def reservation_place(self, token: str, timeout_s: float) -> str | None:
-        """The place the reservation was allocated, from the coordinator's places."""
-        for place in self.places(timeout_s).values():
-            if place.reservation == token:
-                return place.name
-        return None

@@ -154,16 +154,16 @@ class LabgridBench(Bench):
             self._tokens.append(token)
             pending[spec.board_id] = token
         self._report_held(deadline)
+        allocated = client.wait_reservations(list(pending.values()), max(deadline.remaining_s, 0.1))
         for spec in self.specs:
-            token = pending[spec.board_id]
-            if not client.wait_reservation(token, max(deadline.remaining_s, 0.1)):
+            place = allocated.get(pending[spec.board_id])
+            if place is None:
                 raise LabgridError(f"no place for board {spec.board_id} "
                                    f"({_describe_filters(spec.extra['filters'])}) within {deadline.timeout_s:g} s: "
                                    f"{self._holders_text(spec)}")
-            client.acquire(f"+{token}", min(CLIENT_COMMAND_TIMEOUT_S, max(deadline.remaining_s, 1.0)))
-            place = client.reservation_place(token, COORDINATOR_TIMEOUT_S)
-            if place is None:
-                raise LabgridError(f"reservation {token} for board {spec.board_id} lost its place")
+        for spec in self.specs:
+            place = allocated[pending[spec.board_id]]
+            client.acquire(place, min(CLIENT_COMMAND_TIMEOUT_S, max(deadline.remaining_s, 1.0)))
             self._acquired.append(place)
             self._places[spec.board_id] = place
         self._state = client.places(COORDINATOR_TIMEOUT_S)
@@ -197,9 +197,13 @@ class LabgridBench(Bench):
         for spec in self.specs:
             for place in self._matching(spec, places):
                 if place.acquired_by:
+                    free = f"labgrid-client -x {self.client.coordinator} -p {place.name} release -k"
+                    if place.reservation:
+                        free += f" && labgrid-client -x {self.client.coordinator} cancel-reservation " \
+                                f"{place.reservation}"
                     print(f"hil: labgrid place {place.name} (for board {spec.board_id}) is acquired by "
                           f"{place.acquired_by}; waiting up to {deadline.remaining_s:.0f} s. If that run is gone, "
-                          f"free it with: labgrid-client -x {self.client.coordinator} -p {place.name} release -k",
+                          f"free it with: {free}",
                           file=sys.stderr, flush=True)
 
     def stop(self) -> None:

@@ -187,8 +187,12 @@ def test_a_killed_run_leaves_its_places_held_and_the_next_run_proceeds_after_rel
     assert f"place pico-a (for board mpy-a) is acquired by {holder}" in said, said
     assert not (roots["D"] / "results" / "results.json").exists() or \
         not json.loads((roots["D"] / "results" / "results.json").read_text())["claims"]
-    for place in PLACES:   # what the message tells the user to do
-        lab.client("-p", place, "release", "-k")
+    commands = dict.fromkeys(part for line in re.findall(r"free it with: (.*)", said) for part in line.split(" && "))
+    assert len(commands) == 4, commands   # per place: release it, cancel the dead run's reservation of it
+    for command in commands:   # exactly what the message tells the user to type
+        argv = command.split()
+        assert argv[:3] == ["labgrid-client", "-x", lab.coordinator], command
+        lab.client(*argv[3:])
     output = finish(waiting, roots["D"])
     assert waiting.returncode == 0, output
     claims = json.loads((roots["D"] / "results" / "results.json").read_text())["claims"]
