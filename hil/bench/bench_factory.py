@@ -21,7 +21,7 @@ def load_bench_config(selector: str) -> BenchConfig | None:
     return load_bench_file(path)
 
 
-def _open_labgrid_bench(selector: str) -> Bench | None:
+def open_labgrid_bench(selector: str) -> Bench | None:
     """A `kind: labgrid` bench file opens the labgrid bench kind (its own package, its own schema)."""
     if selector == SIM_BENCH or not Path(selector).is_file():
         return None
@@ -35,13 +35,13 @@ def _open_labgrid_bench(selector: str) -> Bench | None:
 
 def check_bench_selector(selector: str) -> None:
     """Raise ConfigError (file:line:key) if the bench file named by `selector` is wrong, whatever its kind."""
-    if _open_labgrid_bench(selector) is None:
+    if open_labgrid_bench(selector) is None:
         load_bench_config(selector)
 
 
 def open_bench(selector: str) -> Bench:
     """A bench, not yet started. A bench file is never replaced by the simulator: what it names must be there."""
-    labgrid_bench = _open_labgrid_bench(selector)
+    labgrid_bench = open_labgrid_bench(selector)
     if labgrid_bench is not None:
         return labgrid_bench
     config = load_bench_config(selector)

@@ -24,7 +24,7 @@ from hil.bench.bench import AttachedBoard, Bench, ToolRequirement
 from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec
 from hil.deadline import Deadline
 from hil.errors import BoardNotFound, ConfigError, HilError
-from hil.labgrid.lab_client import INSTALL_HINT, LabClient, LabgridError, PlaceState, identity, is_local_host
+from hil.labgrid.lab_client import INSTALL_HINT, LabClient, LabgridError, PlaceState, identity
 from hil.yamlfile import validate
 
 KIND = "labgrid"
@@ -256,9 +256,6 @@ class LabgridBench(Bench):
             raise BoardNotFound(spec.board_id, f"labgrid place {self.place_of(spec)} exports no NetworkSerialPort "
                                                "(see docs/scale.md for the exporter configuration)")
         host, port = place.serial_ports[0]
-        if spec.runtime == "rust" and not is_local_host(host):
-            raise BoardNotFound(spec.board_id, f"place {place.name} is on exporter host {host}: flashing a Rust "
-                                               "board there needs the flash tool on that host; run the tests there")
         # as labgrid's own serial driver does: ser2net does not acknowledge modem-line changes on every port
         return f"rfc2217://{host}:{port}?ign_set_control"
 

@@ -29,8 +29,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if os.environ.get(RUN_ENV):
         return  # started inside a run that already holds places: use them
-    from hil.bench.bench_factory import open_bench
-    bench = open_bench(selector)
+    from hil.bench.bench_factory import open_labgrid_bench
+    bench = open_labgrid_bench(selector)
     if not isinstance(bench, LabgridBench) or config.option.collectonly:
         return
     try:
