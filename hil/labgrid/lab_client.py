@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from hil.deadline import Deadline
 from hil.errors import HilError, ToolFailed
 from hil.process import run_tool
 
@@ -25,7 +24,6 @@ INSTALL_HINT = "pip install 'pico-hil[labgrid]' (the labgrid client), and see do
 DEFAULT_COORDINATOR_PORT = 20408
 TOKEN_LINE = re.compile(r"LG_TOKEN=(\S+)")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-RESERVATION_POLL_S = 1.0        # labgrid-client's own wait polls once a second
 SESSION_CLOSE_TIMEOUT_S = 5.0
 
 
@@ -120,32 +118,27 @@ class LabClient:
         return self._with_session(timeout_s, lambda session, loop: {
             name: self._place_state(session, place) for name, place in session.places.items()})
 
-    def wait_reservations(self, tokens: list[str], timeout_s: float) -> dict[str, str]:
-        """Poll every reservation (which keeps each one alive at the coordinator) until all are allocated or
-        timeout_s is over: token -> allocated place, for those allocated. A reservation that expired or became
-        invalid is an error."""
+    def poll_reservations(self, tokens: list[str], timeout_s: float) -> dict[str, str | None]:
+        """One poll of each reservation (which keeps it alive at the coordinator): token -> its allocated place,
+        or None while it waits. A reservation that expired or became invalid is an error."""
         from labgrid.remote.common import Reservation, ReservationState
         from labgrid.remote.generated import labgrid_coordinator_pb2
 
         def work(session, loop):
-            deadline = Deadline(timeout_s)
-            while True:
-                allocated = {}
-                for token in tokens:
-                    request = labgrid_coordinator_pb2.PollReservationRequest(token=token)
-                    try:
-                        response = loop.run_until_complete(asyncio.wait_for(
-                            session.stub.PollReservation(request), max(deadline.remaining_s, 1.0)))
-                    except Exception as error:
-                        raise LabgridError(f"reservation {token}: {error}") from None
-                    reservation = Reservation.from_pb2(response.reservation)
-                    if reservation.state in (ReservationState.expired, ReservationState.invalid):
-                        raise LabgridError(f"reservation {token} is {reservation.state.name}")
-                    if reservation.state in (ReservationState.allocated, ReservationState.acquired):
-                        allocated[token] = reservation.allocations["main"][0]
-                if len(allocated) == len(tokens) or deadline.expired:
-                    return allocated
-                loop.run_until_complete(asyncio.sleep(min(RESERVATION_POLL_S, deadline.remaining_s)))
+            allocated: dict[str, str | None] = {}
+            for token in tokens:
+                request = labgrid_coordinator_pb2.PollReservationRequest(token=token)
+                try:
+                    response = loop.run_until_complete(asyncio.wait_for(session.stub.PollReservation(request),
+                                                                        timeout_s))
+                except Exception as error:
+                    raise LabgridError(f"reservation {token}: {error}") from None
+                reservation = Reservation.from_pb2(response.reservation)
+                if reservation.state in (ReservationState.expired, ReservationState.invalid):
+                    raise LabgridError(f"reservation {token} is {reservation.state.name}")
+                allocated[token] = (reservation.allocations["main"][0] if reservation.state in
+                                    (ReservationState.allocated, ReservationState.acquired) else None)
+            return allocated
 
         return self._with_session(timeout_s, work)
 

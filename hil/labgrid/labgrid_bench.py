@@ -14,9 +14,11 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import random
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +35,8 @@ SCHEMA_PATH = Path(__file__).resolve().parent / "labgrid_bench.schema.json"
 DEFAULT_WAIT_S = 600.0
 COORDINATOR_TIMEOUT_S = 10.0     # one read of the coordinator's places
 CLIENT_COMMAND_TIMEOUT_S = 30.0  # one labgrid-client reserve/acquire/release
+RESERVATION_POLL_S = 1.0         # as labgrid-client's own `wait`
+PARTIAL_HOLD_S = (2.0, 6.0)      # how long a run keeps part of its places before giving them back (random)
 FLASH_METHODS_BY_RUNTIME = {"rust": ("probe-rs", "picotool", "uf2"), "micropython": ("mpremote",)}
 
 
@@ -154,13 +158,7 @@ class LabgridBench(Bench):
             self._tokens.append(token)
             pending[spec.board_id] = token
         self._report_held(deadline)
-        allocated = client.wait_reservations(list(pending.values()), max(deadline.remaining_s, 0.1))
-        for spec in self.specs:
-            place = allocated.get(pending[spec.board_id])
-            if place is None:
-                raise LabgridError(f"no place for board {spec.board_id} "
-                                   f"({_describe_filters(spec.extra['filters'])}) within {deadline.timeout_s:g} s: "
-                                   f"{self._holders_text(spec)}")
+        allocated = self._wait_all_allocated(pending, deadline)
         for spec in self.specs:
             place = allocated[pending[spec.board_id]]
             client.acquire(place, min(CLIENT_COMMAND_TIMEOUT_S, max(deadline.remaining_s, 1.0)))
@@ -174,6 +172,45 @@ class LabgridBench(Bench):
         print(f"hil: labgrid {client.coordinator}: acquired "
               + ", ".join(f"{p} for {b}" for b, p in self._places.items()) + f" as {holder}",
               file=sys.stderr, flush=True)
+
+    def _wait_all_allocated(self, pending: dict[str, str], deadline: Deadline) -> dict[str, str]:
+        """Poll the run's reservations until every one has a place (then token -> place).
+
+        labgrid allocates each reservation on its own, so two runs wanting the same places can each get some and
+        wait for the others' forever. A run that has held only part of its places for a while gives those back
+        (cancel, reserve anew: the other run's older reservations then come first) and keeps waiting; the
+        random hold time keeps two runs from giving back in step.
+        """
+        partial_since: float | None = None
+        hold_s = random.uniform(*PARTIAL_HOLD_S)
+        while True:
+            allocated = self.client.poll_reservations(list(pending.values()), COORDINATOR_TIMEOUT_S)
+            if all(allocated.values()):
+                return allocated
+            if deadline.expired:
+                for spec in self.specs:
+                    if not allocated.get(pending[spec.board_id]):
+                        raise LabgridError(f"no place for board {spec.board_id} "
+                                           f"({_describe_filters(spec.extra['filters'])}) within "
+                                           f"{deadline.timeout_s:g} s: {self._holders_text(spec)}")
+            if any(allocated.values()):
+                partial_since = partial_since if partial_since is not None else time.monotonic()
+                if time.monotonic() - partial_since > hold_s:
+                    self._give_back([b for b, token in pending.items() if allocated[token]], pending)
+                    partial_since, hold_s = None, random.uniform(*PARTIAL_HOLD_S)
+            else:
+                partial_since = None
+            time.sleep(min(RESERVATION_POLL_S, max(deadline.remaining_s, 0.0)))
+
+    def _give_back(self, board_ids: list[str], pending: dict[str, str]) -> None:
+        """Cancel these boards' allocated reservations and queue new ones behind everyone waiting."""
+        specs = {s.board_id: s for s in self.specs}
+        for board_id in board_ids:
+            old = pending[board_id]
+            self.client.cancel_reservation(old, CLIENT_COMMAND_TIMEOUT_S)
+            self._tokens.remove(old)
+            pending[board_id] = self.client.reserve(specs[board_id].extra["filters"], CLIENT_COMMAND_TIMEOUT_S)
+            self._tokens.append(pending[board_id])
 
     def _matching(self, spec: BoardSpec, places: dict[str, PlaceState]) -> list[PlaceState]:
         filters = spec.extra["filters"]
