@@ -17,8 +17,12 @@ BENCH_KEY = pytest.StashKey["object"]()
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_configure(config: pytest.Config) -> None:
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    # before any plugin is configured (pytest_configure), so labgrid's plugin never starts
     _unregister_labgrid_plugin(config)
+
+
+def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return  # a worker: the controller already holds the places (HIL_LABGRID_RUN)
     from hil.labgrid.labgrid_bench import RUN_ENV, LabgridBench
