@@ -76,15 +76,16 @@ class ScenarioItem(pytest.Item):
         return self.path, 0, f"scenario {self.scenario.name}"
 
     def _record_metric(self, metric: Metric) -> None:
-        from hil.plugin import record_metric
+        from hil.results.pytest_results import record_metric
         record_metric(self, metric)
 
     def _record_evidence(self, kind: str, text: str) -> None:
-        from hil.plugin import record_evidence
+        from hil.results.pytest_results import record_evidence
         record_evidence(self, kind, text)
 
     def runtest(self) -> None:
-        from hil.plugin import record_board, run_context_key
+        from hil.plugin import run_context_key
+        from hil.results.pytest_results import record_board
         context = self.config.stash[run_context_key]
         pool = context.pool
         log_dir = context.test_log_dir(self.nodeid)
