@@ -17,12 +17,11 @@ import pytest
 from hil.errors import ConfigError, HilError, ResultsNotWritable
 from hil.results.metric import Metric
 from hil.results.pytest_results import ResultsRecorder, record_metric
-from hil.run_context import RunContext
+from hil.run_context import RunContext, run_context_key
 from hil.run_settings import SETTINGS, resolve
 
 DEFAULT_RUN_DIR = Path(".hil") / "last-run"
 
-run_context_key = pytest.StashKey[RunContext]()
 recorder_key = pytest.StashKey[ResultsRecorder]()
 
 

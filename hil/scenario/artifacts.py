@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from hil.board.rust_board import FirmwareImage
+from hil.deploy.firmware_image import FirmwareImage
 from hil.errors import ConfigError
 
 BUILD_TIMEOUT_S = 1800.0
