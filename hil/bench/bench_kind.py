@@ -13,7 +13,8 @@ the kind's name, the value a `BenchKind` or a callable returning one), or regist
 The bench the factory returns brings the rest: its tool needs (`Bench.tool_requirements()`, what `hil doctor`
 checks), its ports, its halt reports (see hil/bench/bench.py).
 - `opens_without_file`: `--hil-bench <name>` opens it with no bench file; `default`: used when no bench is set;
-  `file_default`: the kind of a bench file that has no `kind:` key.
+  `file_default`: the kind of a bench file that has no `kind:` key;
+- `cli_commands`: modules that add `hil` subcommands of the kind's own (each has `add_parser(subparsers)`).
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ class BenchKind:
     opens_without_file: bool = False
     default: bool = False
     file_default: bool = False
+    cli_commands: tuple[str, ...] = ()
 
 
 _registered: dict[str, BenchKind] = {}

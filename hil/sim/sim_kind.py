@@ -19,4 +19,4 @@ def _clock_domains() -> dict[str, str]:
 def sim_kind() -> BenchKind:
     return BenchKind(name="sim", open_bench=_open, clock_domains=_clock_domains(),
                      file_keys={"link": {"enum": list(LINK_MODELS), "description": "the serial link timing model"}},
-                     opens_without_file=True, default=True)
+                     opens_without_file=True, default=True, cli_commands=("hil.sim.sim_command",))
