@@ -190,7 +190,7 @@ class MicroPythonBoard(Board):
         self.close()  # the deployer opens the port itself (mpremote)
         try:
             report = self.deployer.deploy(self._locate_port(deadline.remaining_s), files, deadline.remaining_s,
-                                          progress=progress)
+                                          progress=progress, soft_reset=artifacts.restart_after_copy)
         except HilError as error:
             # A provisioning that failed once stays failed for this run: later tests fail fast, saying why.
             self.mark_broken(f"provisioning failed: {type(error).__name__}: {error}")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from hil.deploy.firmware_image import FirmwareImage
+from hil.deploy.micropython_deployer import plan_files
 from hil.errors import ConfigError
 
 BUILD_TIMEOUT_S = 1800.0
@@ -53,23 +54,17 @@ class Artifacts:
         return f"{int(time.time())}-{self._edits}"
 
     def deploy_files(self, entries: list[str], edit: bool = False) -> list[tuple[Path, str]]:
-        """(local file, board path) pairs: a folder's files go to the board's root keeping sub-folders."""
-        pairs: list[tuple[Path, str]] = []
+        """(local file, board path) pairs, chosen as `hil deploy` chooses them (one planner: plan_files): a
+        folder's files go to the board's root keeping sub-folders, a file to the root."""
+        sources = []
         for entry in entries:
             source = (self.project_root / entry).resolve()
-            if source.is_dir():
-                for file in sorted(p for p in source.rglob("*") if p.is_file() and _deployable(p)):
-                    pairs.append((file, "/" + file.relative_to(source).as_posix()))
-            elif source.is_file():
-                pairs.append((source, "/" + source.name))
-            else:
+            if not source.exists():
                 raise ConfigError(entry, None, "deploy", "no such file or folder")
+            sources.append(source)
+        pairs = plan_files(sources, dest="/")
         if edit:
             stamp_file = self._edit_dir / EDIT_MODULE
             stamp_file.write_text(f"STAMP = {self._next_stamp()!r}\n", encoding="utf-8")
             pairs.append((stamp_file, "/" + EDIT_MODULE))
         return pairs
-
-
-def _deployable(path: Path) -> bool:
-    return "__pycache__" not in path.parts and path.suffix in (".py", ".mpy", ".txt", ".json", ".bin")
