@@ -14,7 +14,6 @@ States and the transitions a board may make (labgrid's strategies are the model)
 from __future__ import annotations
 
 import re
-import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import Enum
@@ -199,12 +198,7 @@ class Board(ABC):
     def halt_report(self, timeout_s: float) -> dict | None:
         """The bench's own view that the core stopped (a debugger, the emulator), if it can tell within
         timeout_s: reason, pc, message. None when it runs or the bench cannot see."""
-        deadline = Deadline(timeout_s)
-        while True:
-            info = self.bench.halt_info(self.spec)
-            if info or deadline.expired:
-                return info
-            time.sleep(HALT_POLL_S)
+        return Deadline(timeout_s).poll(lambda: self.bench.halt_info(self.spec), HALT_POLL_S)
 
     def note_unresponsive(self, halt: dict | None) -> None:
         """The board stopped answering (a `check` found it so): it is halted until a reset."""

@@ -185,3 +185,12 @@ def test_the_fixtures_and_the_scenario_items_borrow_through_the_same_lease(pytes
     result.assert_outcomes(errors=1, failed=1)
     text = result.stdout.str()
     assert "LEASE micropython=micropython" in text and "LEASE rust=rust" in text
+
+
+def test_deadline_poll_returns_the_first_truthy_answer_or_the_last_one_at_the_deadline():
+    from hil.deadline import Deadline
+    answers = iter([None, None, {"reason": "panic"}])
+    assert Deadline(5.0).poll(lambda: next(answers), 0.001) == {"reason": "panic"}
+    calls = []
+    assert Deadline(0.05).poll(lambda: calls.append(1), 0.01) is None
+    assert len(calls) >= 2   # first try and one at the deadline at least
