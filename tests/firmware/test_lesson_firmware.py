@@ -45,7 +45,7 @@ def test_hil_build_reports_the_elf_and_uf2_and_a_second_run_does_nothing(lesson,
     assert cli.main(["build", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["rebuilt"] is False                      # the fixture built it already
-    assert Path(report["elf"]) == FIRMWARE_DIR / "target" / "thumbv6m-none-eabi" / "release" / "lesson"
+    assert Path(report["elf"]) == FIRMWARE_DIR / "target" / "hil-builds" / "lesson" / lesson.build_id / "lesson"
     assert Path(report["uf2"]) == Path(report["elf"]).with_name("lesson.uf2")
     assert report["build_id"] == lesson.build_id
     assert report["toolchain"].split(":")[0] in ("prebuilt", "build-std")
