@@ -79,10 +79,11 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _input_hash(source_dir: Path, toolchain: RustToolchain, name: str, edit_stamp: str | None) -> str:
+def _input_hash(source_dir: Path, toolchain: RustToolchain, name: str, edit_stamp: str | None,
+                features: tuple[str, ...] = ()) -> str:
     digest = hashlib.sha256()
     digest.update(f"recipe={BUILD_RECIPE_VERSION}\0name={name}\0toolchain={toolchain.identity()}\0"
-                  f"edit={edit_stamp or ''}\0".encode())
+                  f"edit={edit_stamp or ''}\0features={','.join(features)}\0".encode())
     for path in sorted(source_dir.rglob("*")):
         relative = path.relative_to(source_dir)
         if relative.parts[0] in IGNORED_DIRS or not path.is_file():
@@ -143,7 +144,7 @@ def _hand_out(build_dir: Path, name: str, record: dict, rebuilt: bool, start: fl
 
 
 def _store(scratch_elf: Path, store: Path, name: str, input_hash: str, toolchain: RustToolchain,
-           edit_stamp: str | None, say: Progress) -> tuple[Path, dict]:
+           edit_stamp: str | None, features: tuple[str, ...], say: Progress) -> tuple[Path, dict]:
     """Copies cargo's ELF into a new stored build (id patched in, UF2 beside it); returns its folder and record.
 
     The folder is assembled under a private name and renamed into place, so no reader sees half a build. If a
@@ -156,8 +157,8 @@ def _store(scratch_elf: Path, store: Path, name: str, input_hash: str, toolchain
         build_id = patch_build_id(elf)
         uf2 = write_uf2(elf, staging / f"{name}.uf2")
         record = {"name": name, "build_id": build_id, "input_hash": input_hash, "toolchain": str(toolchain),
-                  "edit_stamp": edit_stamp, "recipe": BUILD_RECIPE_VERSION, "stored_at": time.time(),
-                  "elf_sha256": _file_sha256(elf), "uf2_sha256": _file_sha256(uf2)}
+                  "edit_stamp": edit_stamp, "features": list(features), "recipe": BUILD_RECIPE_VERSION,
+                  "stored_at": time.time(), "elf_sha256": _file_sha256(elf), "uf2_sha256": _file_sha256(uf2)}
         (staging / RECORD_NAME).write_text(json.dumps(record, indent=1), encoding="utf-8")
         for path in (elf, uf2, staging / RECORD_NAME):
             path.chmod(READ_ONLY_MODE)
@@ -258,8 +259,11 @@ def latest_build(name: str = "lesson", project_root: Path | None = None) -> Buil
 
 def build_firmware(name: str = "lesson", timeout_s: float = DEFAULT_BUILD_TIMEOUT_S, progress: Progress | None = None,
                    edit_stamp: str | None = None, project_root: Path | None = None,
-                   toolchain: RustToolchain | None = None, keep_builds: int = DEFAULT_KEEP_BUILDS) -> BuildResult:
+                   toolchain: RustToolchain | None = None, keep_builds: int = DEFAULT_KEEP_BUILDS,
+                   features: tuple[str, ...] | list[str] = ()) -> BuildResult:
     """Builds firmware binary `name` of firmware_rust/ (if anything changed) and returns its stored build.
+
+    `features`: cargo features of the firmware crate (e.g. "handicap-sort"); a different set is a different build.
 
     Raises NoRustToolchain, FirmwareBuildFailed, ToolTimeout/DeadlineExpired (the build or waiting for another
     process's build took longer than `timeout_s`).
@@ -273,10 +277,11 @@ def build_firmware(name: str = "lesson", timeout_s: float = DEFAULT_BUILD_TIMEOU
     toolchain = toolchain or detect_toolchain()
     say(f"toolchain: {toolchain}")
     target_dir = source_dir / "target"
+    features = tuple(sorted(set(features)))
     store = store_dir(name, project_root)
     (store / INDEX_DIR_NAME).mkdir(parents=True, exist_ok=True)
     with _store_lock(store, name, deadline, timeout_s):
-        input_hash = _input_hash(source_dir, toolchain, name, edit_stamp)
+        input_hash = _input_hash(source_dir, toolchain, name, edit_stamp, features)
         index_entry = store / INDEX_DIR_NAME / input_hash
         try:
             known_id = index_entry.read_text(encoding="utf-8").strip()
@@ -287,15 +292,15 @@ def build_firmware(name: str = "lesson", timeout_s: float = DEFAULT_BUILD_TIMEOU
             say(f"{name}: up to date (build {known_id})")
             result = _hand_out(store / known_id, name, record, False, start)
         else:
-            _run_cargo(name, toolchain, source_dir, target_dir, edit_stamp, deadline, say)
+            _run_cargo(name, toolchain, source_dir, target_dir, edit_stamp, features, deadline, say)
             scratch_elf = target_dir / TARGET / "release" / name
             if not scratch_elf.is_file():
                 raise HilError(f"cargo finished but {scratch_elf} does not exist")
-            build_dir, record = _store(scratch_elf, store, name, input_hash, toolchain, edit_stamp, say)
+            build_dir, record = _store(scratch_elf, store, name, input_hash, toolchain, edit_stamp, features, say)
             _write_atomically(index_entry, record["build_id"])
             say(f"{name}: build id {record['build_id']}, stored in {build_dir}")
             result = _hand_out(build_dir, name, record, True, start)
-        if edit_stamp is None:
+        if edit_stamp is None and not features:
             _write_atomically(store / LATEST_NAME, result.build_id)
         for removed in _prune_locked(store, keep_builds):
             say(f"{name}: pruned old build {removed}")
@@ -314,9 +319,11 @@ def _drop_stale_index_entries(store: Path) -> None:
 
 
 def _run_cargo(name: str, toolchain: RustToolchain, source_dir: Path, target_dir: Path, edit_stamp: str | None,
-               deadline: Deadline, say: Progress) -> None:
+               features: tuple[str, ...], deadline: Deadline, say: Progress) -> None:
     argv = [toolchain.cargo, "build", "--release", "--target", TARGET, "--package", name, "--bin", name,
             "--target-dir", str(target_dir), "--color", "never", *toolchain.extra_args]
+    if features:
+        argv += ["--features", ",".join(features)]
     env = toolchain.cargo_env()
     env.pop(EDIT_STAMP_ENV, None)
     if edit_stamp:

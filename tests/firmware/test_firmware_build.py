@@ -184,3 +184,13 @@ def test_old_builds_are_pruned_beyond_the_limit_but_not_one_a_live_process_holds
     assert (first.elf_path.parent / "holders" / str(held.pid)).exists()    # a holder that has exited holds nothing
     build(project, toolchain, edit_stamp="edit-3", keep_builds=1)
     assert not first.elf_path.parent.exists()
+
+
+def test_cargo_features_reach_cargo_and_make_a_build_of_their_own(project, toolchain):
+    plain, _ = build(project, toolchain)
+    handicapped, _ = build(project, toolchain, features=("handicap-sort",))
+    argv = cargo_calls(project)[-1]["argv"]
+    assert argv[argv.index("--features") + 1] == "handicap-sort"
+    assert "--features" not in cargo_calls(project)[0]["argv"]
+    assert handicapped.rebuilt is True
+    assert latest_build("lesson", project_root=project).build_id == plain.build_id    # not the handicapped one
