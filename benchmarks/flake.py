@@ -113,7 +113,7 @@ def tally_run(tallies: dict[str, dict[int, Tally]], workers: int, code: int | No
 
 
 def report(tallies: dict[str, dict[int, Tally]], worker_counts: list[int], runs: int) -> list[str]:
-    header = f"{'scenario':60} " + " ".join(f"{'-n ' + str(w) + ' fail/err':>16}" for w in worker_counts)
+    header = f"{'scenario':64} " + " ".join(f"{'-n ' + str(w) + ' fail/err':>16}" for w in worker_counts)
     lines = [header]
     for claim_id in sorted(tallies, key=lambda name: (name == RUN_ITSELF, name)):
         cells = []
@@ -122,7 +122,7 @@ def report(tallies: dict[str, dict[int, Tally]], worker_counts: list[int], runs:
             failed = tally.bad["failed"] + tally.bad["interrupted"]
             cell = f"{failed}/{tally.bad['error']} of {tally.runs}"
             cells.append(f"{cell:>16}")
-        lines.append(f"{claim_id[:60]:60} " + " ".join(cells))
+        lines.append(f"{claim_id:64} " + " ".join(cells))
         for workers in worker_counts:
             for reason, count in tallies[claim_id].get(workers, Tally()).reasons.most_common():
                 lines.append(f"    -n {workers}, {count}x {reason}")
