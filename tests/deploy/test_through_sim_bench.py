@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import serial
 
+from hil.deploy.firmware_build import latest_build
 from hil.deploy.micropython_deployer import MicroPythonDeployer, plan_files
 from hil.deploy.picotool_flasher import PicotoolFlasher
 from hil.deploy.probe_rs_flasher import ProbeRsFlasher
@@ -19,7 +20,8 @@ from hil.sim.sim_bench import SimBench
 from hil.board.board import ProvisionArtifacts
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LESSON_ELF = REPO_ROOT / "firmware_rust" / "target" / "thumbv6m-none-eabi" / "release" / "lesson"
+_LESSON = latest_build("lesson", REPO_ROOT)     # as `hil build` stored it, or None
+LESSON_ELF = _LESSON.elf_path if _LESSON else REPO_ROOT / "firmware_rust" / "target" / "hil-builds" / "lesson"
 START_TIMEOUT_S = 60.0
 FLASH_TIMEOUT_S = 60.0
 PORT_TIMEOUT_S = 15.0
