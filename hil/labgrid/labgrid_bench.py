@@ -11,6 +11,7 @@ held by the run. The per-board file locks then keep workers apart as on any benc
 """
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import os
@@ -20,24 +21,19 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from hil.bench.bench import AttachedBoard, Bench, ToolRequirement
-from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec
+from hil.bench.board_spec import BoardSpec
 from hil.deadline import Deadline
 from hil.errors import BoardNotFound, ConfigError, HilError
 from hil.labgrid.lab_client import INSTALL_HINT, LabClient, LabgridError, PlaceState, identity
-from hil.yamlfile import validate
 
-KIND = "labgrid"
 RUN_ENV = "HIL_LABGRID_RUN"
-SCHEMA_PATH = Path(__file__).resolve().parent / "labgrid_bench.schema.json"
 DEFAULT_WAIT_S = 600.0
 COORDINATOR_TIMEOUT_S = 10.0     # one read of the coordinator's places
 CLIENT_COMMAND_TIMEOUT_S = 30.0  # one labgrid-client reserve/acquire/release
 RESERVATION_POLL_S = 1.0         # as labgrid-client's own `wait`
 PARTIAL_HOLD_S = (2.0, 6.0)      # how long a run keeps part of its places before giving them back (random)
-FLASH_METHODS_BY_RUNTIME = {"rust": ("probe-rs", "picotool", "uf2"), "micropython": ("mpremote",)}
 
 
 @dataclass
@@ -52,38 +48,23 @@ class LabgridConfig:
     tool_env: dict[str, str] = field(default_factory=dict)
 
 
-def is_labgrid_document(document) -> bool:
-    return isinstance(document, dict) and document.get("kind") == KIND
-
-
-def load_labgrid_config(path: str, document) -> LabgridConfig:
-    """A validated labgrid bench file (already read as `document`); errors name file, line and key."""
-    validate(document, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")), path)
-    specs, lines_of_id = [], {}
-    for index, entry in enumerate(document["boards"]):
-        key = f"boards[{index}]"
-        board_id = entry["id"]
-        if board_id in lines_of_id:
-            raise ConfigError(path, entry.line_of("id"), f"{key}.id",
-                              f"duplicate board id {board_id!r} (first at line {lines_of_id[board_id]})")
-        lines_of_id[board_id] = entry.line_of("id")
-        if ("place" in entry) == ("tags" in entry):
-            raise ConfigError(path, entry.line, key, "give exactly one of `place:` (a place name) or `tags:` "
-                                                     "(a reservation filter such as {runtime: rust})")
-        runtime = entry["runtime"]
-        flash = entry.get("flash", DEFAULT_FLASH_METHOD[runtime])
-        if flash not in FLASH_METHODS_BY_RUNTIME[runtime]:
-            raise ConfigError(path, entry.line_of("flash"), f"{key}.flash",
-                              f"{flash!r} cannot provision a {runtime} board "
-                              f"(use one of: {', '.join(FLASH_METHODS_BY_RUNTIME[runtime])})")
-        filters = {"name": entry["place"]} if "place" in entry else {k: str(v) for k, v in entry["tags"].items()}
-        specs.append(BoardSpec(board_id=board_id, runtime=runtime, serial_number=entry.get("serial_number"),
-                               probe=entry.get("probe"), flash_method=flash, source=f"{path}:{entry.line}",
-                               extra={"labels": [], "filters": filters}))
-    return LabgridConfig(path=path, name=document.get("bench") or Path(path).stem,
-                         coordinator=document["coordinator"], wait_s=float(document.get("wait_s", DEFAULT_WAIT_S)),
-                         specs=specs, clock_domains=dict(document.get("clock_domains", {})),
-                         tool_path=list(document.get("tool_path", [])), tool_env=dict(document.get("tool_env", {})))
+def labgrid_config(config) -> LabgridConfig:
+    """The labgrid settings of a validated bench file (hil.bench.bench_file.BenchConfig of kind labgrid)."""
+    if config is None:
+        raise ConfigError("labgrid", None, None, "the labgrid bench needs a bench file naming the coordinator")
+    options = config.options
+    if not options.get("coordinator"):
+        raise ConfigError(config.path, None, "coordinator", "a labgrid bench file names its coordinator "
+                                                            "(HOST[:PORT])")
+    specs = []
+    for spec in config.specs:
+        filters = ({"name": spec.extra["place"]} if "place" in spec.extra
+                   else {k: str(v) for k, v in spec.extra["tags"].items()})
+        specs.append(dataclasses.replace(spec, extra={**spec.extra, "filters": filters}))
+    return LabgridConfig(path=config.path, name=config.name, coordinator=options["coordinator"],
+                         wait_s=float(options.get("wait_s", DEFAULT_WAIT_S)), specs=specs,
+                         clock_domains=dict(options.get("clock_domains", {})),
+                         tool_path=list(options.get("tool_path", [])), tool_env=dict(options.get("tool_env", {})))
 
 
 def _describe_filters(filters: dict[str, str]) -> str:

@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from hil.bench.bench_factory import check_bench_selector, open_bench
+from hil.bench.bench_factory import load_bench_config, open_bench
 from hil.errors import ConfigError
 from hil.labgrid.labgrid_bench import LabgridBench
 
@@ -24,7 +24,7 @@ def test_a_labgrid_bench_file_opens_the_labgrid_bench_with_one_filter_per_board(
           - {id: mpy-a, runtime: micropython, place: pico-a}
           - {id: rust-any, runtime: rust, tags: {runtime: rust, probe: swd}, flash: picotool}
         """)
-    check_bench_selector(path)
+    load_bench_config(path)
     bench = open_bench(path)
     assert isinstance(bench, LabgridBench)
     assert bench.client.coordinator == "coord.lab:20408"
@@ -45,7 +45,7 @@ def test_a_labgrid_bench_file_opens_the_labgrid_bench_with_one_filter_per_board(
 def test_a_wrong_board_entry_is_named_by_file_line_and_key(tmp_path, boards, line, key, words):
     path = write(tmp_path, "kind: labgrid\ncoordinator: c\nboards:\n" + boards)
     with pytest.raises(ConfigError) as raised:
-        check_bench_selector(path)
+        load_bench_config(path)
     assert (raised.value.path, raised.value.line, raised.value.key) == (path, line, key), str(raised.value)
     assert words in raised.value.message
 
@@ -53,5 +53,5 @@ def test_a_wrong_board_entry_is_named_by_file_line_and_key(tmp_path, boards, lin
 def test_a_labgrid_bench_file_without_a_coordinator_is_refused_naming_the_file(tmp_path):
     path = write(tmp_path, "kind: labgrid\nboards:\n  - {id: a, runtime: micropython, place: p}\n")
     with pytest.raises(ConfigError) as raised:
-        check_bench_selector(path)
+        open_bench(path)
     assert raised.value.path == path and "coordinator" in str(raised.value)

@@ -33,10 +33,15 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if os.environ.get(RUN_ENV):
         return  # started inside a run that already holds places: use them
-    from hil.bench.bench_factory import open_labgrid_bench
-    bench = open_labgrid_bench(selector)
-    if not isinstance(bench, LabgridBench) or config.option.collectonly:
+    from hil.bench.bench_factory import resolve_bench
+    try:
+        kind, bench_config = resolve_bench(selector)
+    except HilError:
+        return  # hil's own plugin reports a bad bench setting, with file and line
+    if kind.name != "labgrid" or config.option.collectonly:
         return
+    bench = kind.open_bench(bench_config)
+    assert isinstance(bench, LabgridBench)
     try:
         bench.start(bench.config.wait_s)
     except KeyboardInterrupt:
