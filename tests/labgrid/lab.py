@@ -75,7 +75,7 @@ class Lab:
     root: Path
     coordinator: str = ""
     procs: list[Proc] = field(default_factory=list)
-    boards: dict[str, str] = field(default_factory=dict)        # board id -> sim port
+    boards: dict[str, tuple[str, str]] = field(default_factory=dict)   # board id -> (runtime, sim port)
     places: dict[str, str] = field(default_factory=dict)        # place -> exporter ("host") name
     traces: dict[str, Path] = field(default_factory=dict)       # place -> ser2net trace of its serial line
     sim_dir: Path | None = None
@@ -96,17 +96,17 @@ class Lab:
             raise RuntimeError(f"labgrid-client {' '.join(args)}: {result.stderr or result.stdout}")
         return result
 
-    def start_sim(self, micropython: int, deadline: Deadline) -> None:
+    def start_sim(self, micropython: int, rust: int, deadline: Deadline) -> None:
         """`hil sim serve`: the simulated boards, each on a pseudo-terminal."""
         self.sim_dir = self.root / "sim"
         proc = self.spawn("sim", [str(VENV_BIN / "hil"), "sim", "serve", "--sim-dir", str(self.sim_dir),
-                                  "--rust", "0", "--micropython", str(micropython)])
-        while len(self.boards) < micropython:
+                                  "--rust", str(rust), "--micropython", str(micropython)])
+        while len(self.boards) < micropython + rust:
             lines = proc.log.read_text(errors="replace").splitlines()
             for line in lines:
                 parts = line.split()
-                if len(parts) == 3 and parts[1] == "micropython" and os.path.exists(parts[2]):
-                    self.boards[parts[0]] = parts[2]
+                if len(parts) == 3 and parts[1] in ("micropython", "rust") and os.path.exists(parts[2]):
+                    self.boards[parts[0]] = (parts[1], parts[2])
             if proc.popen.poll() is not None:
                 raise RuntimeError(f"hil sim serve exited: {proc.log.read_text()[-2000:]}")
             if deadline.expired:
@@ -121,11 +121,11 @@ class Lab:
         self.spawn("coordinator", [tool("labgrid-coordinator"), "-l", self.coordinator], cwd=state)
         wait_tcp(port, deadline, "labgrid-coordinator")
 
-    def start_host(self, host: str, place_ports: dict[str, str], deadline: Deadline) -> None:
+    def start_host(self, host: str, place_ports: dict[str, tuple[str, str]], deadline: Deadline) -> None:
         """One exporter host: ser2net serving each port over RFC 2217 (one connection at a time, traced), and a
         labgrid-exporter publishing them as NetworkSerialPort resources of groups named after the places."""
         ser2net_config, exporter_config, tcp_ports = [], [], {}
-        for place, device in place_ports.items():
+        for place, (runtime, device) in place_ports.items():
             tcp_ports[place] = free_tcp_port()
             self.traces[place] = self.root / f"{place}.trace"
             ser2net_config += [f"connection: &{place.replace('-', '_')}",
@@ -145,11 +145,11 @@ class Lab:
             wait_tcp(port, deadline, f"ser2net of {host}")
         self.spawn(f"{host}-exporter", [tool("labgrid-exporter"), "-c", self.coordinator, "-n", host,
                                         "--hostname", "127.0.0.1", str(self.root / f"{host}-exporter.yaml")])
-        for place in place_ports:
+        for place, (runtime, _) in place_ports.items():
             self.places[place] = host
             self.client("-p", place, "create")
             self.client("-p", place, "add-match", f"{host}/{place}/*")
-            self.client("-p", place, "set-tags", "runtime=micropython")
+            self.client("-p", place, "set-tags", f"runtime={runtime}")
         self.wait_resources(list(place_ports), deadline)
 
     def wait_resources(self, places: list[str], deadline: Deadline) -> None:
@@ -168,17 +168,21 @@ class Lab:
 
 
 def start_lab(root: Path, hosts: dict[str, list[str]]) -> Lab:
-    """hosts: exporter name -> its places. Each place gets one simulated MicroPython board."""
+    """hosts: exporter name -> its places, each "name" (a simulated MicroPython board) or "name:rust"."""
     root.mkdir(parents=True, exist_ok=True)
     lab = Lab(root)
     deadline = Deadline(START_TIMEOUT_S)
     try:
-        count = sum(len(places) for places in hosts.values())
-        lab.start_sim(count, deadline)
+        wanted = [(place.partition(":")[0], place.partition(":")[2] or "micropython")
+                  for places in hosts.values() for place in places]
+        lab.start_sim(sum(r == "micropython" for _, r in wanted), sum(r == "rust" for _, r in wanted), deadline)
         lab.start_coordinator(deadline)
-        ports = iter(sorted(lab.boards.values()))
+        free = {runtime: iter(sorted(port for r, port in lab.boards.values() if r == runtime))
+                for runtime in ("micropython", "rust")}
         for host, places in hosts.items():
-            lab.start_host(host, {place: next(ports) for place in places}, deadline)
+            lab.start_host(host, {name: (runtime, next(free[runtime])) for name, runtime in
+                                  (((p.partition(":")[0], p.partition(":")[2] or "micropython")) for p in places)},
+                           deadline)
     except BaseException:
         lab.stop()
         raise

@@ -44,18 +44,19 @@ def lock_dir(tmp_path, monkeypatch) -> Path:
 
 def write_project(root: Path, lab: Lab, letter: str, scenario_count: int = 3, wait_s: float = 240) -> Path:
     """A project whose scenarios each use both boards and print the run's marker (runAAA for letter A) on
-    them; one scenario deploys a script with mpremote first. Returns its bench file."""
+    them; each board gets the run's script with mpremote (copied once, then skipped as unchanged). Returns its
+    bench file."""
     (root / "scenarios").mkdir(parents=True)
     (root / "scripts_micropython" / "marker").mkdir(parents=True)
     (root / "scripts_micropython" / "marker" / "marker.py").write_text(f"MARK = 'run' + {letter!r} * 3\n")
+    deploy = ", deploy: [scripts_micropython/marker]"
     for index in range(scenario_count):
-        deploy = ", deploy: [scripts_micropython/marker]" if index == 0 else ""
         (root / "scenarios" / f"marker_{index}.yaml").write_text(textwrap.dedent(f"""\
             scenario: marker-{letter.lower()}-{index}
             claim: Each board answers this run and no other at the REPL.
             boards:
               first: {{runtime: micropython{deploy}}}
-              second: {{runtime: micropython}}
+              second: {{runtime: micropython{deploy}}}
             steps:
               - {{on: first, exec: "print('run' + {letter!r} * 3)", expect: '^run{letter * 3}$'}}
               - {{on: second, exec: "print('run' + {letter!r} * 3)", expect: '^run{letter * 3}$'}}
@@ -198,3 +199,45 @@ def test_a_killed_run_leaves_its_places_held_and_the_next_run_proceeds_after_rel
     claims = json.loads((roots["D"] / "results" / "results.json").read_text())["claims"]
     assert [c["status"] for c in claims] == ["passed"], claims
     assert all(state.startswith("free") for state in place_states(tmp_path, benches["D"]).values())
+
+
+@pytest.fixture(scope="module")
+def rust_lab(tmp_path_factory):
+    lab = start_lab(tmp_path_factory.mktemp("rust-lab"), {"host-r": ["pico-r:rust"]})
+    yield lab
+    lab.stop()
+
+
+def test_a_rust_place_on_this_host_is_flashed_there_with_the_build_id_check(rust_lab, tmp_path, lock_dir):
+    """The exporter host is this host, so the flash tool (the simulated bench's picotool stand-in, reaching the
+    simulated board by its serial number) runs here, as labgrid's drivers run tools for a local exporter."""
+    described = json.loads((rust_lab.sim_dir / "bench.json").read_text())
+    (board,) = [b for b in described["boards"] if b["runtime"] == "rust"]
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "ping.yaml").write_text(textwrap.dedent("""\
+        scenario: rust-ping-over-labgrid
+        claim: A Rust board on a labgrid place is flashed with the lesson firmware and answers.
+        boards:
+          rust: {runtime: rust, firmware: lesson}
+        steps:
+          - {on: rust, command: ping, expect: 'OK pong', timeout_s: 30}
+        """))
+    bench = tmp_path / "lab.yaml"
+    bench.write_text(textwrap.dedent(f"""\
+        kind: labgrid
+        coordinator: {rust_lab.coordinator}
+        wait_s: 60
+        clock_domains: {{rust: rp2040js-virtual}}
+        tool_path: [{Path(__file__).resolve().parents[2] / "hil" / "sim" / "standins"}]
+        tool_env: {{HIL_SIM_DIR: "{rust_lab.sim_dir}"}}
+        boards:
+          - {{id: rust-r, runtime: rust, place: pico-r, flash: picotool, serial_number: "{board['serial_number']}"}}
+        """))
+    trace_start = rust_lab.traces["pico-r"].stat().st_size
+    run = start_run(tmp_path, bench)
+    output = finish(run, tmp_path)
+    assert run.returncode == 0, output
+    (claim,) = json.loads((tmp_path / "results" / "results.json").read_text())["claims"]
+    assert claim["status"] == "passed", claim
+    assert claim["boards"]["rust-r"]["port"].startswith("rfc2217://127.0.0.1:"), claim["boards"]
+    assert b"OK pong" in rust_lab.traces["pico-r"].read_bytes()[trace_start:]
