@@ -22,6 +22,8 @@ RUN_TIMEOUT_S = 300.0
 PLACES = ("pico-a", "pico-b")
 MARKER = re.compile(rb"run([A-Z])\1\1")   # what a run prints on each board: runAAA, runBBB, ...
 
+pytestmark = pytest.mark.slow   # real labgrid processes, simulated boards, pytest runs in subprocesses
+
 if missing_tools():
     pytest.skip(f"labgrid or ser2net not installed ({', '.join(missing_tools())}): "
                 "pip install 'pico-hil[labgrid]' and apt-get install ser2net", allow_module_level=True)
