@@ -245,3 +245,17 @@ def test_a_rust_place_on_this_host_is_flashed_there_with_the_build_id_check(rust
     assert claim["status"] == "passed", claim
     assert claim["boards"]["rust-r"]["port"].startswith("rfc2217://127.0.0.1:"), claim["boards"]
     assert b"OK pong" in rust_lab.traces["pico-r"].read_bytes()[trace_start:]
+
+
+def test_sigterm_ends_a_run_and_releases_its_places(lab, tmp_path, lock_dir):
+    bench = write_project(tmp_path, lab, "E", scenario_count=1)
+    run = start_run(tmp_path, bench)
+    deadline = Deadline(120)
+    while "acquired pico-a" not in (tmp_path / "pytest.out").read_text(errors="replace"):
+        assert run.poll() is None and not deadline.expired, finish(run, tmp_path, 1)
+        time.sleep(0.1)
+    os.kill(run.pid, signal.SIGTERM)
+    output = finish(run, tmp_path, 60)
+    assert run.returncode not in (0, -signal.SIGTERM), output   # interrupted, not killed by the signal
+    states = place_states(tmp_path, bench)
+    assert sorted(states) == list(PLACES) and all(s.startswith("free") for s in states.values()), (states, output)
