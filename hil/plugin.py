@@ -19,6 +19,7 @@ import pytest
 from hil.errors import ConfigError, HilError, ResultsNotWritable
 from hil.results.metric import Metric
 from hil.results.results_file import ResultsFile
+from hil.results.verdict import verdict_of
 from hil.run_context import RunContext
 from hil.run_settings import SETTINGS, resolve
 
@@ -27,6 +28,9 @@ BOARD_PREFIX = "hil.board."
 EVIDENCE_PREFIX = "hil.evidence."
 CLAIM_PROPERTY = "hil.claim"
 SCENARIO_PROPERTY = "hil.scenario"
+ASSERTION_PROPERTY = "hil.assertion"
+# Scenario text carried into each claim as is: the lesson's sentence, and where the Pico contradicts it.
+TEXT_PROPERTIES = {"hil.lesson": "lesson", "hil.contradicts_lesson": "contradicts_lesson"}
 NOT_COMPARABLE_PREFIX = "not comparable on this bench"
 DEFAULT_RUN_DIR = Path(".hil") / "last-run"
 EVIDENCE_LIMIT_CHARS = 4000
@@ -156,6 +160,10 @@ def record_board(item: pytest.Item, board_facts: dict) -> None:
     item.user_properties.append((BOARD_PREFIX + board_facts["id"], json.dumps(board_facts, default=str)))
 
 
+def record_assertion(item: pytest.Item, record: dict) -> None:
+    item.user_properties.append((ASSERTION_PROPERTY, json.dumps(record, default=str)))
+
+
 def record_evidence(item: pytest.Item, kind: str, text: str) -> None:
     item.user_properties.append((EVIDENCE_PREFIX + kind, text[-EVIDENCE_LIMIT_CHARS:]))
 
@@ -214,6 +222,13 @@ class ResultsRecorder:
                 claim["claim"] = value
             elif name == SCENARIO_PROPERTY:
                 claim["scenario"] = value
+            elif name in TEXT_PROPERTIES:
+                claim[TEXT_PROPERTIES[name]] = value
+            elif name == ASSERTION_PROPERTY:
+                record = json.loads(value)
+                claim.setdefault("assertions", [])
+                if record not in claim["assertions"]:
+                    claim["assertions"].append(record)
         status = _status_of(report)
         if status != "passed" or report.when == "call":
             if _rank(status) >= _rank(claim["status"]):
@@ -225,6 +240,7 @@ class ResultsRecorder:
             claim["reason"] = (report.longrepr.strip().splitlines()[0] if isinstance(report.longrepr, str)
                                and report.longrepr.strip() else _first_line(report.longreprtext))
             claim["evidence"].setdefault("failure", report.longreprtext[-EVIDENCE_LIMIT_CHARS:])
+        claim["verdict"] = verdict_of(claim)
         # pytest-xdist reports an item whose worker died with a phase of its own ("???"): nothing follows it.
         if report.when == "teardown" or (report.when == "setup" and not report.passed) \
                 or report.when not in TEST_PHASES:
@@ -254,6 +270,7 @@ class ResultsRecorder:
                                                     "boards": {}, "evidence": {}, "duration_s": 0.0})
             claim["status"] = "interrupted"
             claim["reason"] = "the run was interrupted while this test was running"
+            claim["verdict"] = verdict_of(claim)
             self.finish(nodeid)
 
     def close(self, interrupted: bool) -> dict:

@@ -71,6 +71,10 @@ class ScenarioItem(pytest.Item):
             self.add_marker(tag)
         self.user_properties.append(("hil.claim", scenario.claim))
         self.user_properties.append(("hil.scenario", scenario.name))
+        if scenario.lesson:
+            self.user_properties.append(("hil.lesson", scenario.lesson))
+        if scenario.contradicts_lesson:
+            self.user_properties.append(("hil.contradicts_lesson", scenario.contradicts_lesson))
 
     def reportinfo(self):
         return self.path, 0, f"scenario {self.scenario.name}"
@@ -156,6 +160,8 @@ class ScenarioItem(pytest.Item):
         not_comparable = [o for o in outcomes if o.status == "not-comparable"]
         for outcome in outcomes:
             self._record_evidence(f"assert-line-{outcome.assertion.line}", f"{outcome.status}: {outcome.detail}")
+            from hil.plugin import record_assertion
+            record_assertion(self, outcome.to_json())
         if failed:
             lines = [f"{self.path}:{o.assertion.line}: {o.assertion.label}: {o.detail}" for o in failed]
             raise ClaimFailed("\n".join(["claim not upheld: " + self.scenario.claim] + lines))
