@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from hil.results.text_format import format_number, unit_label
+from hil.results.text_format import format_figure, format_number
 
 HOLDS = "holds"
 FAILS = "fails"
@@ -67,30 +67,48 @@ def deciding_assertion(claim: dict) -> dict | None:
     return (published or records)[0]
 
 
-def bound_text(record: dict) -> str:
-    """'≥ 20 ×', 'between 50 and 200 ×', '< rust_deploy_s'."""
+def _rounded(value):
+    return round(value, 1 if abs(value) >= 10 else 2) if isinstance(value, float) else value
+
+
+def bound_text(record: dict, claim: dict | None = None) -> str:
+    """'≥ 20×', 'between 150,000 and 270,000 bytes', '< rust_deploy_s (21.4 s)'."""
     comparator = record.get("comparator")
     bound = record.get("bound")
-    unit = unit_label(record.get("unit") or "")
-    suffix = f" {unit}" if unit and not isinstance(bound, str) else ""
+    unit = record.get("unit") or ""
     if comparator == "between" and isinstance(bound, list) and len(bound) == 2:
-        return f"between {format_number(bound[0])} and {format_number(bound[1])}{suffix}"
+        return f"between {format_number(bound[0])} and {format_figure(bound[1], unit)}"
     sign = COMPARATOR_SIGNS.get(str(comparator), str(comparator))
-    shown = bound if isinstance(bound, str) else format_number(bound)
-    return f"{sign} {shown}{suffix}"
+    if isinstance(bound, str):
+        other = _metric(claim, bound)
+        shown = f"{bound} ({format_figure(other['value'], other.get('unit') or '')})" if other else bound
+        return f"{sign} {shown}"
+    return f"{sign} {format_figure(bound, unit)}"
 
 
-def figure_text(record: dict) -> str:
-    """'bubble sort: 98.2 × (needs ≥ 20 ×; lesson: 107 ×)'."""
-    value = record.get("value")
-    unit = unit_label(record.get("unit") or "")
-    shown = format_number(round(value, 1 if abs(value) >= 10 else 2)) if isinstance(value, float) else \
-        format_number(value)
-    text = f"{record.get('label') or ''}: {shown}{' ' + unit if unit else ''}".lstrip(": ")
-    parts = [f"needs {bound_text(record)}"]
+def _metric(claim: dict | None, name: str) -> dict | None:
+    for metric in (claim or {}).get("metrics") or []:
+        if isinstance(metric, dict) and metric.get("name") == name and metric.get("value") is not None:
+            return metric
+    return None
+
+
+def figure_text(record: dict, claim: dict | None = None) -> str:
+    """'bubble sort, MicroPython time ÷ Rust time: 98.3× (needs ≥ 20×; lesson: 107×)'."""
+    unit = record.get("unit") or ""
+    text = f"{record.get('label') or ''}: {format_figure(_rounded(record.get('value')), unit)}".lstrip(": ")
+    parts = [f"needs {bound_text(record, claim)}"]
     if record.get("published") is not None:
-        parts.append(f"lesson: {format_number(record['published'])}{' ' + unit if unit else ''}")
+        parts.append(f"lesson: {format_figure(record['published'], unit)}")
     return f"{text} ({'; '.join(parts)})"
+
+
+def _states_text(claim: dict) -> str | None:
+    """'rust halted, mpy ready' when every check of the claim is a board's state."""
+    records = [a for a in assertions_of(claim) if a.get("value") is not None]
+    if not records or not all(isinstance(a.get("value"), str) for a in records):
+        return None
+    return ", ".join(f"{str((a.get('subject') or ['?'])[0]).removesuffix('.state')} {a['value']}" for a in records)
 
 
 def deciding_text(claim: dict) -> str:
@@ -98,7 +116,7 @@ def deciding_text(claim: dict) -> str:
     verdict = verdict_of(claim)
     record = deciding_assertion(claim)
     if verdict in (HOLDS, FAILS) and record is not None:
-        return figure_text(record)
+        return _states_text(claim) or figure_text(record, claim)
     if verdict == FAILS:
         return str(claim.get("reason") or "a step did not do what the claim says")
     return verdict_reason(claim) or ""
