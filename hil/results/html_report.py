@@ -217,7 +217,7 @@ def _score_cell(claim: dict | None) -> str:
 
 def _scorecard(groups, runs: list[dict], claims_by_run: dict[int, list[dict]]) -> str:
     used = sorted({index for _, per_run in groups for index in per_run}) or [0]
-    with_host = len(used) > 1 and len({bench_label(runs[i], claims_by_run.get(i, [])) for i in used}) < len(used)
+    with_host = len(used) > 1   # several runs: say which host ran each
     head = "<th>Lesson claim</th>" + "".join(
         f'<th colspan="2">{_bench_chip(runs[i], claims_by_run.get(i, []), with_host)}</th>' for i in used)
     rows = []
