@@ -97,3 +97,59 @@ def test_report_renders_a_real_screenshot(browser, report_file, tmp_path):
     assert (width, height) == (WINDOW_WIDTH_PX, WINDOW_HEIGHT_PX)
     # A blank or single-colour page has a handful of distinct byte values; text, badges and bars have many.
     assert len(set(pixels)) > 64
+
+
+# A laptop's first screen: the scorecard must answer "which claims hold, by how much" without scrolling.
+FIRST_SCREEN_WIDTH_PX, FIRST_SCREEN_HEIGHT_PX = 1280, 800
+# Appended to a copy of the report (the report itself has no script): writes each scorecard row's box, and the
+# viewport, into the DOM that --dump-dom prints.
+MEASURE_SCRIPT = """<script>
+const boxes = [...document.querySelectorAll('tr.score')].map(row => {
+  const box = row.getBoundingClientRect();
+  return {claim: row.dataset.claim, top: box.top, bottom: box.bottom, right: box.right,
+          verdicts: [...row.querySelectorAll('[data-verdict]')].map(cell => cell.dataset.verdict),
+          figures: [...row.querySelectorAll('td.decided')].map(cell => cell.innerText)};
+});
+const firstCard = document.querySelector('article.claim-card');
+document.body.setAttribute('data-measured', JSON.stringify({
+  viewportHeight: window.innerHeight, viewportWidth: window.innerWidth, rows: boxes,
+  firstCardTop: firstCard ? firstCard.getBoundingClientRect().top : null}));
+</script>"""
+
+
+def measured_layout(browser, report: Path, tmp_path: Path) -> dict:
+    import html
+    import json
+    probe = tmp_path / "measure.html"
+    probe.write_text(report.read_text(encoding="utf-8").replace("</body>", MEASURE_SCRIPT + "</body>"),
+                     encoding="utf-8")
+    result = headless(browser, tmp_path / "profile", "--dump-dom",
+                      f"--window-size={FIRST_SCREEN_WIDTH_PX},{FIRST_SCREEN_HEIGHT_PX}", probe.as_uri())
+    found = re.search(r'data-measured="([^"]*)"', result.stdout)
+    assert found, "the measuring script did not run: " + result.stderr[-500:]
+    return json.loads(html.unescape(found.group(1)))
+
+
+@pytest.mark.parametrize("kind", ["simulated", "merged"])
+def test_the_first_screen_is_the_scorecard_with_every_verdict_and_its_figure(browser, tmp_path, kind):
+    from tests.results.sample_documents import lesson_run
+    document = lesson_run() if kind == "simulated" else merge_documents([
+        ("lab.json", lesson_run(simulated=False, host="lab-pi")), ("sim.json", lesson_run(host="ci-runner"))])
+    report = tmp_path / "report.html"
+    write_report(document, report)
+    layout = measured_layout(browser, report, tmp_path)
+    # Headless Chromium keeps part of the window for its own frame: judge against the viewport it reports.
+    assert 0 < layout["viewportHeight"] <= FIRST_SCREEN_HEIGHT_PX
+    rows = layout["rows"]
+    assert len(rows) == len(lesson_run()["claims"])
+    for row in rows:
+        assert 0 <= row["top"] and row["bottom"] <= layout["viewportHeight"], f"{row['claim']} is below the fold"
+        assert row["right"] <= layout["viewportWidth"], f"{row['claim']} is cut off on the right"
+        benches = 1 if kind == "simulated" else 2
+        assert len(row["verdicts"]) == len(row["figures"]) == benches
+        assert set(row["verdicts"]) <= {"holds", "fails", "not comparable on this bench", "error"}
+        assert all(row["figures"]), f"{row['claim']} shows no deciding figure"
+    compute = next(row for row in rows if row["claim"].endswith("::compute-throughput"))
+    assert "98.3×" in compute["figures"][-1] and "lesson: 107×" in compute["figures"][-1]
+    # The claim cards follow the scorecard; the scorecard is not pushed down by them.
+    assert layout["firstCardTop"] > max(row["bottom"] for row in rows)
