@@ -240,24 +240,10 @@ def _assertion(path: str, index: int, raw: YamlMap, known: set[str], roles: set[
     return Assertion(line=raw.line, raw=raw, subject=subject, comparator=comparator, operand=operand)
 
 
-LESSON_SCENARIO_DIR = "scenarios"
-
-
-def _is_lesson_scenario(path: Path, project_root: Path) -> bool:
-    try:
-        return Path(path).resolve().relative_to(project_root.resolve()).parts[:1] == (LESSON_SCENARIO_DIR,)
-    except ValueError:
-        return False
-
-
 def load_scenario(path: str | Path, project_root: Path) -> Scenario:
     path_text = str(path)
     document = load_yaml_file(path)
     validate(document, load_schema("scenario.schema.json"), path_text)
-    # A lesson scenario says which sentence of the lesson it tests, so its verdict can be read against it.
-    if "lesson" not in document and _is_lesson_scenario(Path(path), project_root):
-        raise ConfigError(path_text, document.line, "lesson",
-                          "a lesson scenario needs 'lesson:', the lesson's own sentence this claim tests")
     boards: dict[str, BoardRole] = {}
     for role, spec in document["boards"].items():
         at = f"boards.{role}"
