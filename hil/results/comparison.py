@@ -206,12 +206,16 @@ def claim_charts(claim: dict) -> list[Comparison]:
         names = {bar.metric for bar in pair.bars}
         if names <= in_own:
             continue
+        judged_by = [position for position in sorted(paired_records)
+                     if set(records[position].get("subject") or []) <= names]
         lines = ()
-        for position in sorted(paired_records):
-            if set(records[position].get("subject") or []) <= names:
+        if pair.comparable:   # a bound scaled by a figure from another clock would mean nothing
+            for position in judged_by:
                 lines += _thresholds(records[position], {bar.metric: bar for bar in pair.bars})
-        charts.append(Comparison(pair.quantity, pair.unit, pair.bars, lines))
-    return charts + own_charts
+        charts.append((judged_by[0] if judged_by else len(records), Comparison(pair.quantity, pair.unit, pair.bars,
+                                                                              lines)))
+    # The headline assertion's chart first, as the scenario lists its checks.
+    return [chart for _, chart in sorted(charts, key=lambda item: item[0])] + own_charts
 
 
 def _common_stem(names: list[str]) -> str:

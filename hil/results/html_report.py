@@ -29,6 +29,8 @@ from hil.results.verdict import (ERROR, FAILS, HOLDS, NOT_COMPARABLE, VERDICTS, 
 EVIDENCE_LIMIT_CHARS = 20000   # per evidence item; results files already cap what tests attach
 PAGE_TITLE = "Lesson scorecard"
 PUBLISHED_FILE_MODE = 0o644
+# A scorecard line stays a line or two: longer reasons are cut here and given whole in the claim's card.
+SCORECARD_TEXT_CHARS = 150
 NO_CLAIMS = '<p class="muted">No claims recorded.</p>'
 # Clocks that only exist inside a simulation: a claim timed by one of them was judged on a simulated bench.
 SIMULATED_CLOCKS = {"rp2040js-virtual", "wasm-host"}
@@ -52,8 +54,11 @@ a { color: #2b6cb0; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid var(--line); }
 th { background: var(--soft); font-weight: 600; }
-table.scorecard td { font-size: 13px; }
-table.scorecard td.lesson-cell { width: 36%; }
+table.scorecard td { font-size: 13px; line-height: 1.3; padding: 3px 8px; }
+table.scorecard td.lesson-cell { width: 40%; }
+table.scorecard .scenario-name { font-size: 11px; margin-left: 4px; }
+table.scorecard.merged { table-layout: fixed; }
+table.scorecard.merged th:first-child { width: 30%; }
 .scenario-name { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; color: var(--muted); }
 .verdict { display: inline-block; padding: 1px 8px; border-radius: 10px; font-weight: 600; font-size: 12px;
            color: #fff; white-space: nowrap; }
@@ -120,14 +125,19 @@ def _verdict(claim: dict) -> str:
 
 
 def _claim_key(claim: dict) -> str:
-    return str(claim.get("id") or claim.get("scenario") or claim.get("name") or "")
+    # A scenario's name is the claim across runs (its file may sit elsewhere in another checkout); else the test id.
+    return str(claim.get("scenario") or claim.get("id") or claim.get("name") or "")
 
 
 def _grouped(claims: list[dict], runs: list[dict]) -> list[tuple[str, dict[int, dict]]]:
     """Claims by id, in first-seen order, each with its record per run."""
     groups: dict[str, dict[int, dict]] = {}
     for claim in claims:
-        groups.setdefault(_claim_key(claim), {})[_run_index(claim, runs)] = claim
+        index = _run_index(claim, runs)
+        key = _claim_key(claim)
+        if index in groups.get(key, {}):   # two claims of one run share a name: keep both, apart
+            key = str(claim.get("id") or key)
+        groups.setdefault(key, {})[index] = claim
     return list(groups.items())
 
 
@@ -200,35 +210,44 @@ def _lesson_label(claims: list[dict]) -> str:
     lesson = claim.get("lesson")
     name = claim.get("scenario") or claim.get("name") or claim.get("id")
     text = lesson or claim.get("claim") or name
-    return f'{escape(text)}<div class="scenario-name">{escape(name)}</div>'
+    return f'{escape(text)}<span class="scenario-name">{escape(name)}</span>'
 
 
-def _score_cell(claim: dict | None) -> str:
+def _score_cell(claim: dict | None, merged: bool) -> str:
+    """Single bench: the verdict and the figure in two columns. Merged: one column per bench, the figure flowing
+    after the verdict, so several benches still fit the first screen."""
     if claim is None:
-        return '<td class="muted" colspan="2">not run on this bench</td>'
+        return f'<td class="muted"{"" if merged else " colspan=2"}>not run on this bench</td>'
     verdict = _verdict(claim)
     clocks = _deciding_clocks(claim) if verdict in (HOLDS, FAILS) else []
     clock = f' <span class="clock">[{escape(", ".join(clocks))} clock]</span>' if clocks else ""
     contradicts = (' <span class="contradicts" title="' + escape(claim.get("contradicts_lesson")) +
                    '">the Pico contradicts the lesson</span>') if claim.get("contradicts_lesson") else ""
+    text = deciding_text(claim)
+    shown = text if len(text) <= SCORECARD_TEXT_CHARS else text[:SCORECARD_TEXT_CHARS - 1].rstrip() + "…"
+    figure = f"{escape(shown)}{clock}{contradicts}"
+    if merged:
+        return (f'<td class="decided" data-verdict="{escape(verdict)}" title="{escape(text)}">'
+                f"{_verdict_badge(verdict)} {figure}</td>")
     return (f'<td data-verdict="{escape(verdict)}">{_verdict_badge(verdict)}</td>'
-            f'<td class="decided">{escape(deciding_text(claim))}{clock}{contradicts}</td>')
+            f'<td class="decided" title="{escape(text)}">{figure}</td>')
 
 
 def _scorecard(groups, runs: list[dict], claims_by_run: dict[int, list[dict]]) -> str:
     used = sorted({index for _, per_run in groups for index in per_run}) or [0]
-    with_host = len(used) > 1   # several runs: say which host ran each
+    merged = len(used) > 1   # several runs: one column per bench, naming the host that ran it
+    span = "" if merged else ' colspan="2"'
     head = "<th>Lesson claim</th>" + "".join(
-        f'<th colspan="2">{_bench_chip(runs[i], claims_by_run.get(i, []), with_host)}</th>' for i in used)
+        f"<th{span}>{_bench_chip(runs[i], claims_by_run.get(i, []), merged)}</th>" for i in used)
     rows = []
     for position, (key, per_run) in enumerate(groups):
-        cells = "".join(_score_cell(per_run.get(i)) for i in used)
+        cells = "".join(_score_cell(per_run.get(i), merged) for i in used)
         rows.append(f'<tr class="score" data-claim="{escape(key)}"><td class="lesson-cell">'
                     f'<a href="#claim-{position}">{_lesson_label(per_run.values())}</a></td>{cells}</tr>')
     if not rows:
-        rows = [f'<tr><td colspan="{1 + 2 * len(used)}" class="muted">No claims recorded.</td></tr>']
-    return (f'<table class="scorecard" aria-label="lesson scorecard"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+        rows = [f'<tr><td colspan="{1 + (len(used) if merged else 2)}" class="muted">No claims recorded.</td></tr>']
+    return (f'<table class="scorecard{" merged" if merged else ""}" aria-label="lesson scorecard"><thead><tr>{head}'
+            f'</tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
 def _checks_table(claim: dict) -> str:

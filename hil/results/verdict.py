@@ -119,4 +119,7 @@ def deciding_text(claim: dict) -> str:
         return _states_text(claim) or figure_text(record, claim)
     if verdict == FAILS:
         return str(claim.get("reason") or "a step did not do what the claim says")
+    unjudged = [a for a in assertions_of(claim) if a.get("status") == "not-comparable" and a.get("detail")]
+    if verdict == NOT_COMPARABLE and unjudged:   # the headline check's reason; the others say the same of theirs
+        return f"{unjudged[0].get('label') or 'check'}: {unjudged[0]['detail']}"
     return verdict_reason(claim) or ""

@@ -88,7 +88,7 @@ def lesson_run(simulated=True, host="ci-runner", sort_ratio_rust_us=176000, run_
     sort_ok = sort_ratio >= 20
 
     def lesson_claim(scenario, status, text, lesson, metrics, assertions, reason=None, contradicts=None, **extra):
-        record = claim(f"scenarios/{scenario}.yaml::{scenario}", status, text, metrics, reason=reason,
+        record = claim(f"scenarios/{scenario.replace('-', '_')}.yaml::{scenario}", status, text, metrics, reason=reason,
                        boards=boards, **extra)
         record.update(scenario=scenario, lesson=lesson, assertions=assertions)
         if contradicts:

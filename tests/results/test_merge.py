@@ -52,7 +52,7 @@ def test_merged_report_shows_each_claim_per_bench_side_by_side():
     # One row per claim, one verdict per bench in it: the same claim is not two rows.
     rows = page.find_all("tr", "score")
     assert len(rows) == len(lesson_run()["claims"])
-    dual = next(r for r in rows if r.attrs["data-claim"].endswith("::dual-core-micropython"))
+    dual = next(r for r in rows if r.attrs["data-claim"] == "dual-core-micropython")
     dual_text = page.text_of(dual)
     assert "MicroPython speed-up with a _thread on core 1: 1.9× (needs ≥ 1.2×)" in dual_text
     assert "[device clock]" in dual_text
@@ -61,7 +61,7 @@ def test_merged_report_shows_each_claim_per_bench_side_by_side():
     assert verdicts.count("holds") == 9 and verdicts.count("not comparable on this bench") == 1
     # Each claim's card has one column per bench, each with its verdict and its own charts, labelled.
     compute = next(a for a in page.find_all("article", "claim-card")
-                   if a.attrs["data-claim"].endswith("::compute-throughput"))
+                   if a.attrs["data-claim"] == "compute-throughput")
     text = page.text_of(compute)
     assert "lab-pi · Picos E66138528361BD2A, E6614C311B4A2F21" in text and "ci-runner · simulated bench" in text
     assert "107.2×" in text and "98.3×" in text
