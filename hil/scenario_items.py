@@ -163,7 +163,9 @@ class ScenarioItem(pytest.Item):
             from hil.plugin import record_assertion
             record_assertion(self, outcome.to_json())
         if failed:
-            lines = [f"{self.path}:{o.assertion.line}: {o.assertion.label}: {o.detail}" for o in failed]
+            lines = [f"{self.path}:{o.assertion.line}: {o.assertion.label}: {o.detail}"
+                     + (f" (lesson: {o.assertion.raw['published']})" if "published" in o.assertion.raw else "")
+                     for o in failed]
             raise ClaimFailed("\n".join(["claim not upheld: " + self.scenario.claim] + lines))
         if not_comparable:
             reasons = "; ".join(f"{o.assertion.label}: {o.detail}" for o in not_comparable)

@@ -324,7 +324,8 @@ def _caption(comparison: Comparison, bench: str) -> str:
         return f'<p class="caption muted">clock: {escape(", ".join(comparison.clock_domains))}{where}</p>'
     largest = max(comparison.bars, key=lambda bar: bar.value)
     smallest = min(comparison.bars, key=lambda bar: bar.value)
-    return (f'<p class="caption"><span class="ratio">ratio {escape(format_number(round(ratio, 2 if ratio < 10 else 1)))}×'
+    shown = format_number(round(ratio, 2 if ratio < 10 else 1))
+    return (f'<p class="caption"><span class="ratio">ratio {escape(shown)}×'
             f'</span> <span class="muted">({escape(largest.label)} {escape(format_figure(largest.value, largest.unit))}'
             f' ÷ {escape(smallest.label)} {escape(format_figure(smallest.value, smallest.unit))}; '
             f'clock: {escape(comparison.clock_domains[0])})</span>{where}</p>')
@@ -366,7 +367,7 @@ def _claim_card(position: int, key: str, per_run: dict[int, dict], runs: list[di
                      f'{escape(first["contradicts_lesson"])}</p>')
     badges = " ".join(_verdict_badge(_verdict(claim)) for claim in per_run.values())
     head = (f'<div class="card-head"><h3>{escape(name)}</h3>{badges}'
-            f'<span class="scenario-name">{escape(key)}</span></div>{"".join(lines)}')
+            f'<span class="scenario-name">{escape(first.get("id") or key)}</span></div>{"".join(lines)}')
     merged = len(per_run) > 1 or len(runs) > 1
     if not merged:
         index, claim = next(iter(per_run.items()))
@@ -378,7 +379,8 @@ def _claim_card(position: int, key: str, per_run: dict[int, dict], runs: list[di
         for index in range(len(runs)):
             claim = per_run.get(index)
             if claim is None:
-                columns.append(f'<div class="bench-column">{_bench_chip(runs[index], claims_by_run.get(index, []), True)}'
+                chip = _bench_chip(runs[index], claims_by_run.get(index, []), True)
+                columns.append(f'<div class="bench-column">{chip}'
                                f' <span class="muted">not run on this bench</span></div>')
                 continue
             text, charts = _bench_result(claim, runs[index], claims_by_run.get(index, []), True)

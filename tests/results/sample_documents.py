@@ -72,7 +72,8 @@ def assertion(label, subject, comparator, bound, value, unit, status="passed", p
 SIM_RUST = {"id": "sim-rust-0", "runtime": "rust", "serial_number": "SIMRUST0000000000"}
 SIM_MPY = {"id": "sim-mpy-0", "runtime": "micropython", "serial_number": "SIMMPY00000000000"}
 LESSON_SPEED = "Rust is much faster than MicroPython: about 107 times faster at bubble sort."
-LESSON_GIL = "Concurrency differs: Python's GIL limits parallelism, while Rust can run code on both of the RP2040's cores."
+LESSON_GIL = ("Concurrency differs: Python's GIL limits parallelism, while Rust can run code on both of the RP2040's "
+              "cores.")
 CONTRADICTS = "MicroPython's rp2 port has no GIL and runs a _thread on core 1 alongside core 0."
 
 
@@ -141,7 +142,8 @@ def lesson_run(simulated=True, host="ci-runner", sort_ratio_rust_us=176000, run_
                      reason=None if not simulated else "this MicroPython port has no _thread", contradicts=CONTRADICTS),
         lesson_claim("micropython-stdin-throughput", "error", "MicroPython takes data in more slowly.",
                      "Rust is much faster than MicroPython.", [], [],
-                     reason="StepFailed: scenarios/stdin_throughput.yaml:9: step 1: PortVanished: /dev/ttyACM1 went away"),
+                     reason="StepFailed: scenarios/stdin_throughput.yaml:9: step 1: PortVanished: "
+                            "/dev/ttyACM1 went away"),
     ]
     document = {"format": "pico-hil-results/1",
                 "run": {"run_id": run_id or ("sim-run" if simulated else "lab-run"), "host": host,

@@ -143,7 +143,8 @@ def test_within_runtime_comparisons_are_charted():
     _, page = rendered()
     jitter = page.find_all("svg", "chart")[3:5]
     assert [a.attrs["aria-label"] for a in jitter] == [
-        "Rust slowest ÷ fastest iteration (µs, linear scale)", "MicroPython slowest ÷ mean iteration (µs, linear scale)"]
+        "Rust slowest ÷ fastest iteration (µs, linear scale)",
+        "MicroPython slowest ÷ mean iteration (µs, linear scale)"]
     bars = [b.attrs["data-metric"] for b in page.find_all("rect", "bar")]
     assert bars[-6:] == ["rust_loop_min_us", "rust_loop_mean_us", "rust_loop_max_us",
                          "mpy_loop_min_us", "mpy_loop_mean_us", "mpy_loop_max_us"]
