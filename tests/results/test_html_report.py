@@ -287,3 +287,20 @@ def test_figures_in_different_units_or_without_numbers_are_not_charted():
                metric("rust_state", "halted", "", "none"), metric("mpy_state", "running", "", "none")])]}
     _, page = rendered(document)
     assert page.find_all("svg") == []
+
+
+def test_stdout_against_stdin_on_one_board_is_charted_with_both_bars():
+    from tests.results.sample_documents import assertion
+    record = claim("scenarios/stdin_throughput.yaml::micropython-stdin-throughput", "passed", "stdin is slower",
+                   [metric("mpy_tx_bps", 870000, "bytes/s", "host", "mpy-1"),
+                    metric("mpy_rx_bps", 190000, "bytes/s", "host", "mpy-1")],
+                   boards={"mpy-1": {"runtime": "micropython"}})
+    record["assertions"] = [assertion("MicroPython stdout faster than stdin", ["mpy_tx_bps"], "greater_than",
+                                      "mpy_rx_bps", 870000, "bytes/s")]
+    document = {"format": "pico-hil-results/1", "run": {"host": "h", "bench": "lab.yaml"}, "claims": [record]}
+    _, page = rendered(document)
+    (chart,) = page.find_all("svg", "chart")
+    assert chart.attrs["aria-label"].startswith("MicroPython stdout faster than stdin")
+    assert [b.attrs["data-metric"] for b in page.find_all("rect", "bar")] == ["mpy_rx_bps", "mpy_tx_bps"]
+    row = page.text_of(page.find_all("tr", "score")[0])
+    assert "MicroPython stdout faster than stdin: 870,000 bytes/s (needs > mpy_rx_bps (190,000 bytes/s))" in row
