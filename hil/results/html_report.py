@@ -144,9 +144,11 @@ def _grouped(claims: list[dict], runs: list[dict]) -> list[tuple[str, dict[int, 
 # -- benches --------------------------------------------------------------------------------------------------
 
 def is_simulated(run: dict, claims: list[dict] = ()) -> bool:
-    """A run on the simulated bench: named so, a bench of a simulated kind, or figures timed by a simulated clock."""
+    """A run on the simulated bench: its facts say so, it is named so, a bench of a simulated kind, or figures
+    timed by a simulated clock."""
     facts = run.get("bench_facts") if isinstance(run.get("bench_facts"), dict) else {}
-    if run.get("bench") == "sim" or str(facts.get("kind", "")).lower().startswith("sim"):
+    kind = str(facts.get("kind", "")).lower()
+    if facts.get("simulated") is True or run.get("bench") == "sim" or kind.startswith("sim"):
         return True
     return any(isinstance(m, dict) and m.get("clock_domain") in SIMULATED_CLOCKS
                for claim in claims for m in claim.get("metrics") or [])
