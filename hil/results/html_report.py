@@ -48,8 +48,9 @@ h3 { font-size: 15px; margin: 0 0 6px; }
 h4 { font-size: 13px; margin: 8px 0 2px; }
 a { color: #2b6cb0; }
 .muted { color: var(--muted); }
-.bench-line { margin: 2px 0 6px; }
-.summary { display: flex; gap: 8px; flex-wrap: wrap; margin: 6px 0 10px; padding: 0; list-style: none; }
+.at-a-glance { display: flex; gap: 6px 18px; flex-wrap: wrap; align-items: baseline; margin: 2px 0 8px; }
+.bench-line { margin: 0; }
+.summary { display: flex; gap: 8px; flex-wrap: wrap; margin: 0; padding: 0; list-style: none; }
 .banner { background: #fff4e5; border: 1px solid #f0b45c; padding: 6px 12px; margin: 8px 0; border-radius: 4px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid var(--line); }
@@ -454,8 +455,9 @@ def render_report(document: dict) -> str:
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(PAGE_TITLE)}</title><style>{CSS}</style></head><body>"
-        f'<header id="scorecard"><h1>{escape(PAGE_TITLE)}: Rust vs MicroPython on the Pico</h1>{bench_line}'
-        f"{banner}{_summary(claims)}{_scorecard(groups, runs, claims_by_run)}</header>"
+        f'<header id="scorecard"><h1>{escape(PAGE_TITLE)}: Rust vs MicroPython on the Pico</h1>'
+        f'<div class="at-a-glance">{_summary(claims)}{bench_line}</div>'
+        f"{banner}{_scorecard(groups, runs, claims_by_run)}</header>"
         f'<section id="claims"><h2>Each claim, with the figures that decide it</h2>'
         f'{cards or NO_CLAIMS}</section>'
         f'<section id="run-details"><h2>Run details</h2>{_runs_table(runs, claims_by_run)}'

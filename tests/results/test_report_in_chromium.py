@@ -163,7 +163,10 @@ def test_the_first_screen_is_the_scorecard_with_every_verdict_and_its_figure(bro
         assert set(row["verdicts"]) <= {"holds", "fails", "not comparable on this bench", "error"}
         assert all(row["figures"]), f"{row['claim']} shows no deciding figure"
     by_claim = {row["claim"]: row for row in rows}
-    assert "MicroPython edit to running code: 0.33 s" in by_claim["deploy-time"]["figures"][-1]
+    from hil.results.verdict import deciding_text
+    recorded = {c["scenario"]: c for c in recorded_sim_run()["claims"]}
+    assert deciding_text(recorded["deploy-time"]).startswith("MicroPython edit to running code: 0.")
+    assert deciding_text(recorded["deploy-time"]) in by_claim["deploy-time"]["figures"][-1]
     assert "wasm-host clock" in by_claim["compute-throughput"]["figures"][-1]
     if kind == "merged":
         assert by_claim["compute-throughput"]["verdicts"] == ["holds", "not comparable on this bench"]
