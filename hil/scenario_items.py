@@ -83,6 +83,10 @@ class ScenarioItem(pytest.Item):
         from hil.plugin import record_metric
         record_metric(self, metric)
 
+    def _record_assertion(self, record: dict) -> None:
+        from hil.plugin import record_assertion
+        record_assertion(self, record)
+
     def _record_evidence(self, kind: str, text: str) -> None:
         from hil.plugin import record_evidence
         record_evidence(self, kind, text)
@@ -160,8 +164,7 @@ class ScenarioItem(pytest.Item):
         not_comparable = [o for o in outcomes if o.status == "not-comparable"]
         for outcome in outcomes:
             self._record_evidence(f"assert-line-{outcome.assertion.line}", f"{outcome.status}: {outcome.detail}")
-            from hil.plugin import record_assertion
-            record_assertion(self, outcome.to_json())
+            self._record_assertion(outcome.to_json())
         if failed:
             lines = [f"{self.path}:{o.assertion.line}: {o.assertion.label}: {o.detail}"
                      + (f" (lesson: {o.assertion.raw['published']})" if "published" in o.assertion.raw else "")
