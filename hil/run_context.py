@@ -11,10 +11,15 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Mapping
+
+import pytest
 
 from hil.bench.bench import Bench
 from hil.bench.bench_factory import open_bench
+from hil.bench.board_spec import Runtime
 from hil.board.board_factory import make_board
+from hil.board.board_lease import BoardLease, Recorder
 from hil.board.board_pool import BoardPool
 from hil.errors import BoardBroken, HilError
 
@@ -85,6 +90,10 @@ class RunContext:
                                    self.only_board_ids, broken_dir=self.broken_marks_dir)
         return self._pool
 
+    def lease(self, roles: Mapping[str, Runtime], nodeid: str, recorder: Recorder) -> BoardLease:
+        """Boards for one test (fixtures and scenario items alike), logging into the test's own folder."""
+        return BoardLease(self.pool, roles, self.test_log_dir(nodeid), recorder)
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
@@ -92,3 +101,6 @@ class RunContext:
         if self._bench is not None:
             self._bench.stop()
             self._bench = None
+
+
+run_context_key = pytest.StashKey[RunContext]()

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from hil.bench.bench_file import load_bench_file
+from hil.bench.bench_kind import bench_kinds
 from hil.bench.usb_discovery import Discovery, UsbDiscovery
 from hil.bench.usb_ids import KIND_MICROPYTHON
 from hil.errors import ConfigError, HilError
@@ -76,8 +77,9 @@ def bench_yaml(discovery: Discovery, name: str) -> str:
     for device in discovery.bootsel_devices():
         board("rust", device.serial_number, "2e8a:000a", f"in BOOTSEL at USB {device.bus_path}; flash it first")
     if not boards:
+        by_name = " | ".join(sorted(n for n, k in bench_kinds().items() if k.opens_without_file)) or "FILE"
         raise HilError("no Pico found on USB (MicroPython 2e8a:0005, pico-sdk/Rust 2e8a:0009/000a, BOOTSEL "
-                       "2e8a:0003): plug one in, or use the simulated bench (--bench sim)")
+                       f"2e8a:0003): plug one in, or use a bench that needs no file (--bench {by_name})")
     for probe in probes:
         if probe != single_probe:
             comments.append(f"# debug probe attached: {probe}  (use as `probe:` of the board it is wired to)")

@@ -18,8 +18,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hil.bench.usb_ids import format_vid_pid
-
 PROBE_RS_LIST_HEADER = "The following debug probes were found:"
 PROBE_RS_NO_PROBES = "No debug probes were found."
 
@@ -52,7 +50,7 @@ class ProbeListing:
 
     @property
     def vid_pid(self) -> str:
-        return format_vid_pid(self.vid, self.pid)
+        return f"{self.vid:04x}:{self.pid:04x}"   # as bench files write it (hil.bench.usb_ids, a layer up)
 
     @property
     def selector(self) -> str:

@@ -32,8 +32,6 @@ PUBLISHED_FILE_MODE = 0o644
 # A scorecard line stays a line or two: longer reasons are cut here and given whole in the claim's card.
 SCORECARD_TEXT_CHARS = 150
 NO_CLAIMS = '<p class="muted">No claims recorded.</p>'
-# Clocks that only exist inside a simulation: a claim timed by one of them was judged on a simulated bench.
-SIMULATED_CLOCKS = {"rp2040js-virtual", "wasm-host"}
 VERDICT_CLASSES = {HOLDS: "holds", FAILS: "fails", NOT_COMPARABLE: "not-comparable", ERROR: "error"}
 VERDICT_PLURALS = {HOLDS: "hold", FAILS: "fail", NOT_COMPARABLE: "not comparable on this bench", ERROR: "error"}
 
@@ -145,14 +143,9 @@ def _grouped(claims: list[dict], runs: list[dict]) -> list[tuple[str, dict[int, 
 # -- benches --------------------------------------------------------------------------------------------------
 
 def is_simulated(run: dict, claims: list[dict] = ()) -> bool:
-    """A run on the simulated bench: its facts say so, it is named so, a bench of a simulated kind, or figures
-    timed by a simulated clock."""
+    """The bench says so in the facts recorded with the run (`simulated: true`); the report never guesses."""
     facts = run.get("bench_facts") if isinstance(run.get("bench_facts"), dict) else {}
-    kind = str(facts.get("kind", "")).lower()
-    if facts.get("simulated") is True or run.get("bench") == "sim" or kind.startswith("sim"):
-        return True
-    return any(isinstance(m, dict) and m.get("clock_domain") in SIMULATED_CLOCKS
-               for claim in claims for m in claim.get("metrics") or [])
+    return facts.get("simulated") is True
 
 
 def _pico_serials(run: dict, claims: list[dict]) -> list[str]:
@@ -166,8 +159,9 @@ def _pico_serials(run: dict, claims: list[dict]) -> list[str]:
 def bench_label(run: dict, claims: list[dict] = ()) -> str:
     """'simulated bench' or 'Picos E661…, E661…' (or the bench file when it names no board)."""
     if is_simulated(run, claims):
-        name = str(run.get("bench") or "")
-        return "simulated bench" + (f" ({name})" if name and name != "sim" else "")
+        facts = run.get("bench_facts") if isinstance(run.get("bench_facts"), dict) else {}
+        name = str(facts.get("name") or "")
+        return "simulated bench" + (f" ({name})" if name and name != run.get("bench") else "")
     serials = _pico_serials(run, claims)
     if serials:
         return ("Pico " if len(serials) == 1 else "Picos ") + ", ".join(serials)

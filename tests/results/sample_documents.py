@@ -149,7 +149,7 @@ def lesson_run(simulated=True, host="ci-runner", sort_ratio_rust_us=176000, run_
                 "run": {"run_id": run_id or ("sim-run" if simulated else "lab-run"), "host": host,
                         "started_at": "2026-11-24T09:00:00+0000", "finished_at": "2026-11-24T09:20:00+0000",
                         "interrupted": False, "bench": "sim" if simulated else "benches/lab.yaml",
-                        "bench_facts": {"kind": "SimBench" if simulated else "PhysicalBench",
+                        "bench_facts": {"kind": "SimBench" if simulated else "PhysicalBench", "simulated": simulated,
                                         "boards": [rust, mpy]}},
                 "claims": claims}
     from hil.results.verdict import verdict_of

@@ -133,7 +133,7 @@ def test_the_results_json_keeps_verdicts_lesson_and_assertion_records(pytester):
     pytester.makepyfile("""
         import json
         import pytest
-        from hil.plugin import record_assertion
+        from hil.results.pytest_results import record_assertion
 
         def record(request, status, value):
             request.node.user_properties.append(("hil.lesson", "Rust is much faster."))
