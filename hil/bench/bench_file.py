@@ -44,6 +44,7 @@ def load_bench_file(path: str | Path) -> BenchConfig:
     kind = bench_kind(kind_name or _file_default_kind(path), path, document.line_of("kind"))
     schema = copy.deepcopy(schema)
     schema["properties"].update(kind.file_keys)
+    schema["properties"]["boards"]["items"]["properties"].update(kind.board_keys)
     validate(document, schema, path)
     boards = document["boards"]
     specs: list[BoardSpec] = []
@@ -67,7 +68,8 @@ def load_bench_file(path: str | Path) -> BenchConfig:
             board_id=board_id, runtime=runtime, serial_number=entry.get("serial_number"),
             vid_pid=(entry.get("vid_pid") or "").lower() or None, port=entry.get("port"),
             uart_port=entry.get("uart_port"), probe=entry.get("probe"), flash_method=flash,
-            source=f"{path}:{entry.line}", extra={"labels": list(entry.get("labels", []))},
+            source=f"{path}:{entry.line}",
+            extra={"labels": list(entry.get("labels", [])), **{k: entry[k] for k in kind.board_keys if k in entry}},
         ))
     name = document.get("bench") or Path(path).stem
     options = {key: document[key] for key in kind.file_keys if key in document}
