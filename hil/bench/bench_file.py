@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hil.bench.bench_kind import bench_kind, bench_kinds
-from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec
+from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec, Runtime
 from hil.errors import ConfigError
 from hil.yamlfile import YamlMap, load_schema, load_yaml_file, validate
 
-FLASH_METHODS_BY_RUNTIME = {"rust": ("probe-rs", "picotool", "uf2"), "micropython": ("mpremote",)}
+FLASH_METHODS_BY_RUNTIME = {Runtime.RUST: ("probe-rs", "picotool", "uf2"), Runtime.MICROPYTHON: ("mpremote",)}
 
 
 @dataclass
@@ -44,6 +44,7 @@ def load_bench_file(path: str | Path) -> BenchConfig:
     kind = bench_kind(kind_name or _file_default_kind(path), path, document.line_of("kind"))
     schema = copy.deepcopy(schema)
     schema["properties"].update(kind.file_keys)
+    schema["properties"]["boards"]["items"]["properties"].update(kind.board_keys)
     validate(document, schema, path)
     boards = document["boards"]
     specs: list[BoardSpec] = []
@@ -55,7 +56,7 @@ def load_bench_file(path: str | Path) -> BenchConfig:
             raise ConfigError(path, entry.line_of("id"), f"{key}.id",
                               f"duplicate board id {board_id!r} (first at line {first_line_of_id[board_id]})")
         first_line_of_id[board_id] = entry.line_of("id")
-        runtime = entry["runtime"]
+        runtime = Runtime(entry["runtime"])
         flash = entry.get("flash", DEFAULT_FLASH_METHOD[runtime])
         if flash not in FLASH_METHODS_BY_RUNTIME[runtime]:
             raise ConfigError(path, entry.line_of("flash"), f"{key}.flash",
@@ -67,7 +68,8 @@ def load_bench_file(path: str | Path) -> BenchConfig:
             board_id=board_id, runtime=runtime, serial_number=entry.get("serial_number"),
             vid_pid=(entry.get("vid_pid") or "").lower() or None, port=entry.get("port"),
             uart_port=entry.get("uart_port"), probe=entry.get("probe"), flash_method=flash,
-            source=f"{path}:{entry.line}", extra={"labels": list(entry.get("labels", []))},
+            source=f"{path}:{entry.line}",
+            extra={"labels": list(entry.get("labels", [])), **{k: entry[k] for k in kind.board_keys if k in entry}},
         ))
     name = document.get("bench") or Path(path).stem
     options = {key: document[key] for key in kind.file_keys if key in document}

@@ -8,6 +8,7 @@ the kind's name, the value a `BenchKind` or a callable returning one), or regist
 - `open_bench(config)`: the factory; `config` is the validated `BenchConfig`, or None for `--hil-bench <name>`;
 - `clock_domains`: runtime -> the clock that times figures measured on that runtime's boards on this kind;
 - `file_keys`: JSON-schema properties of the top-level bench-file keys only this kind accepts;
+- `board_keys`: JSON-schema properties of `boards[]` keys only this kind accepts (kept in `BoardSpec.extra`);
 - `check_board(entry, path, key)`: checks of one `boards[]` entry a schema cannot say (raise ConfigError);
 
 The bench the factory returns brings the rest: its tool needs (`Bench.tool_requirements()`, what `hil doctor`
@@ -39,6 +40,7 @@ class BenchKind:
     open_bench: Callable[["BenchConfig | None"], "Bench"]
     clock_domains: Mapping[str, str]
     file_keys: Mapping[str, dict] = field(default_factory=dict)
+    board_keys: Mapping[str, dict] = field(default_factory=dict)
     check_board: Callable[[object, str, str], None] | None = None
     opens_without_file: bool = False
     default: bool = False
@@ -74,9 +76,16 @@ def _from_entry_points() -> dict[str, BenchKind]:
     return _loaded
 
 
+NONE_INSTALLED = ("no bench kinds are installed: reinstall pico-hil (`./run tests -k no_such_test`, or "
+                  "`pip install -e .`) so its hil.bench_kinds entry points are registered")
+
+
 def bench_kinds() -> dict[str, BenchKind]:
     """Every known kind by name: entry points first, in-process registrations over them."""
-    return {**_from_entry_points(), **_registered}
+    kinds = {**_from_entry_points(), **_registered}
+    if not kinds:
+        raise ConfigError("bench setting", None, "kind", NONE_INSTALLED)
+    return kinds
 
 
 def bench_kind(name: str, where: str = "bench", line: int | None = None) -> BenchKind:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hil.bench.board_spec import Runtime
 from hil.results.text_format import format_figure, format_number
 
 # Metric-name prefixes that name the runtime a figure belongs to, and how the report labels them.
 RUNTIME_PREFIXES = (("rust_", "Rust"), ("micropython_", "MicroPython"), ("mpy_", "MicroPython"))
-RUNTIME_LABELS = {"rust": "Rust", "micropython": "MicroPython"}
+RUNTIME_LABELS = {Runtime.RUST: "Rust", Runtime.MICROPYTHON: "MicroPython"}
 RUNTIME_ORDER = ("Rust", "MicroPython")
 # Above this ratio between the largest and smallest bar a linear axis hides the small bar: use a log axis.
 LOG_SCALE_MIN_RATIO = 20.0

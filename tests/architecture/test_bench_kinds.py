@@ -36,7 +36,8 @@ def _check_board(entry, path, key):
 
 
 TOY = BenchKind(name="toy", open_bench=ToyBench, clock_domains={"rust": "toy-clock", "micropython": "toy-clock"},
-                file_keys={"colour": {"enum": ["red", "blue"]}}, check_board=_check_board)
+                file_keys={"colour": {"enum": ["red", "blue"]}}, board_keys={"place": {"type": "string"}},
+                check_board=_check_board)
 
 
 @pytest.fixture
@@ -48,10 +49,11 @@ def toy_kind():
 
 def test_a_registered_kind_opens_from_its_bench_file_with_its_own_keys(toy_kind, tmp_path):
     path = tmp_path / "toy.yaml"
-    path.write_text("kind: toy\ncolour: red\nboards:\n  - {id: toy1, runtime: rust}\n")
+    path.write_text("kind: toy\ncolour: red\nboards:\n  - {id: toy1, runtime: rust, place: desk-3}\n")
     bench = open_bench(str(path))
     assert isinstance(bench, ToyBench)
     assert bench.config.options == {"colour": "red"}
+    assert bench.specs[0].extra["place"] == "desk-3"
     assert [s.board_id for s in bench.specs] == ["toy1"]
     assert Metric("t", 1.0, "us", "toy-clock").clock_domain == "toy-clock"
 
@@ -71,6 +73,10 @@ def test_another_kinds_key_is_refused_by_a_kind_that_does_not_declare_it(toy_kin
     path.write_text("kind: toy\nlink: none\nboards:\n  - {id: toy1, runtime: rust}\n")
     with pytest.raises(ConfigError, match=r"toy.yaml:2.*link"):
         open_bench(str(path))
+    other = tmp_path / "physical.yaml"
+    other.write_text("boards:\n  - {id: a, runtime: micropython, serial_number: S, place: desk-3}\n")
+    with pytest.raises(ConfigError, match=r"physical.yaml:2.*place"):
+        open_bench(str(other))
 
 
 def test_an_unknown_kind_names_the_installed_ones(tmp_path):
@@ -116,3 +122,10 @@ def test_a_wrongly_named_entry_point_is_a_config_error(monkeypatch):
     monkeypatch.setattr(registry, "entry_points", lambda group: [Point()])
     with pytest.raises(ConfigError, match="must be a BenchKind named 'a'"):
         registry.bench_kinds()
+
+
+def test_an_installation_without_its_entry_points_says_how_to_fix_it(monkeypatch):
+    monkeypatch.setattr(registry, "_loaded", {})
+    monkeypatch.setattr(registry, "_registered", {})
+    with pytest.raises(ConfigError, match=r"no bench kinds are installed: reinstall pico-hil"):
+        open_bench(None)
