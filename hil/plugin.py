@@ -47,11 +47,6 @@ def _is_xdist_worker(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "hil: a hardware-in-the-loop test; needs a bench (simulated by default)")
     bench = setting(config, "bench")
-    try:
-        from hil.bench.bench_factory import load_bench_config
-        load_bench_config(bench.value)  # a bad bench file stops the run now, with file:line:key
-    except ConfigError as error:
-        raise pytest.UsageError(f"{error} (bench from {bench.source})") from None
     boards = setting(config, "board").value
     only = [b.strip() for b in boards.split(",") if b.strip()] if boards else None
     if _is_xdist_worker(config):
@@ -59,16 +54,22 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         results = setting(config, "results").value
         run_dir = Path(results).resolve().parent if results else (Path(config.rootpath) / DEFAULT_RUN_DIR)
+    context = RunContext(bench.value, run_dir, only)
+    try:
+        context.resolve_bench()  # once per process: a bad bench file stops the run now, with file:line:key
+    except ConfigError as error:
+        raise pytest.UsageError(f"{error} (bench from {bench.source})") from None
+    if not _is_xdist_worker(config):
         try:
             recorder = ResultsRecorder(config, run_dir, setting(config, "results").value,
-                                       lambda: _run_facts(config))
+                                       lambda: _run_facts(config, context))
         except ResultsNotWritable as error:  # say so before any test runs, in one line
             raise pytest.UsageError(f"{error} (results from {setting(config, 'results').source})") from None
         config.stash[recorder_key] = recorder
         config.pluginmanager.register(recorder, "hil-results-recorder")
-    config.stash[run_context_key] = RunContext(bench.value, run_dir, only)
+    config.stash[run_context_key] = context
     if not _is_xdist_worker(config):
-        config.stash[run_context_key].forget_broken_boards()
+        context.forget_broken_boards()
     _stop_cleanly_on_sigterm()
 
 
@@ -140,12 +141,11 @@ def hil_record(request: pytest.FixtureRequest):
 
 # -- results ------------------------------------------------------------------------------------------------
 
-def _run_facts(config: pytest.Config) -> dict:
+def _run_facts(config: pytest.Config, context: RunContext) -> dict:
     """What the results say about the run's bench before any test: its boards, clock domains, tool versions.
     (The bench is not started for this; the workers start it when a test needs it.)"""
     import importlib.metadata
-    from hil.bench.bench_factory import open_bench
-    bench = open_bench(setting(config, "bench").value)
+    bench = context.open_bench()
     versions = bench.tool_versions()
     versions["mpremote"] = importlib.metadata.version("mpremote")
     return {"bench": setting(config, "bench").value, "bench_facts": bench.describe(), "tool_versions": versions}

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hil.bench.bench_kind import bench_kind, bench_kinds
-from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec
+from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec, Runtime
 from hil.errors import ConfigError
 from hil.yamlfile import YamlMap, load_schema, load_yaml_file, validate
 
-FLASH_METHODS_BY_RUNTIME = {"rust": ("probe-rs", "picotool", "uf2"), "micropython": ("mpremote",)}
+FLASH_METHODS_BY_RUNTIME = {Runtime.RUST: ("probe-rs", "picotool", "uf2"), Runtime.MICROPYTHON: ("mpremote",)}
 
 
 @dataclass
@@ -56,7 +56,7 @@ def load_bench_file(path: str | Path) -> BenchConfig:
             raise ConfigError(path, entry.line_of("id"), f"{key}.id",
                               f"duplicate board id {board_id!r} (first at line {first_line_of_id[board_id]})")
         first_line_of_id[board_id] = entry.line_of("id")
-        runtime = entry["runtime"]
+        runtime = Runtime(entry["runtime"])
         flash = entry.get("flash", DEFAULT_FLASH_METHOD[runtime])
         if flash not in FLASH_METHODS_BY_RUNTIME[runtime]:
             raise ConfigError(path, entry.line_of("flash"), f"{key}.flash",

@@ -76,9 +76,16 @@ def _from_entry_points() -> dict[str, BenchKind]:
     return _loaded
 
 
+NONE_INSTALLED = ("no bench kinds are installed: reinstall pico-hil (`./run tests -k no_such_test`, or "
+                  "`pip install -e .`) so its hil.bench_kinds entry points are registered")
+
+
 def bench_kinds() -> dict[str, BenchKind]:
     """Every known kind by name: entry points first, in-process registrations over them."""
-    return {**_from_entry_points(), **_registered}
+    kinds = {**_from_entry_points(), **_registered}
+    if not kinds:
+        raise ConfigError("bench setting", None, "kind", NONE_INSTALLED)
+    return kinds
 
 
 def bench_kind(name: str, where: str = "bench", line: int | None = None) -> BenchKind:

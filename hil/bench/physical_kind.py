@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from hil.bench.bench_kind import BenchKind
-from hil.bench.board_spec import DEFAULT_FLASH_METHOD
+from hil.bench.board_spec import DEFAULT_FLASH_METHOD, Runtime
 from hil.errors import ConfigError
 
 
@@ -21,5 +21,5 @@ def _open(config):
 
 
 # Both runtimes time themselves on the Pico's own 1 MHz timer.
-PHYSICAL_KIND = BenchKind(name="physical", open_bench=_open, clock_domains={"rust": "device", "micropython": "device"},
+PHYSICAL_KIND = BenchKind(name="physical", open_bench=_open, clock_domains={runtime: "device" for runtime in Runtime},
                           check_board=_check_board, file_default=True)

@@ -18,9 +18,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-PROBE_RS_LIST_HEADER = "The following debug probes were found:"
-PROBE_RS_NO_PROBES = "No debug probes were found."
-
 _PROBE_LINE = re.compile(
     r"^\[(?P<index>\d+)\]: (?P<name>.*) -- (?P<vid>[0-9a-fA-F]{4}):(?P<pid>[0-9a-fA-F]{4})"
     r"(?:-(?P<interface>\d+))?:(?P<serial>\S*) \((?P<probe_type>[^()]*)\)(?P<inaccessible> \(inaccessible\))?\s*$"

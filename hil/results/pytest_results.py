@@ -16,12 +16,16 @@ import pytest
 from hil.errors import ResultsNotWritable
 from hil.results.metric import Metric
 from hil.results.results_file import ResultsFile
+from hil.results.verdict import verdict_of
 
 METRIC_PREFIX = "hil.metric."
 BOARD_PREFIX = "hil.board."
 EVIDENCE_PREFIX = "hil.evidence."
 CLAIM_PROPERTY = "hil.claim"
 SCENARIO_PROPERTY = "hil.scenario"
+ASSERTION_PROPERTY = "hil.assertion"
+# Scenario text carried into each claim as is: the lesson's sentence, and where the Pico contradicts it.
+TEXT_PROPERTIES = {"hil.lesson": "lesson", "hil.contradicts_lesson": "contradicts_lesson"}
 NOT_COMPARABLE_PREFIX = "not comparable on this bench"
 EVIDENCE_LIMIT_CHARS = 4000
 TEST_PHASES = ("setup", "call", "teardown")
@@ -39,6 +43,11 @@ def record_evidence(item: pytest.Item, kind: str, text: str) -> None:
     item.user_properties.append((EVIDENCE_PREFIX + kind, text[-EVIDENCE_LIMIT_CHARS:]))
 
 
+def record_assertion(item: pytest.Item, record: dict) -> None:
+    """One judged assertion: measured value, bound, the lesson's figure and its outcome (see verdict.py)."""
+    item.user_properties.append((ASSERTION_PROPERTY, json.dumps(record, default=str)))
+
+
 class ItemRecorder:
     """What one test records, attached to its pytest item (the `Recorder` a BoardLease and a scenario write to)."""
 
@@ -53,6 +62,9 @@ class ItemRecorder:
 
     def evidence(self, kind: str, text: str) -> None:
         record_evidence(self.item, kind, text)
+
+    def assertion(self, record: dict) -> None:
+        record_assertion(self.item, record)
 
 
 class ResultsRecorder:
@@ -95,6 +107,13 @@ class ResultsRecorder:
                 claim["claim"] = value
             elif name == SCENARIO_PROPERTY:
                 claim["scenario"] = value
+            elif name in TEXT_PROPERTIES:
+                claim[TEXT_PROPERTIES[name]] = value
+            elif name == ASSERTION_PROPERTY:
+                record = json.loads(value)
+                claim.setdefault("assertions", [])
+                if record not in claim["assertions"]:
+                    claim["assertions"].append(record)
         status = _status_of(report)
         if status != "passed" or report.when == "call":
             if _rank(status) >= _rank(claim["status"]):
@@ -106,6 +125,7 @@ class ResultsRecorder:
             claim["reason"] = (report.longrepr.strip().splitlines()[0] if isinstance(report.longrepr, str)
                                and report.longrepr.strip() else _first_line(report.longreprtext))
             claim["evidence"].setdefault("failure", report.longreprtext[-EVIDENCE_LIMIT_CHARS:])
+        claim["verdict"] = verdict_of(claim)
         # pytest-xdist reports an item whose worker died with a phase of its own ("???"): nothing follows it.
         if report.when == "teardown" or (report.when == "setup" and not report.passed) \
                 or report.when not in TEST_PHASES:
@@ -135,6 +155,7 @@ class ResultsRecorder:
                                                     "boards": {}, "evidence": {}, "duration_s": 0.0})
             claim["status"] = "interrupted"
             claim["reason"] = "the run was interrupted while this test was running"
+            claim["verdict"] = verdict_of(claim)
             self.finish(nodeid)
 
     def close(self, interrupted: bool) -> dict:

@@ -247,5 +247,6 @@ class SimBench(Bench):
 
     def describe(self) -> dict:
         described = super().describe()
-        described.update(sim_dir=str(self.sim_dir), link=self.link)
+        # `simulated` lets the results and the report label every figure of this bench as simulated.
+        described.update(sim_dir=str(self.sim_dir), link=self.link, simulated=True)
         return described

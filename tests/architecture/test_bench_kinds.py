@@ -122,3 +122,10 @@ def test_a_wrongly_named_entry_point_is_a_config_error(monkeypatch):
     monkeypatch.setattr(registry, "entry_points", lambda group: [Point()])
     with pytest.raises(ConfigError, match="must be a BenchKind named 'a'"):
         registry.bench_kinds()
+
+
+def test_an_installation_without_its_entry_points_says_how_to_fix_it(monkeypatch):
+    monkeypatch.setattr(registry, "_loaded", {})
+    monkeypatch.setattr(registry, "_registered", {})
+    with pytest.raises(ConfigError, match=r"no bench kinds are installed: reinstall pico-hil"):
+        open_bench(None)

@@ -27,6 +27,6 @@ def pytest_configure(config) -> None:
     for tool_and_subcommand, mode in settings.get("tool_modes", {}).items():
         bench.set_tool_mode(tool_and_subcommand, mode)
     image = FirmwareImage(elf_path=Path(settings["image"]), uf2_path=None, build_id=settings["build_id"])
-    hil.run_context.open_bench = lambda selector: bench
+    hil.run_context.RunContext.open_bench = lambda self: bench
     Artifacts.firmware = lambda self, name: image
     ScenarioItem.provision_timeout_s = settings["provision_timeout_s"]
