@@ -47,7 +47,7 @@ def test_probe_rs_list_without_a_simulated_bench_finds_no_probes(tmp_path):
 
 def test_probe_rs_version_looks_like_the_real_one(sim_bench):
     result = tool(sim_bench, "probe-rs", "--version", check=True)
-    assert result.stdout.startswith("probe-rs 0.0.0+hil-sim (git commit: ")
+    assert result.stdout.startswith("probe-rs 0.30.0 (git commit: hil-sim stand-in)")
 
 
 def test_probe_rs_download_leaves_the_core_halted_and_reset_starts_the_firmware(sim_bench, images):
@@ -139,7 +139,7 @@ def test_a_silent_firmware_is_unresponsive_by_the_host_deadline_not_hung(sim_ben
 # ---- picotool ---------------------------------------------------------------------------------------------
 
 def test_picotool_version_looks_like_the_real_one(sim_bench):
-    assert tool(sim_bench, "picotool", "version", check=True).stdout.startswith("picotool v0.0.0+hil-sim ")
+    assert tool(sim_bench, "picotool", "version", check=True).stdout.startswith("picotool v2.1.1 (Linux, hil-sim stand-in)")
 
 
 def test_picotool_load_needs_a_board_in_bootsel_unless_forced(sim_bench, images):

@@ -13,7 +13,14 @@ import time
 from hil.sim.standins import flash_timing
 from hil.sim.standins.sim_control_client import SimControlClient, SimRequestFailed, SimUnavailable
 
-VERSION_LINE = "picotool v0.0.0+hil-sim (simulated bench stand-in)"
+# The stand-in follows picotool 2.1.1's options and messages, so it says so; HIL_SIM_PICOTOOL_VERSION makes it claim
+# another version (to try `hil doctor` and the flashers' version check).
+VERSION_ENV = "HIL_SIM_PICOTOOL_VERSION"
+MODELLED_VERSION = "2.1.1"
+
+
+def version_line() -> str:
+    return f"picotool v{os.environ.get(VERSION_ENV) or MODELLED_VERSION} (Linux, hil-sim stand-in)"
 CONTROL_TIMEOUT_S = 10.0
 LOAD_TIMEOUT_S = 60.0
 PROGRESS_BAR = "[==============================]  100%"
@@ -232,7 +239,7 @@ class Picotool:
     def run(self) -> int:
         command = self.options.command
         if command == "version":
-            print(VERSION_LINE)
+            print(version_line())
             return EXIT_OK
         if command == "help":
             print(USAGE)

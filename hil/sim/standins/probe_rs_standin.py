@@ -14,7 +14,14 @@ import time
 from hil.sim.standins import flash_timing
 from hil.sim.standins.sim_control_client import SimControlClient, SimRequestFailed, SimUnavailable
 
-VERSION_LINE = "probe-rs 0.0.0+hil-sim (git commit: simulated-bench-stand-in)"
+# The stand-in follows probe-rs 0.30's formats, so it says so; HIL_SIM_PROBE_RS_VERSION makes it claim another
+# version (to try `hil doctor` and the flashers' version check).
+VERSION_ENV = "HIL_SIM_PROBE_RS_VERSION"
+MODELLED_VERSION = "0.30.0"
+
+
+def version_line() -> str:
+    return f"probe-rs {os.environ.get(VERSION_ENV) or MODELLED_VERSION} (git commit: hil-sim stand-in)"
 PROBE_NAME = "Debug Probe (CMSIS-DAP)"
 PROBE_TYPE = "CMSIS-DAP"
 SUPPORTED_CHIP_PREFIX = "rp2040"
@@ -218,7 +225,7 @@ def monitor(client: SimControlClient, board: dict) -> int:
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.version:
-        print(VERSION_LINE)
+        print(version_line())
         return EXIT_OK
     if args.command is None:
         build_parser().error("a subcommand is required")
