@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec
+from hil.bench.usb_ids import RP2040_BOOTSEL_USB_SERIAL, is_shared_bootsel_serial
 from hil.errors import ConfigError
 from hil.yamlfile import load_schema, load_yaml_file, validate
 
@@ -46,6 +47,11 @@ def load_bench_file(path: str | Path) -> BenchConfig:
             raise ConfigError(path, entry.line_of("flash"), f"{key}.flash",
                               f"{flash!r} cannot provision a {runtime} board "
                               f"(use one of: {', '.join(FLASH_METHODS_BY_RUNTIME[runtime])})")
+        if is_shared_bootsel_serial(entry.get("serial_number")):
+            raise ConfigError(path, entry.line_of("serial_number"), f"{key}.serial_number",
+                              f"{RP2040_BOOTSEL_USB_SERIAL} is the serial number every RP2040 reports in BOOTSEL, "
+                              "not this board's: use the serial number it reports when running (its flash id, "
+                              "`picotool info -d`), and `usb_port:` to find it in BOOTSEL")
         if kind == "physical":
             if not entry.get("serial_number") and not entry.get("port"):
                 raise ConfigError(path, entry.line, f"{key}.serial_number",
@@ -56,6 +62,7 @@ def load_bench_file(path: str | Path) -> BenchConfig:
         specs.append(BoardSpec(
             board_id=board_id, runtime=runtime, serial_number=entry.get("serial_number"),
             vid_pid=(entry.get("vid_pid") or "").lower() or None, port=entry.get("port"),
+            usb_port=entry.get("usb_port"),
             uart_port=entry.get("uart_port"), probe=entry.get("probe"), flash_method=flash,
             source=f"{path}:{entry.line}", extra={"labels": list(entry.get("labels", []))},
         ))
