@@ -167,10 +167,11 @@ def _run_facts(config: pytest.Config) -> dict:
     (The bench is not started for this; the workers start it when a test needs it.)"""
     import importlib.metadata
     from hil.bench.bench_factory import open_bench
+    from hil.deploy.rust_toolchain import compiler_versions
     bench = open_bench(setting(config, "bench").value)
     versions = bench.tool_versions()
     versions["mpremote"] = importlib.metadata.version("mpremote")
-    return {"bench_facts": bench.describe(), "tool_versions": versions}
+    return {"bench_facts": bench.describe(), "tool_versions": versions, "compiler_versions": compiler_versions()}
 
 
 class ResultsRecorder:
@@ -184,10 +185,12 @@ class ResultsRecorder:
         self.write_error: ResultsNotWritable | None = None
         path = setting(config, "results").value
         self.results: ResultsFile | None = None
+        self.run_facts: dict = {}
+        if path or config.option.xmlpath:   # the JUnit file carries the run's facts as suite properties
+            self.run_facts = {"bench": setting(config, "bench").value, "argv": list(config.invocation_params.args),
+                              "logs_dir": str(run_dir / "logs"), **_run_facts(config)}
         if path:
-            self.results = ResultsFile(path, {"bench": setting(config, "bench").value,
-                                              "argv": list(config.invocation_params.args),
-                                              "logs_dir": str(run_dir / "logs"), **_run_facts(config)})
+            self.results = ResultsFile(path, self.run_facts)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -266,7 +269,9 @@ class ResultsRecorder:
             except ResultsNotWritable as error:
                 self._cannot_write(error)
             return self.results.document
-        return {"format": "pico-hil-results/1", "run": fields, "claims": list(self.claims.values())}
+        import socket
+        return {"format": "pico-hil-results/1", "run": {"host": socket.gethostname(), **self.run_facts, **fields},
+                "claims": list(self.claims.values())}
 
 
 _RANKS = {"passed": 0, "skipped": 1, "not-comparable": 1, "failed": 2, "error": 3, "interrupted": 4}
@@ -300,6 +305,7 @@ def _first_line(text: str) -> str:
     return lines[-1].strip() if lines else ""
 
 
+@pytest.hookimpl(trylast=True)   # after pytest's --junitxml has written its file, which is rewritten here
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     recorder = config.stash.get(recorder_key, None)
@@ -307,6 +313,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     document = recorder.close(interrupted)
+    junit_path = config.option.xmlpath
+    if junit_path and Path(junit_path).is_file():
+        from hil.results.junit_file import rewrite_junit
+        try:
+            rewrite_junit(junit_path, document)
+        except ResultsNotWritable as error:
+            recorder._cannot_write(error)
     if recorder.write_error is not None and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     report_path = setting(config, "report").value
