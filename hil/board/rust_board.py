@@ -163,6 +163,7 @@ class RustBoard(Board):
             raise ProvisionError(self.board_id, f"flashed build {image.build_id} but the board reports {after}")
         self.facts["flashed_with"] = self.flasher.name
         self.facts.update({f"version {tool}": version for tool, version in flash_report.tool_versions.items()})
+        self.facts["flash"] = flash_report.as_dict()   # tool, steps, verified, bytes, host seconds: with the results
         return ProvisionReport(self.board_id, True, deadline.elapsed_s, before, after, self.flasher.name,
                                flash_report.as_dict())
 

@@ -150,7 +150,11 @@ def test_second_provisioning_of_unchanged_boards_flashes_nothing_and_writes_noth
     rust = make_board(bench, bench.spec("sim-rust-0"))
     mpy = make_board(bench, bench.spec("sim-mpy-0"))
     try:
-        rust.provision(image, FLASH_TIMEOUT_S)               # flashes only if needed: either way, now current
+        first = rust.provision(image, FLASH_TIMEOUT_S)       # flashes only if needed: either way, now current
+        # a flash is recorded with the board's facts (so with the results) exactly when one happened
+        assert rust.describe().get("flash") == (first.details or None)
+        if first.flashed:
+            assert {"flasher", "steps", "verified", "image_size_bytes", "elapsed_s"} <= set(first.details)
         again = rust.provision(image, FLASH_TIMEOUT_S)
         assert not again.flashed and again.build_id_after == image.build_id
         files = plan_files([scripts], dest="/again")
