@@ -47,7 +47,7 @@ def test_probe_rs_list_without_a_simulated_bench_finds_no_probes(tmp_path):
 
 def test_probe_rs_version_looks_like_the_real_one(sim_bench):
     result = tool(sim_bench, "probe-rs", "--version", check=True)
-    assert result.stdout.startswith("probe-rs 0.30.0 (git commit: hil-sim stand-in)")
+    assert result.stdout.startswith("probe-rs 0.32.0 (git commit: hil-sim stand-in)")
 
 
 def test_probe_rs_download_leaves_the_core_halted_and_reset_starts_the_firmware(sim_bench, images):
@@ -93,7 +93,9 @@ def test_probe_rs_needs_probe_selection_when_several_probes_are_attached(sim_ben
     elf = images.write("echo", thumb_image.echo_firmware())["elf"]
     result = tool(sim_bench, "probe-rs", "download", "--chip", "RP2040", "--non-interactive", str(elf))
     assert result.returncode == 1
-    assert "More than a single probe detected" in result.stderr
+    assert result.stderr.startswith("Error: The following devices were found:\n[0]: Debug Probe (CMSIS-DAP) -- "
+                                    "2e8a:000c-0:")
+    assert "Use '--probe VID:PID' or '--probe VID:PID:Serial' to select one." in result.stderr
 
 
 def test_probe_rs_with_an_unknown_probe_serial_fails(sim_bench, images):
@@ -101,7 +103,7 @@ def test_probe_rs_with_an_unknown_probe_serial_fails(sim_bench, images):
     result = tool(sim_bench, "probe-rs", "download", "--chip", "RP2040", "--probe", "2e8a:000c:NOSUCHPROBE",
                   str(elf))
     assert result.returncode == 1
-    assert result.stderr.startswith("Error: ")
+    assert result.stderr == "Error: No connected probes were found.\n"
 
 
 def test_probe_rs_download_of_a_missing_file_fails(sim_bench, tmp_path):
@@ -149,7 +151,8 @@ def test_picotool_load_needs_a_board_in_bootsel_unless_forced(sim_bench, images)
     assert sim_bench.wait_state(board, "running")["state"] == "running"
     result = tool(sim_bench, "picotool", "load", "-v", "-x", "--ser", board["serial_number"], str(paths["uf2"]))
     assert result.returncode == PICOTOOL_NO_DEVICE
-    assert "No accessible RP-series devices in BOOTSEL mode were found." in result.stdout
+    assert (f"No accessible RP-series devices in BOOTSEL mode were found with serial number "
+            f"{board['serial_number']}.") in result.stdout
     assert "consider -f" in result.stdout
 
 

@@ -14,16 +14,19 @@ import time
 from hil.sim.standins import flash_timing
 from hil.sim.standins.sim_control_client import SimControlClient, SimRequestFailed, SimUnavailable
 
-# The stand-in follows probe-rs 0.30's formats, so it says so; HIL_SIM_PROBE_RS_VERSION makes it claim another
+# The stand-in follows probe-rs 0.32's formats, so it says so; HIL_SIM_PROBE_RS_VERSION makes it claim another
 # version (to try `hil doctor` and the flashers' version check).
 VERSION_ENV = "HIL_SIM_PROBE_RS_VERSION"
-MODELLED_VERSION = "0.30.0"
+MODELLED_VERSION = "0.32.0"
 
 
 def version_line() -> str:
     return f"probe-rs {os.environ.get(VERSION_ENV) or MODELLED_VERSION} (git commit: hil-sim stand-in)"
 PROBE_NAME = "Debug Probe (CMSIS-DAP)"
 PROBE_TYPE = "CMSIS-DAP"
+PROBE_INTERFACE = 0        # the Debug Probe's CMSIS-DAP v2 interface: `list` shows it as 2e8a:000c-0:SERIAL
+# probe-rs 0.32's errors (probe-rs-tools util/common_options.rs OperationError, util/cli.rs MultipleProbesFound)
+NO_PROBES = "No connected probes were found."
 SUPPORTED_CHIP_PREFIX = "rp2040"
 CONTROL_TIMEOUT_S = 10.0
 LOAD_TIMEOUT_S = 60.0
@@ -124,21 +127,26 @@ def parse_selector(selector: str) -> tuple[int, int, str | None]:
     return vid, pid, parts[2] if len(parts) == 3 and parts[2] else None
 
 
+def listing_line(board: dict) -> str:
+    """One probe as probe-rs prints it (DebugProbeInfo's Display): name -- vid:pid-interface:serial (type)."""
+    vid, pid, serial = parse_selector(board["probe"])
+    return f"{PROBE_NAME} -- {vid:04x}:{pid:04x}-{PROBE_INTERFACE}:{serial or ''} ({PROBE_TYPE})"
+
+
 def select_probe(probes: list[dict], selector: str | None) -> dict:
+    """As probe-rs 0.32 selects: the selector filters the list; none left is "no probes", several is an error
+    listing them (with --non-interactive; the stand-in never asks)."""
+    if selector is not None:
+        vid, pid, serial = parse_selector(selector)
+        probes = [board for board in probes if parse_selector(board["probe"])[:2] == (vid, pid)
+                  and (serial is None or serial == parse_selector(board["probe"])[2])]
     if not probes:
-        raise ProbeRsError("No connected probes were found.")
-    if selector is None:
-        if len(probes) > 1:
-            raise ProbeRsError("More than a single probe detected. Use the --probe argument to select which "
-                               "probe to use.")
-        return probes[0]
-    vid, pid, serial = parse_selector(selector)
-    for board in probes:
-        board_vid, board_pid, board_serial = parse_selector(board["probe"])
-        if (board_vid, board_pid) == (vid, pid) and (serial is None or serial == board_serial):
-            return board
-    raise ProbeRsError(f"Failed to open the debug probe.\n\nCaused by:\n    Probe with selector '{selector}' "
-                       "was not found.")
+        raise ProbeRsError(NO_PROBES)
+    if len(probes) > 1:
+        listed = "".join(f"[{number}]: {listing_line(board)}\n" for number, board in enumerate(probes))
+        raise ProbeRsError(f"The following devices were found:\n{listed}\n"
+                           "Use '--probe VID:PID' or '--probe VID:PID:Serial' to select one.")
+    return probes[0]
 
 
 def check_chip(chip: str | None) -> None:
@@ -241,7 +249,7 @@ def main(argv: list[str]) -> int:
                 return EXIT_OK
             print("The following debug probes were found:")
             for number, board in enumerate(probes):
-                print(f"[{number}]: {PROBE_NAME} -- {board['probe']} ({PROBE_TYPE})")
+                print(f"[{number}]: {listing_line(board)}")
             return EXIT_OK
         board = select_probe(list_probes(client), args.probe)
         check_chip(args.chip)
