@@ -165,3 +165,25 @@ def test_second_provisioning_of_unchanged_boards_flashes_nothing_and_writes_noth
     finally:
         rust.close()
         mpy.close()
+
+
+@needs_node
+def test_a_board_sent_to_bootsel_shows_the_boot_roms_serial_and_picotool_still_finds_it_by_flash_id(bench,
+                                                                                                lesson_elf):
+    from hil.process import run_tool
+
+    spec = bench.spec("sim-rust-0")
+    env = bench.tool_env()
+    PicotoolFlasher(spec.board_id, spec.serial_number, env=env).flash(lesson_elf, FLASH_TIMEOUT_S)
+    run_tool(["picotool", "reboot", "-u", "-f", "--ser", spec.serial_number], FLASH_TIMEOUT_S, env=env)
+    rows = {row.board_id: row for row in bench.attached()}
+    assert (rows[spec.board_id].state, rows[spec.board_id].vid_pid, rows[spec.board_id].serial_number) == (
+        "bootsel", "2e8a:0003", "E0C9125B0D9B")
+    assert f"flash-id={spec.serial_number}" in rows[spec.board_id].detail
+    info = run_tool(["picotool", "info", "-d", "--ser", spec.serial_number], FLASH_TIMEOUT_S, env=env).stdout
+    assert f"flash id:             0x{spec.serial_number.upper()}" in info
+    report = PicotoolFlasher(spec.board_id, spec.serial_number, env=env).flash(lesson_elf, FLASH_TIMEOUT_S)
+    assert report.verified
+    assert wait_for_line(bench.locate_port(spec, PORT_TIMEOUT_S), r"OK id name=lesson", READY_TIMEOUT_S)
+    rows = {row.board_id: row for row in bench.attached()}
+    assert rows[spec.board_id].serial_number == spec.serial_number and rows[spec.board_id].state != "bootsel"
