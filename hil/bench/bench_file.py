@@ -24,6 +24,13 @@ class BenchConfig:
     specs: list[BoardSpec]
 
 
+def _plain(value):
+    """A YAML mapping as plain dicts (the loader's nodes carry line numbers)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
 def load_bench_file(path: str | Path) -> BenchConfig:
     path = str(path)
     document = load_yaml_file(path)
@@ -64,7 +71,9 @@ def load_bench_file(path: str | Path) -> BenchConfig:
             vid_pid=(entry.get("vid_pid") or "").lower() or None, port=entry.get("port"),
             usb_port=entry.get("usb_port"),
             uart_port=entry.get("uart_port"), probe=entry.get("probe"), flash_method=flash,
-            source=f"{path}:{entry.line}", extra={"labels": list(entry.get("labels", []))},
+            source=f"{path}:{entry.line}", extra={"labels": list(entry.get("labels", [])),
+                                                   "power": _plain(entry.get("power")),
+                                                   "reset": _plain(entry.get("reset"))},
         ))
     name = document.get("bench") or Path(path).stem
     return BenchConfig(path=path, name=name, kind=kind, link=document.get("link"), specs=specs)
