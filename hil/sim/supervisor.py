@@ -43,7 +43,7 @@ BOARD_EXIT_GRACE_S = 3.0          # on shutdown, how long board processes get to
 KILL_GRACE_S = 1.0
 DEFAULT_REENUMERATE_GAP_S = 0.2   # how long a re-enumerating board's USB port is absent
 DEFAULT_WAIT_HALT_TIMEOUT_S = 10.0
-SUPERVISOR_COMMANDS = ("ping", "list", "halts", "wait_halt", "reconnect", "shutdown")
+SUPERVISOR_COMMANDS = ("ping", "list", "halts", "wait_halt", "reconnect", "power_cycle", "shutdown")
 
 
 class Supervisor:
@@ -236,6 +236,9 @@ class Supervisor:
         elif cmd == "reconnect" and board is not None:
             board.reenumerate()
             reply({"ok": True})
+        elif cmd == "power_cycle" and board is not None:
+            # power off and on: the board process restarts from its saved flash (what uhubctl does to a Pico)
+            reply({"ok": board.power_cycle()})
         elif cmd == "shutdown":
             reply({"ok": True})
             self.reactor.call_later(0.0, self.reactor.stop)

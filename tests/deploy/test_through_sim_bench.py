@@ -187,3 +187,36 @@ def test_a_board_sent_to_bootsel_shows_the_boot_roms_serial_and_picotool_still_f
     assert wait_for_line(bench.locate_port(spec, PORT_TIMEOUT_S), r"OK id name=lesson", READY_TIMEOUT_S)
     rows = {row.board_id: row for row in bench.attached()}
     assert rows[spec.board_id].serial_number == spec.serial_number and rows[spec.board_id].state != "bootsel"
+
+
+@needs_node
+@pytest.mark.parametrize("resource", ["power", "reset"])
+def test_a_panicked_probe_less_board_is_brought_back_by_its_bench_file_power_or_run_line(bench, lesson_elf,
+                                                                                       resource):
+    import dataclasses
+
+    from hil.board.board_factory import make_board
+    from hil.board.rust_board import FirmwareImage
+    from hil.deploy.build_id import embedded_build_id
+    from hil.deploy.elf_image import ElfImage
+
+    board_ids = [b["id"] for b in bench.client.list_boards(10)]
+    sim_spec = bench.spec("sim-rust-0")
+    wiring = {"power": {"power": {"uhubctl": {"hub": "1-1", "port": board_ids.index("sim-rust-0") + 1}}},
+              "reset": {"reset": {"gpioset": {"chip": "gpiochip0", "line": board_ids.index("sim-rust-0")}}}}
+    spec = dataclasses.replace(sim_spec, probe=None, flash_method="picotool", extra=wiring[resource])
+    board = make_board(bench, spec)
+    try:
+        assert board.cannot_recover_reason() == ""
+        board.provision(FirmwareImage(lesson_elf, None, embedded_build_id(ElfImage.read(lesson_elf))),
+                        FLASH_TIMEOUT_S)
+        board.open(PORT_TIMEOUT_S)
+        board.transport.write("panic unwrap\n")
+        board.expect_panic(10)
+        assert board.state == "halted"
+        board.reset(FLASH_TIMEOUT_S)
+        expected = {"power": "power cycle (uhubctl hub 1-1 port", "reset": "RUN pin (gpiochip0 line"}[resource]
+        assert board.facts["reset_by"].startswith(expected)
+        assert board.command("ping", 10).group(0).startswith("OK pong")
+    finally:
+        board.close()
