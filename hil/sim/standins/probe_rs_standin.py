@@ -12,6 +12,7 @@ import sys
 import time
 
 from hil.sim.standins import flash_timing
+from hil.sim.standins.rtt import RTT_SYMBOL, RttError, RttReader, elf_symbol_address
 from hil.sim.standins.sim_control_client import SimControlClient, SimRequestFailed, SimUnavailable
 
 # The stand-in follows probe-rs 0.32's formats, so it says so; HIL_SIM_PROBE_RS_VERSION makes it claim another
@@ -204,14 +205,57 @@ def reset(client: SimControlClient, board: dict) -> None:
     client.board(board["id"], CONTROL_TIMEOUT_S, "reset")
 
 
-def monitor(client: SimControlClient, board: dict) -> int:
-    """Wait for the core to stop (no deadline of its own, like the real tool) and report it as probe-rs does."""
+def rtt_reader(client: SimControlClient, board: dict, elf_path: str | None) -> RttReader | None:
+    """An RTT reader on the board's RAM if the ELF has a control block symbol, as probe-rs finds it."""
+    if not elf_path:
+        return None
+    try:
+        with open(elf_path, "rb") as elf:
+            address = elf_symbol_address(elf.read(), RTT_SYMBOL)
+    except OSError:
+        return None
+    if address is None:
+        return None
+
+    def read_memory(at: int, length: int) -> bytes:
+        reply = client.board(board["id"], CONTROL_TIMEOUT_S, "read_memory", address=at, length=length)
+        return bytes.fromhex(reply["data_hex"])
+    return RttReader(read_memory, address)
+
+
+def print_rtt(rtt: RttReader | None) -> tuple[RttReader | None, bool]:
+    """Print new RTT output (channel 0 plain, others prefixed by name, as probe-rs shows them); returns the
+    reader (None once the board cannot be read) and whether anything was printed."""
+    if rtt is None:
+        return None, False
+    try:
+        chunks = rtt.poll()
+    except RttError:
+        return rtt, False          # not initialised yet: the firmware sets it up at boot
+    except SimRequestFailed:
+        return None, False         # a board process without read_memory: RTT cannot be followed
+    for number, name, text in chunks:
+        sys.stdout.write(text if number == 0 else "".join(f"{name or number}: {line}\n"
+                                                         for line in text.splitlines()))
+    sys.stdout.flush()
+    return rtt, bool(chunks)
+
+
+def monitor(client: SimControlClient, board: dict, elf_path: str | None = None) -> int:
+    """Wait for the core to stop (no deadline of its own, like the real tool), printing RTT output meanwhile
+    when the ELF has an RTT control block, and report the stop as probe-rs does."""
+    rtt = rtt_reader(client, board, elf_path)
+    printed_rtt = False
     while True:
         try:
             status = client.board(board["id"], CONTROL_TIMEOUT_S, "status")
         except (SimUnavailable, SimRequestFailed) as err:
             raise ProbeRsError(f"Lost the connection to the probe.\n\nCaused by:\n    {err}") from None
+        rtt, printed = print_rtt(rtt)
+        printed_rtt = printed_rtt or printed
         if status["state"] == "halted":
+            rtt, printed = print_rtt(rtt)     # what the firmware wrote just before it stopped (the panic)
+            printed_rtt = printed_rtt or printed
             break
         if status["state"] == "bootsel":
             raise ProbeRsError("The target was reset into its bootloader; the firmware is no longer running.")
@@ -220,7 +264,7 @@ def monitor(client: SimControlClient, board: dict) -> int:
     if halt.get("reason") == SEMIHOSTING_EXIT_REASON:
         return int(halt.get("exit_code", EXIT_ERROR))
     message = halt.get("message") or ""
-    if message:
+    if message and not printed_rtt:   # without RTT, what the board said when it stopped
         print(message)
     pc = int(halt.get("pc") or 0)
     print("Firmware exited unexpectedly: Exception", file=sys.stderr)
@@ -263,7 +307,7 @@ def main(argv: list[str]) -> int:
         if args.command == "run":
             flash(client, board, args)
             reset(client, board)
-        return monitor(client, board)
+        return monitor(client, board, getattr(args, "path", None))
     except (ProbeRsError, SimRequestFailed, SimUnavailable, TimeoutError) as err:
         print(f"Error: {err}", file=sys.stderr)
         return EXIT_ERROR
