@@ -18,6 +18,7 @@ from hil.bench.bench import AttachedBoard, Bench, ToolRequirement
 from hil.bench.bench_file import BenchConfig
 from hil.bench.board_spec import BoardSpec
 from hil.bench.bootsel_identity import FlashIdReader, PicotoolFlashIdReader
+from hil.bench.recovery import GPIOSET_INSTALL, UHUBCTL_INSTALL
 from hil.bench.usb_discovery import Discovery, UsbDevice, UsbDiscovery, UsbSerialPort
 from hil.bench.usb_ids import (
     KIND_DEBUG_PROBE, KIND_MICROPYTHON, KIND_OTHER, KIND_STDIO_USB, PICO_SERIAL_KINDS, RP2040_BOOTSEL_USB_SERIAL,
@@ -221,9 +222,15 @@ class PhysicalBench(Bench):
         if "probe-rs" in methods:
             tools.append(ToolRequirement("probe-rs", ["probe-rs", "--version"],
                                          "cargo install probe-rs-tools --locked (or the installer on probe.rs)"))
-        if "picotool" in methods:
+        # picotool also reads a BOOTSEL board's flash id, whatever flashes it
+        if "picotool" in methods or "uf2" in methods:
             tools.append(ToolRequirement("picotool", ["picotool", "version"],
-                                         "your distribution's picotool package, or build github.com/raspberrypi/picotool"))
+                                         "your distribution's picotool package (2.x), or build "
+                                         "github.com/raspberrypi/picotool"))
+        if any(spec.extra.get("power") for spec in self.specs):
+            tools.append(ToolRequirement("uhubctl", ["uhubctl", "-v"], UHUBCTL_INSTALL))
+        if any(spec.extra.get("reset") for spec in self.specs):
+            tools.append(ToolRequirement("gpioset", ["gpioset", "--version"], GPIOSET_INSTALL))
         return tools
 
     def device_clock_domain(self, runtime: str) -> str:

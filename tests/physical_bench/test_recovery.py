@@ -125,3 +125,11 @@ def test_the_panic_scenario_is_refused_before_it_panics_an_unrecoverable_board(t
     # the pretend board never answers, so had the ping step run it would have failed (StepFailed) first
     with pytest.raises(ScenarioSkip, match=r"board pico-r cannot be recovered after a panic.*step at line 7"):
         runner.run()
+
+
+def test_hil_doctor_checks_the_tools_of_the_resources_the_bench_file_names(tmp_path):
+    from hil.bench.physical_bench import PhysicalBench
+    path = tmp_path / "bench.yaml"
+    path.write_text(BENCH)
+    names = [r.name for r in PhysicalBench(load_bench_file(path), discovery=object()).tool_requirements()]
+    assert names == ["picotool", "uhubctl", "gpioset"]
