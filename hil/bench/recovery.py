@@ -123,7 +123,8 @@ def cannot_recover_reason(spec: BoardSpec, plan: list[RecoveryMeans]) -> str:
     """'' if some means restarts a halted board; otherwise why this board cannot be brought back."""
     if any(means.works_when_halted for means in plan):
         return ""
-    return (f"board {spec.board_id} cannot be recovered after a panic: it has no debug probe, no `power:` (uhubctl) "
-            "and no `reset:` (gpioset on RUN) in the bench file"
+    return (f"board {spec.board_id} cannot be recovered after a panic: it is not flashed through a debug probe "
+            f"(flash: {spec.flash_method}) and has no `power:` (uhubctl) and no `reset:` (gpioset on RUN) in the "
+            "bench file"
             + ("; picotool reboot needs running firmware" if plan else ""))
 

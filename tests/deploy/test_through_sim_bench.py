@@ -220,3 +220,32 @@ def test_a_panicked_probe_less_board_is_brought_back_by_its_bench_file_power_or_
         assert board.command("ping", 10).group(0).startswith("OK pong")
     finally:
         board.close()
+
+
+@needs_node
+def test_the_panic_scenario_on_a_probe_less_simulated_board_is_refused_without_power_and_recovered_with_it(
+        tmp_path, lesson_elf):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def run(power: str) -> tuple[subprocess.CompletedProcess, dict]:
+        bench_file = tmp_path / f"bench{len(power)}.yaml"
+        bench_file.write_text(f"bench: probe-less\nkind: sim\nboards:\n"
+                              f"  - {{id: sim-rust-0, runtime: rust, flash: picotool{power}}}\n"
+                              f"  - {{id: sim-mpy-0, runtime: micropython}}\n")
+        results = tmp_path / f"results{len(power)}.json"
+        env = {**os.environ, "HIL_SIM_DIR": tempfile.mkdtemp(prefix="hil-pw-")}
+        done = subprocess.run([sys.executable, "-m", "pytest", "scenarios/panic_vs_exception.yaml", "-q", "-rs",
+                               "-p", "no:cacheprovider", f"--hil-bench={bench_file}", f"--hil-results={results}"],
+                              cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+        return done, json.loads(results.read_text())
+
+    refused, document = run("")
+    assert "board sim-rust-0 cannot be recovered after a panic" in refused.stdout, refused.stdout
+    assert document["claims"][0]["status"] == "skipped"
+    recovered, document = run(', power: {uhubctl: {hub: "1-1", port: 1}}')
+    (claim,) = document["claims"]
+    assert claim["status"] == "passed", recovered.stdout
+    assert claim["boards"]["sim-rust-0"]["reset_by"] == "power cycle (uhubctl hub 1-1 port 1)"
