@@ -17,7 +17,15 @@ from hil.scenario.artifacts import Artifacts
 from hil.scenario.scenario_file import load_scenario
 from hil.scenario.scenario_runner import ScenarioRunner
 from hil.board.rust_board import RustBoard
-from tests.scenario.test_scenario_runner import PtyBench, device  # noqa: F401  (fixture)
+from tests.core.pty_device import PtyDevice
+from tests.scenario.test_scenario_runner import PtyBench
+
+@pytest.fixture
+def device(tmp_path):
+    pretend = PtyDevice(tmp_path / "tty")
+    yield pretend
+    pretend.close()
+
 
 BENCH = """\
 bench: desk
@@ -82,7 +90,7 @@ def fake_tool(folder: Path, name: str) -> Path:
     return folder / f"{name}.calls"
 
 
-def test_a_halted_board_is_reset_by_power_cycle_and_the_means_is_recorded(tmp_path, device):  # noqa: F811
+def test_a_halted_board_is_reset_by_power_cycle_and_the_means_is_recorded(tmp_path, device):
     calls = fake_tool(tmp_path / "bin", "uhubctl")
     bench = PtyBench(device)
     spec = BoardSpec("pico-r", "rust", serial_number="PTY1", flash_method="picotool",
@@ -101,7 +109,7 @@ def test_a_halted_board_is_reset_by_power_cycle_and_the_means_is_recorded(tmp_pa
     assert board.facts["reset_by"] == "power cycle (uhubctl hub 1-1 port 3)"
 
 
-def test_a_halted_board_with_nothing_to_reset_it_says_so(tmp_path, device):  # noqa: F811
+def test_a_halted_board_with_nothing_to_reset_it_says_so(tmp_path, device):
     bench = PtyBench(device)
     spec = BoardSpec("pico-r", "rust", serial_number="PTY1", flash_method="picotool")
     board = RustBoard(spec, bench, flasher=type("F", (), {"reset": lambda self, t: None})())
@@ -110,7 +118,7 @@ def test_a_halted_board_with_nothing_to_reset_it_says_so(tmp_path, device):  # n
         board.reset(timeout_s=1)
 
 
-def test_the_panic_scenario_is_refused_before_it_panics_an_unrecoverable_board(tmp_path, device):  # noqa: F811
+def test_the_panic_scenario_is_refused_before_it_panics_an_unrecoverable_board(tmp_path, device):
     path = tmp_path / "s.yaml"
     path.write_text("scenario: s\nclaim: c\nboards:\n  rust: {runtime: rust, provision: false}\nsteps:\n"
                     + textwrap.indent(textwrap.dedent("""\

@@ -8,7 +8,6 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
 import xmlschema
 
 from hil.results.junit_file import junit_classname, merge_junit_files, pytest_junit_address, rewrite_junit
