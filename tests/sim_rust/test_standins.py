@@ -204,3 +204,20 @@ def test_a_silent_board_stays_silent(sim_bench, images):
     tool(sim_bench, "picotool", "load", "-x", "--ser", board["serial_number"], str(elf), check=True)
     sim_bench.wait_state(board, "running")
     assert silent_for(uart_port(sim_bench, board), b"id\n", 0.5) == b""
+
+
+def test_two_boards_in_bootsel_are_told_apart_by_flash_id_with_ser(sim_bench, images):
+    first, second = sim_bench.board(0), sim_bench.board(1)
+    echo = images.write("echo", thumb_image.echo_firmware())["uf2"]
+    for board in (first, second):
+        tool(sim_bench, "picotool", "load", "-x", "--ser", board["serial_number"], str(echo), check=True)
+        sim_bench.wait_state(board, "running")
+        tool(sim_bench, "picotool", "reboot", "-u", "-f", "--ser", board["serial_number"], check=True)
+        sim_bench.wait_state(board, "bootsel")
+    unselected = tool(sim_bench, "picotool", "info", "-d")
+    assert "Multiple RP-series devices in BOOTSEL mode found - use --ser to select one" in unselected.stdout
+    info = tool(sim_bench, "picotool", "info", "-d", "--ser", second["serial_number"], check=True)
+    assert f"flash id:             0x{second['serial_number'].upper()}" in info.stdout
+    tool(sim_bench, "picotool", "load", "-x", "--ser", second["serial_number"], str(echo), check=True)
+    assert sim_bench.wait_state(second, "running")["state"] == "running"
+    assert sim_bench.status(first)["state"] == "bootsel"     # the other board was not touched
