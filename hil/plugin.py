@@ -186,7 +186,7 @@ class ResultsRecorder:
         path = setting(config, "results").value
         self.results: ResultsFile | None = None
         self.run_facts: dict = {}
-        if path or config.option.xmlpath:   # the JUnit file carries the run's facts as suite properties
+        if path or getattr(config.option, "xmlpath", None):   # the JUnit file carries the run's facts too
             self.run_facts = {"bench": setting(config, "bench").value, "argv": list(config.invocation_params.args),
                               "logs_dir": str(run_dir / "logs"), **_run_facts(config)}
         if path:
@@ -313,12 +313,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     document = recorder.close(interrupted)
-    junit_path = config.option.xmlpath
+    junit_path = getattr(config.option, "xmlpath", None)
     if junit_path and Path(junit_path).is_file():
         from hil.results.junit_file import rewrite_junit
         try:
             rewrite_junit(junit_path, document)
-        except ResultsNotWritable as error:
+        except ResultsNotWritable as error:   # pytest's file stays as it was, and the run says why
             recorder._cannot_write(error)
     if recorder.write_error is not None and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -108,7 +108,10 @@ def _set_text(parent: ET.Element, tag: str, text: str) -> None:
 def rewrite_junit(path: str | Path, document: dict) -> None:
     """Rewrite pytest's JUnit file at `path` in place for CI viewers, from the run's results `document`."""
     path = Path(path)
-    tree = ET.parse(path)
+    try:
+        tree = ET.parse(path)
+    except (OSError, ET.ParseError) as error:
+        raise ResultsNotWritable(path, f"the JUnit file could not be read to rewrite it: {error}") from None
     claims = {pytest_junit_address(c["id"]): c for c in document.get("claims", []) if c.get("id")}
     root = tree.getroot()
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))

@@ -128,3 +128,16 @@ def test_a_file_that_is_not_junit_is_named_in_a_one_line_error(tmp_path):
                             cwd=PROJECT_ROOT)
     assert result.returncode == 2
     assert str(not_junit) in result.stderr and "JUnit" in result.stderr
+
+
+def test_an_unreadable_junit_file_is_left_alone_with_a_clear_error(tmp_path):
+    from hil.errors import ResultsNotWritable
+    junit = tmp_path / "junit.xml"
+    junit.write_text("<testsuites><testsuite")
+    try:
+        rewrite_junit(junit, DOCUMENT)
+    except ResultsNotWritable as error:
+        assert "could not be read to rewrite it" in str(error)
+    else:
+        raise AssertionError("a truncated file must not pass silently")
+    assert junit.read_text() == "<testsuites><testsuite"
