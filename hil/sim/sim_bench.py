@@ -33,6 +33,7 @@ from hil.sim.control_client import ControlClient
 from hil.sim.sim_board_config import SimBoardConfig, default_board_ids
 from hil.sim.sim_errors import SimSupervisorUnavailable
 from hil.sim.supervisor import SUPERVISOR_LOCK_NAME, USERS_LOCK_NAME, default_sim_dir
+from hil.sim.uf2_volumes import VOLUMES_DIR
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STANDINS_DIR = Path(__file__).resolve().parent / "standins"
@@ -195,6 +196,7 @@ class SimBench(Bench):
         env = dict(os.environ)
         env["PATH"] = os.pathsep.join(p for p in (str(STANDINS_DIR), env.get("PATH")) if p)
         env["HIL_SIM_DIR"] = str(self.sim_dir)
+        env["HIL_UF2_MOUNT_ROOTS"] = str(self.sim_dir / VOLUMES_DIR)   # the boards' RPI-RP2 drives (uf2_volumes.py)
         return env
 
     def halt_info(self, spec: BoardSpec) -> dict | None:

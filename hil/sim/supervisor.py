@@ -31,6 +31,7 @@ from hil.sim.reactor import Reactor
 from hil.sim.sim_board import SimBoard
 from hil.sim.sim_board_config import SimBoardConfig, default_board_ids
 from hil.sim.sim_errors import SimSupervisorRunning
+from hil.sim.uf2_volumes import POLL_INTERVAL_S as VOLUME_POLL_INTERVAL_S, VOLUMES_DIR, Uf2Volumes
 from hil.sim.unix_socket import bind_unix
 
 SUPERVISOR_LOCK_NAME = "supervisor.lock"
@@ -89,6 +90,8 @@ class Supervisor:
         for board in self.boards.values():
             board.start()
         self.reactor.call_every(HOST_POLL_INTERVAL_S, self._poll_hosts)
+        volumes = Uf2Volumes(self.sim_dir / VOLUMES_DIR, self.boards, self.log)   # the RPI-RP2 drive in BOOTSEL
+        self.reactor.call_every(VOLUME_POLL_INTERVAL_S, volumes.poll)
         if self.exit_when_unused:
             self._users_file = open(self.sim_dir / USERS_LOCK_NAME, "a+")
             self.reactor.call_every(UNUSED_CHECK_INTERVAL_S, self._check_unused)

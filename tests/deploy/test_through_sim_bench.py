@@ -249,3 +249,25 @@ def test_the_panic_scenario_on_a_probe_less_simulated_board_is_refused_without_p
     (claim,) = document["claims"]
     assert claim["status"] == "passed", recovered.stdout
     assert claim["boards"]["sim-rust-0"]["reset_by"] == "power cycle (uhubctl hub 1-1 port 1)"
+
+
+@needs_node
+def test_uf2_copy_through_the_simulated_rpi_rp2_volume_then_the_firmware_answers(bench, lesson_elf):
+    import dataclasses
+
+    from hil.board.board_factory import make_flasher
+
+    spec = dataclasses.replace(bench.spec("sim-rust-0"), flash_method="uf2")
+    PicotoolFlasher(spec.board_id, spec.serial_number, env=bench.tool_env()).flash(lesson_elf, FLASH_TIMEOUT_S)
+    wait_for_line(bench.locate_port(spec, PORT_TIMEOUT_S), r"OK id name=lesson", READY_TIMEOUT_S)
+    report = make_flasher(bench, spec).flash(lesson_elf, FLASH_TIMEOUT_S)   # running: 1200-baud touch first
+    assert report.flasher == "uf2-copy" and report.reset_done
+    assert report.steps[0].startswith("1200-baud touch on ")
+    volume = bench.sim_dir / "volumes" / spec.board_id
+    assert report.steps[-1].endswith(f"-> {volume / 'lesson.uf2'}")
+    assert wait_for_line(bench.locate_port(spec, PORT_TIMEOUT_S), r"OK id name=lesson", READY_TIMEOUT_S)
+    assert not volume.exists()        # loaded and started: the boot ROM's drive went away
+    log = (bench.sim_dir / "supervisor.log").read_text()
+    assert f"{spec.board_id}: lesson.uf2 copied to its RPI-RP2 volume" in log
+    rows = {row.board_id: row for row in bench.attached()}
+    assert rows[spec.board_id].state == "running" and rows[spec.board_id].serial_number == spec.serial_number

@@ -107,3 +107,21 @@ def test_a_known_port_without_its_volume_waits_and_never_takes_another_boards(tm
     with pytest.raises(ProvisionError, match="no RPI-RP2 volume appeared"):
         flasher.flash(uf2_image, timeout_s=0.5)
     assert not (tmp_path / "media" / "sdb" / "lesson.uf2").exists()
+
+
+def test_the_simulated_volume_takes_a_uf2_only_once_every_block_is_there(tmp_path):
+    import struct
+
+    from hil.sim.uf2_volumes import uf2_complete
+
+    def block(number: int, total: int) -> bytes:
+        return struct.pack("<IIIIIIII", 0x0A324655, 0x9E5D5157, 0x2000, 0x10000000 + 256 * number, 256, number,
+                           total, 0xE48BFF56) + bytes(476) + struct.pack("<I", 0x0AB16F30)
+
+    image = tmp_path / "x.uf2"
+    image.write_bytes(block(0, 3) + block(1, 3))
+    assert not uf2_complete(image)                      # still being copied
+    image.write_bytes(block(0, 3) + block(1, 3) + block(2, 3))
+    assert uf2_complete(image)
+    image.write_bytes(b"not a uf2".ljust(512, b"\0"))
+    assert not uf2_complete(image)
