@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from hil.bench.bench import Bench
-from hil.bench.board_spec import BoardSpec
+from hil.bench.board_spec import BoardSpec, Runtime
 from hil.board.board import Board
 from hil.board.micropython_board import MicroPythonBoard
 from hil.board.rust_board import RustBoard
@@ -29,7 +29,7 @@ def make_flasher(bench: Bench, spec: BoardSpec):
 
 
 def make_board(bench: Bench, spec: BoardSpec) -> Board:
-    if spec.runtime == "rust":
+    if spec.runtime == Runtime.RUST:
         return RustBoard(spec, bench, make_flasher(bench, spec))
     from hil.deploy.micropython_deployer import MicroPythonDeployer
     return MicroPythonBoard(spec, bench, MicroPythonDeployer(spec.board_id))

@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 
 from hil.bench.bench_file import load_bench_file
+from hil.bench.bench_kind import bench_kinds
+from hil.bench.board_spec import Runtime
 from hil.bench.bootsel_identity import FlashIdReader, PicotoolFlashIdReader
 from hil.bench.usb_discovery import Discovery, UsbDiscovery
 from hil.bench.usb_ids import KIND_MICROPYTHON, RP2040_BOOTSEL_USB_SERIAL, is_shared_bootsel_serial
@@ -49,11 +51,11 @@ def bench_yaml(discovery: Discovery, name: str, flash_id_of: FlashIdReader | Non
     probes = [p.selector for p in discovery.probes] or [
         f"{p.vid_pid}:{p.serial_number}" for p in discovery.debug_probe_ports() if p.serial_number]
     single_probe = probes[0] if len(probes) == 1 and rust_count == 1 else None
-    counters = {"rust": 0, "micropython": 0}
+    counters = {Runtime.RUST: 0, Runtime.MICROPYTHON: 0}
 
-    def board(runtime: str, serial_number: str | None, vid_pid: str, note: str, usb_port: str | None) -> None:
+    def board(runtime: Runtime, serial_number: str | None, vid_pid: str, note: str, usb_port: str | None) -> None:
         counters[runtime] += 1
-        board_id = f"{'mpy' if runtime == 'micropython' else 'rust'}{counters[runtime]}"
+        board_id = f"{'mpy' if runtime == Runtime.MICROPYTHON else 'rust'}{counters[runtime]}"
         lines = [f"  - id: {board_id}                # {note}", f"    runtime: {runtime}"]
         if serial_number:
             lines.append(f"    serial_number: {_quote(serial_number)}")
@@ -62,7 +64,7 @@ def bench_yaml(discovery: Discovery, name: str, flash_id_of: FlashIdReader | Non
         lines.append(f"    vid_pid: {_quote(vid_pid)}")
         if usb_port:
             lines.append(f"    usb_port: {_quote(usb_port)}        # the USB port it is plugged into now")
-        if runtime == "micropython":
+        if runtime == Runtime.MICROPYTHON:
             lines.append("    flash: mpremote")
         elif single_probe:
             lines += [f"    probe: {_quote(single_probe)}", "    flash: probe-rs"]
@@ -77,7 +79,7 @@ def bench_yaml(discovery: Discovery, name: str, flash_id_of: FlashIdReader | Non
                             "serial number: boards must have unique serial numbers)")
             continue
         seen_serials.add(port.serial_number)
-        runtime = "micropython" if port.kind == KIND_MICROPYTHON else "rust"
+        runtime = Runtime.MICROPYTHON if port.kind == KIND_MICROPYTHON else Runtime.RUST
         board(runtime, port.serial_number, port.vid_pid or "", f"now at {port.device}", port.bus_path)
     for device in discovery.bootsel_devices():
         serial_number = device.serial_number
@@ -89,13 +91,14 @@ def bench_yaml(discovery: Discovery, name: str, flash_id_of: FlashIdReader | Non
                                 "be read (picotool 2.x): reset it into its firmware, or install picotool, and run "
                                 "`hil bench init` again")
                 continue
-        board("rust", serial_number, "2e8a:000a", f"in BOOTSEL at USB {device.bus_path}; flash it first",
+        board(Runtime.RUST, serial_number, "2e8a:000a", f"in BOOTSEL at USB {device.bus_path}; flash it first",
               device.bus_path)
     if not boards:
+        by_name = " | ".join(sorted(n for n, k in bench_kinds().items() if k.opens_without_file)) or "FILE"
         unnamed = "".join(f"\n{comment}" for comment in comments if "BOOTSEL" in comment)
         raise HilError("no Pico found on USB that can be named (MicroPython 2e8a:0005, pico-sdk/Rust "
-                       "2e8a:0009/000a, BOOTSEL 2e8a:0003): plug one in, or use the simulated bench (--bench sim)"
-                       + unnamed)
+                       f"2e8a:0009/000a, BOOTSEL 2e8a:0003): plug one in, or use a bench that needs no file "
+                       f"(--bench {by_name})" + unnamed)
     for probe in probes:
         if probe != single_probe:
             comments.append(f"# debug probe attached: {probe}  (use as `probe:` of the board it is wired to)")

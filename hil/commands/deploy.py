@@ -11,7 +11,10 @@ from hil.bench.bench_factory import open_bench
 from hil.commands.bench_option import add_bench_option, bench_setting
 from hil.commands.progress_printer import ProgressPrinter
 from hil.deadline import Deadline
-from hil.deploy.micropython_deployer import MicroPythonDeployer, plan_files
+from hil.bench.board_spec import Runtime
+from hil.board.board import ProvisionArtifacts
+from hil.commands.board_lease_cli import board_lease
+from hil.deploy.micropython_deployer import plan_files
 from hil.errors import ProvisionError
 
 START_TIMEOUT_S = 60.0
@@ -40,13 +43,13 @@ def run(args: argparse.Namespace) -> int:
     bench.start(min(START_TIMEOUT_S, deadline.remaining_s))
     try:
         spec = bench.spec(args.board)
-        if spec.runtime != "micropython":
+        if spec.runtime != Runtime.MICROPYTHON:
             raise ProvisionError(spec.board_id, f"is a {spec.runtime} board: use `hil flash {spec.board_id} FILE`")
-        port = bench.locate_port(spec, min(LOCATE_TIMEOUT_S, deadline.remaining_s))
-        with ProgressPrinter(sys.stderr) as printer:
-            report = MicroPythonDeployer(spec.board_id).deploy(port, files, deadline.remaining_s,
-                                                               progress=printer.text,
-                                                               soft_reset=not args.no_soft_reset)
+        artifacts = ProvisionArtifacts(files=tuple(files), restart_after_copy=not args.no_soft_reset)
+        # Borrowed like a test borrows it: a board a test run holds is waited for, not written to meanwhile.
+        with board_lease(bench, spec, deadline) as lease, ProgressPrinter(sys.stderr) as printer:
+            report = lease.provision(spec.board_id, artifacts, deadline.remaining_s, progress=printer.text)
+            port = bench.locate_port(spec, min(LOCATE_TIMEOUT_S, max(deadline.remaining_s, 0.1)))
     finally:
         bench.stop()
     if args.json:

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 from hil.bench.bench_factory import open_bench
+from hil.bench.board_spec import Runtime
 from hil.commands.bench_option import add_bench_option, bench_setting
+from hil.commands.board_lease_cli import board_lease
 from hil.commands.progress_printer import ProgressPrinter
 from hil.deadline import Deadline
 from hil.errors import ProvisionError
@@ -30,20 +32,19 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hil.board.board_factory import make_flasher
-
     deadline = Deadline(args.timeout)
     bench = open_bench(bench_setting(args).value)
     bench.start(min(START_TIMEOUT_S, deadline.remaining_s))
     try:
         spec = bench.spec(args.board)
-        if spec.runtime != "rust":
+        if spec.runtime != Runtime.RUST:
             raise ProvisionError(spec.board_id, f"is a {spec.runtime} board: use `hil deploy {spec.board_id} "
                                  "PATH...` to copy scripts onto it")
-        flasher = make_flasher(bench, spec)
-        with ProgressPrinter(sys.stderr) as printer:
+        # Borrowed like a test borrows it: a board a test run holds is waited for, not flashed meanwhile.
+        with board_lease(bench, spec, deadline) as lease, ProgressPrinter(sys.stderr) as printer:
+            flasher = lease.boards[spec.board_id].flasher
             report = flasher.flash(args.file, deadline.remaining_s, progress=printer.flash_progress)
-        port = bench.locate_port(spec, min(PORT_RETURN_TIMEOUT_S, deadline.remaining_s))
+            port = bench.locate_port(spec, min(PORT_RETURN_TIMEOUT_S, deadline.remaining_s))
     finally:
         bench.stop()
     if args.json:

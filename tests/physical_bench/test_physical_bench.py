@@ -65,7 +65,7 @@ class FlashIds:
 
 
 def bench(attached: Attached, *specs: BoardSpec, flash_ids: FlashIds | None = None) -> PhysicalBench:
-    config = BenchConfig(path="bench.yaml", name="desk", kind="physical", link=None, specs=list(specs))
+    config = BenchConfig(path="bench.yaml", name="desk", kind="physical", specs=list(specs))
     return PhysicalBench(config, discovery=attached.discovery(), flash_id_reader=flash_ids or FlashIds())
 
 

@@ -16,6 +16,7 @@ from hil.errors import ConfigError, HilError, ProvisionError, ScenarioSkip
 from hil.scenario.artifacts import Artifacts
 from hil.scenario.scenario_file import load_scenario
 from hil.scenario.scenario_runner import ScenarioRunner
+from hil.board.board import BoardState
 from hil.board.rust_board import RustBoard
 from tests.core.pty_device import PtyDevice
 from tests.scenario.test_scenario_runner import PtyBench
@@ -102,7 +103,7 @@ def test_a_halted_board_is_reset_by_power_cycle_and_the_means_is_recorded(tmp_pa
             raise AssertionError("picotool cannot reset a halted board")
 
     board = RustBoard(spec, bench, NoFlasher())
-    board.state = "halted"
+    board.set_state(BoardState.HALTED)
     with pytest.raises(HilError):
         board.reset(timeout_s=0.5)     # the pretend board never answers `id`: only the reset itself is checked
     assert calls.read_text().split() == ["-l", "1-1", "-p", "3", "-a", "cycle", "-d", "1"]
@@ -113,7 +114,7 @@ def test_a_halted_board_with_nothing_to_reset_it_says_so(tmp_path, device):
     bench = PtyBench(device)
     spec = BoardSpec("pico-r", "rust", serial_number="PTY1", flash_method="picotool")
     board = RustBoard(spec, bench, flasher=type("F", (), {"reset": lambda self, t: None})())
-    board.state = "halted"
+    board.set_state(BoardState.HALTED)
     with pytest.raises(ProvisionError, match="cannot be recovered after a panic"):
         board.reset(timeout_s=1)
 

@@ -80,7 +80,7 @@ def test_the_schema_refuses_what_jenkins_would_not_read(tmp_path):
 
 def test_a_pytest_run_writes_a_valid_junit_file_with_logs_in_system_out(pytester):
     pytester.makepyfile(test_claims="""
-        from hil.plugin import record_evidence
+        from hil.results.pytest_results import record_evidence
         def test_measured(hil_record, request):
             hil_record("rust_crc32_us", 1234, "us", "device", board="pico-a")
             record_evidence(request.node, "serial-pico-a", "READY lesson\\nRESULT 1234")
