@@ -89,6 +89,10 @@ class Bench(ABC):
         """
         return spec.serial_number or spec.port or f"{self.name}/{spec.board_id}"
 
+    def usb_port_of(self, spec: BoardSpec) -> str | None:
+        """The USB port path ("1-1.2") the board is plugged into, running or in BOOTSEL; None where unknown."""
+        return None
+
     def halt_info(self, spec: BoardSpec) -> dict | None:
         """If the bench can see that a board's core stopped (panic, HardFault, lockup): reason, pc, message.
 
