@@ -195,8 +195,10 @@ fn main() -> ! {
         }
         serve(&mut executor, LinkId::Usb, &mut usb_lines, &mut usb_pending);
         serve(&mut executor, LinkId::Uart, &mut uart_lines, &mut uart_pending);
-        // Everything that arrived is handled: sleep until USB or UART0 has more.
-        idle::wait_for_event();
+        // Everything that arrived is handled: sleep until USB or UART0 has more (unless output is still queued).
+        if !links::with(|links| links.usb.output_pending()) {
+            idle::wait_for_event();
+        }
     }
 }
 
