@@ -4,7 +4,7 @@ Every problem is a ConfigError naming file, line and key.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec
@@ -21,6 +21,7 @@ class BenchConfig:
     kind: str                 # "physical" | "sim"
     link: str | None          # sim only
     specs: list[BoardSpec]
+    firmware: dict[str, tuple[str, int]] = field(default_factory=dict)   # sim only: image kind -> (path, line)
 
 
 def load_bench_file(path: str | Path) -> BenchConfig:
@@ -30,6 +31,11 @@ def load_bench_file(path: str | Path) -> BenchConfig:
     kind = document.get("kind", "physical")
     if document.get("link") is not None and kind != "sim":
         raise ConfigError(path, document.line_of("link"), "link", "only a sim bench has a link model")
+    if document.get("firmware") is not None and kind != "sim":
+        raise ConfigError(path, document.line_of("firmware"), "firmware",
+                          "only a sim bench names firmware images (a physical Pico runs what is flashed on it)")
+    firmware_keys = document.get("firmware") or {}
+    firmware = {key: (value, firmware_keys.line_of(key)) for key, value in firmware_keys.items()}
     boards = document["boards"]
     specs: list[BoardSpec] = []
     first_line_of_id: dict[str, int] = {}
@@ -60,4 +66,4 @@ def load_bench_file(path: str | Path) -> BenchConfig:
             source=f"{path}:{entry.line}", extra={"labels": list(entry.get("labels", []))},
         ))
     name = document.get("bench") or Path(path).stem
-    return BenchConfig(path=path, name=name, kind=kind, link=document.get("link"), specs=specs)
+    return BenchConfig(path=path, name=name, kind=kind, link=document.get("link"), specs=specs, firmware=firmware)

@@ -29,6 +29,7 @@ from hil.deadline import Deadline
 from hil.errors import BoardNotFound, DeadlineExpired, HilError, PortVanished
 from hil.process import run_tool
 from hil.sim.control_client import ControlClient
+from hil.sim.firmware_images import BenchFirmwareKey, FirmwareImages, locate_images
 from hil.sim.sim_board_config import SimBoardConfig, default_board_ids
 from hil.sim.sim_errors import SimSupervisorUnavailable
 from hil.sim.supervisor import SUPERVISOR_LOCK_NAME, USERS_LOCK_NAME, default_sim_dir
@@ -59,7 +60,8 @@ def _flock_within(file, operation: int, deadline: Deadline, what: str) -> None:
 class SimBench(Bench):
     def __init__(self, name: str = "sim", sim_dir: str | os.PathLike | None = None, rust_count: int = 1,
                  micropython_count: int = 1, boards: list[tuple[str, str]] | None = None, link: str = "usb-fs",
-                 board_commands: dict[str, list[str]] | None = None):
+                 board_commands: dict[str, list[str]] | None = None,
+                 firmware_keys: dict[str, BenchFirmwareKey] | None = None):
         self.name = name
         self.sim_dir = Path(sim_dir or default_sim_dir()).resolve()
         self.link = link
@@ -67,6 +69,8 @@ class SimBench(Bench):
         self.board_ids = boards if boards is not None else default_board_ids(rust_count, micropython_count)
         self.specs = [self._spec(board_id, runtime) for board_id, runtime in self.board_ids]
         self.client = ControlClient(self.sim_dir)
+        self.firmware_keys = firmware_keys or {}
+        self.images: FirmwareImages | None = None   # found and checked by start()
         self.supervisor_info: dict = {}
         self._users_file = None
 
@@ -75,8 +79,9 @@ class SimBench(Bench):
         """The default sim bench (config None), or one from a bench file with `kind: sim` (a BenchConfig)."""
         if config is None:
             return cls(sim_dir=sim_dir)
+        keys = {kind: BenchFirmwareKey(path, config.path, line) for kind, (path, line) in config.firmware.items()}
         bench = cls(name=config.name, sim_dir=sim_dir, link=config.link or "usb-fs",
-                    boards=[(spec.board_id, spec.runtime) for spec in config.specs])
+                    boards=[(spec.board_id, spec.runtime) for spec in config.specs], firmware_keys=keys)
         # Identity and ports come from the simulator; flashing method, source line and labels from the file.
         bench.specs = [dataclasses.replace(sim, flash_method=spec.flash_method, source=spec.source, extra=spec.extra)
                        for spec, sim in zip(config.specs, bench.specs)]
@@ -98,7 +103,15 @@ class SimBench(Bench):
             self.stop()   # give up this user's share (and the supervisor, if it was started for nobody else)
             raise
 
+    def locate_images(self) -> FirmwareImages:
+        """The bootrom and (with a MicroPython board) the UF2 this bench's boards run, checked."""
+        if self.images is None:
+            self.images = locate_images(any(runtime == "micropython" for _, runtime in self.board_ids),
+                                        self.firmware_keys)
+        return self.images
+
     def _start(self, deadline: Deadline) -> None:
+        self.locate_images()   # a missing or wrong image is reported here, not from inside a detached supervisor
         self.sim_dir.mkdir(parents=True, exist_ok=True)
         if self._users_file is None:
             self._users_file = open(self.sim_dir / USERS_LOCK_NAME, "a+")
@@ -120,6 +133,10 @@ class SimBench(Bench):
                 "--link", self.link]
         for board_id, runtime in self.board_ids:
             argv += ["--board", f"{board_id}:{runtime}"]
+        images = self.locate_images()
+        argv += ["--bootrom", str(images.bootrom.path)]
+        if images.micropython_uf2 is not None:
+            argv += ["--micropython-uf2", str(images.micropython_uf2.path)]
         if self.board_commands:
             argv += ["--board-command-json", json.dumps(self.board_commands)]
         env = dict(os.environ)
@@ -248,4 +265,10 @@ class SimBench(Bench):
     def describe(self) -> dict:
         described = super().describe()
         described.update(sim_dir=str(self.sim_dir), link=self.link)
+        if self.images is not None:
+            described["firmware_images"] = self.images.facts()
+            for board in described["boards"]:   # board facts: which images this board runs
+                board["firmware_images"] = {kind: f"{facts['version']} sha256:{facts['sha256']}"
+                                            for kind, facts in self.images.facts().items()
+                                            if board["runtime"] == "micropython" or kind == "bootrom"}
         return described
