@@ -29,7 +29,7 @@ from hil.deadline import Deadline
 from hil.errors import BoardNotFound, DeadlineExpired, HilError, PortVanished
 from hil.process import run_tool
 from hil.sim.control_client import ControlClient
-from hil.sim.firmware_images import BenchFirmwareKey, FirmwareImages, locate_images
+from hil.sim.firmware_images import HOW_TO_POINT, BenchFirmwareKey, FirmwareImages, locate_image, locate_images
 from hil.sim.sim_board_config import SimBoardConfig, default_board_ids
 from hil.sim.sim_errors import SimSupervisorUnavailable
 from hil.sim.supervisor import SUPERVISOR_LOCK_NAME, USERS_LOCK_NAME, default_sim_dir
@@ -38,8 +38,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 STANDINS_DIR = Path(__file__).resolve().parent / "standins"
 START_LOCK_NAME = "start.lock"
 STARTED_BY = "sim-bench"
-NPM_PACKAGES = ("rp2040js", "@micropython/micropython-webassembly-pyscript")
-CLOCK_DOMAINS = {"rust": "rp2040js-virtual", "micropython": "wasm-host"}
+NPM_PACKAGES = ("rp2040js",)
+SIM_CLOCK_DOMAIN = "rp2040js-virtual"   # both runtimes run on the same emulated chip and its timer
 POLL_INTERVAL_S = 0.05
 CONTROL_TIMEOUT_S = 5.0
 LAST_USER_WAIT_S = 0.5     # stop(): how long to try to become the exclusive (last) user
@@ -204,7 +204,20 @@ class SimBench(Bench):
         return [ToolRequirement("node", ["node", "--version"], "apt-get install nodejs npm (Node.js 18 or newer)"),
                 *(ToolRequirement(f"npm {package}", None, npm_ci, npm_version(package)) for package in NPM_PACKAGES),
                 ToolRequirement("probe-rs", ["probe-rs", "--version"], "ships with the project (hil/sim/standins)"),
-                ToolRequirement("picotool", ["picotool", "version"], "ships with the project (hil/sim/standins)")]
+                ToolRequirement("picotool", ["picotool", "version"], "ships with the project (hil/sim/standins)"),
+                *(ToolRequirement(f"firmware image {kind}", None, HOW_TO_POINT, self._image_version(kind))
+                  for kind in self._image_kinds())]
+
+    def _image_kinds(self) -> list[str]:
+        return ["bootrom"] + (["micropython_uf2"] if any(r == "micropython" for _, r in self.board_ids) else [])
+
+    def _image_version(self, kind: str):
+        def probe() -> str | None:
+            try:
+                return locate_image(kind, self.firmware_keys.get(kind)).version
+            except HilError:
+                return None
+        return probe
 
     def tool_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -260,7 +273,7 @@ class SimBench(Bench):
         return result
 
     def device_clock_domain(self, runtime: str) -> str:
-        return CLOCK_DOMAINS[runtime]
+        return SIM_CLOCK_DOMAIN
 
     def describe(self) -> dict:
         described = super().describe()

@@ -20,7 +20,7 @@ DEBUG_PROBE_VID_PID = f"{RASPBERRY_PI_VID}:000c"
 BOARD_ID_PREFIX = {"rust": "sim-rust", "micropython": "sim-mpy"}
 SERIAL_NUMBER_HEX_DIGITS = 16
 NODE_DIR = Path(__file__).resolve().parent / "node"
-BOARD_SCRIPTS = {"rust": NODE_DIR / "rust_board.mjs", "micropython": NODE_DIR / "micropython_board.mjs"}
+BOARD_SCRIPT = NODE_DIR / "pico_board.mjs"   # one emulated RP2040 for both runtimes: only the flash differs
 LINKS_BY_RUNTIME = {"rust": ("usb", "uart0"), "micropython": ("usb",)}   # fd 3, then fd 4
 
 
@@ -33,7 +33,7 @@ def default_board_command(runtime: str) -> list[str]:
     node = shutil.which("node")
     if node is None:
         raise ToolMissing("node", "Node.js 18 or newer, e.g. apt-get install nodejs")
-    return [node, str(BOARD_SCRIPTS[runtime])]
+    return [node, str(BOARD_SCRIPT)]
 
 
 @dataclass(frozen=True)
