@@ -473,6 +473,7 @@ export class PicoBoard {
       flash_operations: chip ? chip.flashChip.operations : 0,
       resets: this.resets,
       core1_running: !!chip?.core1.running,
+      cores: chip ? [chip.core0, chip.core1.core].map((core) => ({ pc: core.PC >>> 0, sleeping: core.waiting })) : [],
       xip: xip ? { model: true, hits: xip.hits, misses: xip.misses, miss_stall_cycles: xip.missStallCycles }
         : { model: false },
     };

@@ -11,7 +11,9 @@
 // for `rp2040.core`, which the chip points at core 1 while core 1 executes); peripheral interrupts reach both
 // cores. The chip runs the two interleaved, one instruction each, on one virtual clock.
 //
-// Limits: SysTick is core 0's; the SIO hardware divider and interpolators are shared, not per core.
+// The SIO's hardware divider and interpolators are per core on the RP2040 (pico-sdk's division routines use the
+// divider of whichever core runs them): rp2040js has one set, so each core gets its own bank, swapped in when
+// that core touches them. Limits: SysTick is core 0's.
 
 const SIO_CPUID = 0x000;
 const SIO_FIFO_ST = 0x050;
@@ -22,6 +24,9 @@ const FIFO_ST_RDY = 1 << 1; // this core's TX FIFO has room
 const FIFO_ST_WOF = 1 << 2; // sticky: written while full
 const FIFO_ST_ROE = 1 << 3; // sticky: read while empty
 const FIFO_DEPTH_WORDS = 8;
+const SIO_DIV_FIRST = 0x060; // divider 0x060..0x078, interpolators 0x080..0x0fc
+const SIO_INTERP_END = 0x100;
+const DIVIDER_FIELDS = ['divDividend', 'divDivisor', 'divQuotient', 'divRemainder', 'divCSR'];
 const PSM_FRCE_OFF = 0x04;
 const PSM_PROC1 = 1 << 16;
 const PSM_PERIPHERAL_KEY = 0x40010;
@@ -56,15 +61,34 @@ export class Rp2040Core1 {
     const sio = this.mcu.sio;
     const read = sio.readUint32.bind(sio);
     const write = sio.writeUint32.bind(sio);
+    // the bank not currently in the SIO object: core 1's until it first uses the divider
+    const Interpolator = sio.interp0.constructor;
+    this.parkedBank = { divDividend: 0, divDivisor: 1, divQuotient: 0, divRemainder: 0, divCSR: 0,
+      interp0: new Interpolator(0), interp1: new Interpolator(1) };
+    this.bankOwner = 0;
+    const useBank = (coreNumber) => {
+      if (this.bankOwner === coreNumber) return;
+      const parked = this.parkedBank;
+      const current = {};
+      for (const field of [...DIVIDER_FIELDS, 'interp0', 'interp1']) {
+        current[field] = sio[field];
+        sio[field] = parked[field];
+      }
+      this.parkedBank = current;
+      this.bankOwner = coreNumber;
+    };
     sio.readUint32 = (offset) => {
       switch (offset) {
         case SIO_CPUID: return this.executing;
         case SIO_FIFO_ST: return this.fifoStatus(this.executing);
         case SIO_FIFO_RD: return this.fifoRead(this.executing);
-        default: return read(offset);
+        default:
+          if (offset >= SIO_DIV_FIRST && offset < SIO_INTERP_END) useBank(this.executing);
+          return read(offset);
       }
     };
     sio.writeUint32 = (offset, value) => {
+      if (offset >= SIO_DIV_FIRST && offset < SIO_INTERP_END) useBank(this.executing);
       if (offset === SIO_FIFO_WR) this.fifoWrite(this.executing, value >>> 0);
       else if (offset === SIO_FIFO_ST) { // any write clears WOF/ROE
         this.sticky[this.executing] = 0;
