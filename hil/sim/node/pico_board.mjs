@@ -94,7 +94,6 @@ export class PicoBoard {
     this.imageInfo = null;
     this.bootrom = null;
     this.chip = null;
-    this.carry = null;
     this.usbHost = null;
     this.halt = null;
     this.sliceTimer = null;
@@ -133,9 +132,14 @@ export class PicoBoard {
   }
 
   get hasFirmware() {
-    if (this.bootrom && hasValidBoot2(this.flash)) return true;
+    return this.bootable(this.flash);
+  }
+
+  /** Whether the chip can start from `flash`: a boot2 the bootrom accepts, or a vector table a debugger would use. */
+  bootable(flash) {
+    if (this.bootrom && hasValidBoot2(flash)) return true;
     try {
-      findVectorTable(this.flash);
+      findVectorTable(flash);
       return true;
     } catch {
       return false;
@@ -168,20 +172,30 @@ export class PicoBoard {
     return {
       path: source, format, size_bytes: sizeBytes, flash_end_bytes: end,
       flash_sha256: sha256(this.flash.subarray(0, end)),
-      vtor: vectors?.vtor ?? null, has_boot2: hasValidBoot2(this.flash),
+      // has_boot2: the vector table sits after a 256-byte boot2 area; boot2_valid: that area passes the
+      // bootrom's CRC check (so the chip boots through the bootrom)
+      vtor: vectors?.vtor ?? null, has_boot2: vectors ? vectors.hasBoot2 : hasValidBoot2(this.flash),
+      boot2_valid: hasValidBoot2(this.flash),
     };
   }
 
-  /** Program an image sector by sector, as a BOOTSEL copy or picotool load does: other sectors are kept. */
+  /**
+   * Program an image sector by sector, as a BOOTSEL copy or picotool load does: other sectors are kept. An image
+   * the chip could not start from is refused before flash changes.
+   */
   programImage(filePath, format = null) {
     const bytes = new Uint8Array(fs.readFileSync(filePath));
     const image = parseImage(bytes, format);
-    const touched = new Set();
+    const next = this.flash.slice();
     for (let at = 0; at < image.endOffset; at += SECTOR_BYTES) {
       const sector = image.flash.subarray(at, at + SECTOR_BYTES);
-      if (image.written ? image.written.has(at) : sector.some((b) => b !== 0xff)) touched.add(at);
+      if (sector.some((b) => b !== 0xff)) next.set(sector, at);
     }
-    for (const at of touched) this.flash.set(image.flash.subarray(at, at + SECTOR_BYTES), at);
+    if (!this.bootable(next)) {
+      throw new ImageError('image has neither a boot2 the bootrom accepts nor a vector table at 0x10000000 or ' +
+        '0x10000100 (initial SP in RAM, odd reset vector in flash)');
+    }
+    this.flash.set(next);
     this.flashDirty = true;
     this.saveFlash();
     return { image, bytes };
@@ -192,8 +206,6 @@ export class PicoBoard {
     const { image } = this.programImage(filePath, format);
     this.stop();
     this.halt = null;
-    this.carry = null;
-    if (!this.hasFirmware) throw new ImageError('image has neither a valid boot2 nor a vector table at 0x10000000');
     this.imageInfo = this.describeFlash(path.resolve(filePath), image.format, image.sizeBytes);
     if (this.state !== 'bootsel') this.state = 'idle';
     return this.imageInfo;
@@ -548,7 +560,7 @@ export class PicoBoard {
       this.loadBootrom();
       this.restoreFlash();
       this.applyFirmwareOption();
-      this.start();
+      if (this.hasFirmware) this.start(); // else BOOTSEL, as a Pico with empty flash
     } catch (err) {
       this.diag(`board not started: ${err.message}`);
       this.state = 'bootsel';
