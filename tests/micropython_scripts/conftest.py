@@ -5,7 +5,6 @@ import importlib
 import shutil
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
