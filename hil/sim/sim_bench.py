@@ -278,10 +278,19 @@ class SimBench(Bench):
     def describe(self) -> dict:
         described = super().describe()
         described.update(sim_dir=str(self.sim_dir), link=self.link)
-        if self.images is not None:
-            described["firmware_images"] = self.images.facts()
-            for board in described["boards"]:   # board facts: which images this board runs
-                board["firmware_images"] = {kind: f"{facts['version']} sha256:{facts['sha256']}"
-                                            for kind, facts in self.images.facts().items()
-                                            if board["runtime"] == "micropython" or kind == "bootrom"}
+        try:
+            described["firmware_images"] = self.locate_images().facts()
+        except HilError as error:   # describing a bench must not fail; starting it reports the problem
+            described["firmware_images"] = {"error": str(error)}
         return described
+
+    def board_facts(self, spec: BoardSpec) -> dict[str, str]:
+        """The images the simulated board runs: version and sha256 of each."""
+        try:
+            images = self.locate_images()
+        except HilError:
+            return {}
+        facts = {"bootrom": f"{images.bootrom.version} sha256:{images.bootrom.sha256}"}
+        if spec.runtime == "micropython" and images.micropython_uf2 is not None:
+            facts["micropython_uf2"] = f"{images.micropython_uf2.version} sha256:{images.micropython_uf2.sha256}"
+        return facts

@@ -142,3 +142,15 @@ def test_the_images_the_bench_uses_are_accepted():
     assert found.micropython_uf2.version.startswith("MicroPython v")
     assert found.micropython_uf2.version.endswith("with RP2040")
     assert found.bootrom.version == "B1"
+
+
+def test_the_sim_bench_records_each_boards_images_as_board_facts(images: Path, tmp_path: Path, monkeypatch):
+    from hil.sim.sim_bench import SimBench
+    monkeypatch.setenv(fw.FIRMWARE_DIR_ENV, str(images))
+    bench = SimBench(sim_dir=tmp_path / "sim")
+    rust, mpy = (bench.spec(board_id) for board_id in ("sim-rust-0", "sim-mpy-0"))
+    uf2_hash = hashlib.sha256((images / "mp.uf2").read_bytes()).hexdigest()
+    assert set(bench.board_facts(rust)) == {"bootrom"}
+    assert bench.board_facts(mpy)["micropython_uf2"] == (
+        f"MicroPython v9.9.9 on 2030-01-02; Test Pico with RP2040 sha256:{uf2_hash}")
+    assert bench.describe()["firmware_images"]["micropython_uf2"]["sha256"] == uf2_hash
