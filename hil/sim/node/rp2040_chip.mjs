@@ -15,7 +15,6 @@
 
 import { RP2040 } from 'rp2040js';
 import { Rp2040Core1, BOOTROM_CORE1_RETURN } from './rp2040_core1.mjs';
-import { installFastSramWrites } from './rp2040_fast_paths.mjs';
 import { HaltDetector } from './rp2040_halt_detector.mjs';
 import { findVectorTable, RAM_BASE, BOOT2_SIZE_BYTES } from './rp2040_image.mjs';
 import { FLASH_BYTES, IoQspi, SsiFlashPort, W25Q16, XipControl } from './rp2040_qspi_flash.mjs';
@@ -145,10 +144,15 @@ export class Rp2040Chip {
     // the bootrom boots from flash. (The board process models BOOTSEL mode itself rather than running the
     // bootrom's USB mass-storage device.)
     Object.defineProperty(mcu.qspi[QSPI_SS_PIN], 'inputValue', { get: () => true });
-    installFastSramWrites(mcu);
+    // rp2040js looks every store up in its peripheral table before it checks for SRAM (a dictionary lookup per
+    // stack push); SRAM first, then XIP SRAM (which its table would mis-address), then everything else
+    const { sram, sramView } = mcu;
+    const ramEnd = RAM_BASE + sram.length;
     const slowWrite = mcu.writeUint32.bind(mcu);
     mcu.writeUint32 = (address, value) => {
-      if (address >>> 14 === XIP_SRAM_BASE >>> 14) xipSramView.setUint32(address & 0x3ffc, value, true);
+      address >>>= 0;
+      if (address >= RAM_BASE && address + 3 < ramEnd) sramView.setUint32(address - RAM_BASE, value, true);
+      else if (address >>> 14 === XIP_SRAM_BASE >>> 14) xipSramView.setUint32(address & 0x3ffc, value, true);
       else slowWrite(address, value);
     };
     if (this.xipCache) this.xipCache.attach(mcu);
@@ -224,15 +228,19 @@ export class Rp2040Chip {
     let executed = 0;
     while (now() < hostEndMs) {
       const cycleNanos = NANOS_PER_SECOND / mcu.clkSys;
-      for (let i = 0; i < BATCH_INSTRUCTIONS; i++) {
-        if (core1.running) {
+      if (core1.running) {
+        for (let i = 0; i < BATCH_INSTRUCTIONS; i++) {
           const result = this.stepBothCores(cycleNanos, virtualLimitNs);
           executed += result.executed;
           if (result.halt || result.idle) return { executed, ...result };
           if (this.pendingReset) return this.resetRequested(executed);
-          continue;
         }
+        continue;
+      }
+      // core 1 asleep in the bootrom: core 0 alone (a launch shows up at the next batch, a few µs later)
+      for (let i = 0; i < BATCH_INSTRUCTIONS; i++) {
         if (core.waiting) {
+          if (core1.running) break; // just launched: both cores from here on
           if (core.interruptsUpdated && core.checkForInterrupts()) {
             core.waiting = false;
             continue;
