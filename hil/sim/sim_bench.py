@@ -61,7 +61,7 @@ class SimBench(Bench):
     def __init__(self, name: str = "sim", sim_dir: str | os.PathLike | None = None, rust_count: int = 1,
                  micropython_count: int = 1, boards: list[tuple[str, str]] | None = None, link: str = "usb-fs",
                  board_commands: dict[str, list[str]] | None = None,
-                 firmware_keys: dict[str, BenchFirmwareKey] | None = None):
+                 firmware_keys: dict[str, BenchFirmwareKey] | None = None, xip_cache_model: bool = False):
         self.name = name
         self.sim_dir = Path(sim_dir or default_sim_dir()).resolve()
         self.link = link
@@ -70,6 +70,7 @@ class SimBench(Bench):
         self.specs = [self._spec(board_id, runtime) for board_id, runtime in self.board_ids]
         self.client = ControlClient(self.sim_dir)
         self.firmware_keys = firmware_keys or {}
+        self.xip_cache_model = xip_cache_model
         self.images: FirmwareImages | None = None   # found and checked by start()
         self.supervisor_info: dict = {}
         self._users_file = None
@@ -137,6 +138,8 @@ class SimBench(Bench):
         argv += ["--bootrom", str(images.bootrom.path)]
         if images.micropython_uf2 is not None:
             argv += ["--micropython-uf2", str(images.micropython_uf2.path)]
+        if self.xip_cache_model:
+            argv.append("--xip-cache-model")
         if self.board_commands:
             argv += ["--board-command-json", json.dumps(self.board_commands)]
         env = dict(os.environ)
@@ -277,7 +280,7 @@ class SimBench(Bench):
 
     def describe(self) -> dict:
         described = super().describe()
-        described.update(sim_dir=str(self.sim_dir), link=self.link)
+        described.update(sim_dir=str(self.sim_dir), link=self.link, xip_cache_model=self.xip_cache_model)
         try:
             described["firmware_images"] = self.locate_images().facts()
         except HilError as error:   # describing a bench must not fail; starting it reports the problem

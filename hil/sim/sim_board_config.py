@@ -47,10 +47,11 @@ class SimBoardConfig:
     links: tuple[str, ...] = field(default=())
     bootrom: str = ""                 # the RP2040 bootrom image every board maps at 0
     firmware_uf2: str = ""            # a MicroPython board: the UF2 programmed into its flash
+    xip_cache_model: bool = False     # charge XIP cache misses (flash wait states) in virtual time
 
     @classmethod
     def create(cls, board_id: str, runtime: str, command: list[str] | None = None, bootrom: str = "",
-               firmware_uf2: str = "") -> "SimBoardConfig":
+               firmware_uf2: str = "", xip_cache_model: bool = False) -> "SimBoardConfig":
         if runtime not in USB_VID_PID:
             raise ValueError(f"unknown runtime {runtime!r} for board {board_id!r}")
         probe = None
@@ -60,7 +61,7 @@ class SimBoardConfig:
                    command=tuple(command if command is not None else default_board_command(runtime)),
                    serial_number=serial_number_for(board_id), vid_pid=USB_VID_PID[runtime], probe=probe,
                    links=LINKS_BY_RUNTIME[runtime], bootrom=bootrom,
-                   firmware_uf2=firmware_uf2 if runtime == "micropython" else "")
+                   firmware_uf2=firmware_uf2 if runtime == "micropython" else "", xip_cache_model=xip_cache_model)
 
     def options(self) -> dict:
         """What the board process is told in --options-json (it may ignore any of it)."""
@@ -70,6 +71,8 @@ class SimBoardConfig:
             options["bootrom"] = self.bootrom
         if self.firmware_uf2:
             options["firmware_uf2"] = self.firmware_uf2
+        if self.xip_cache_model:
+            options["xip_cache_model"] = True
         return options
 
 

@@ -300,8 +300,8 @@ class Supervisor:
 
 # ---- command line
 def board_configs(rust_count: int, micropython_count: int, boards: list[str],
-                  commands: dict[str, list[str]] | None, images: FirmwareImages | None = None
-                  ) -> list[SimBoardConfig]:
+                  commands: dict[str, list[str]] | None, images: FirmwareImages | None = None,
+                  xip_cache_model: bool = False) -> list[SimBoardConfig]:
     """Board configs from counts (default ids) plus explicit `ID:RUNTIME` entries."""
     pairs = default_board_ids(rust_count, micropython_count)
     for entry in boards:
@@ -316,7 +316,8 @@ def board_configs(rust_count: int, micropython_count: int, boards: list[str],
         configs.append(SimBoardConfig.create(
             board_id, runtime, (commands or {}).get(runtime),
             bootrom=str(images.bootrom.path) if images else "",
-            firmware_uf2=str(images.micropython_uf2.path) if images and images.micropython_uf2 else ""))
+            firmware_uf2=str(images.micropython_uf2.path) if images and images.micropython_uf2 else "",
+            xip_cache_model=xip_cache_model))
     return configs
 
 
@@ -346,6 +347,8 @@ def add_supervisor_arguments(parser: argparse.ArgumentParser) -> None:
                                                           f"firmware.bootrom, then ${FIRMWARE_DIR_ENV}, then the cache)")
     parser.add_argument("--micropython-uf2", metavar="FILE",
                         help="the MicroPython RPI_PICO UF2 for MicroPython boards (same default order)")
+    parser.add_argument("--xip-cache-model", action="store_true",
+                        help="charge XIP cache misses as flash wait states in the boards' virtual time")
     parser.add_argument("--board-command-json", metavar="JSON",
                         help='board process argv prefix per runtime, e.g. {"micropython": ["python3", "b.py"]}')
 
@@ -391,7 +394,8 @@ def supervisor_from_args(args: argparse.Namespace, started_by: str, log_stream: 
                                                             "--micropython-uf2", None)
     configs = board_configs(rust, micropython, boards, commands)
     images = locate_images(any(c.runtime == "micropython" for c in configs), firmware_keys)
-    return Supervisor(sim_dir, board_configs(rust, micropython, boards, commands, images),
+    return Supervisor(sim_dir, board_configs(rust, micropython, boards, commands, images,
+                                             getattr(args, "xip_cache_model", False)),
                       link_model_from_args(args, bench_link), started_by=started_by,
                       exit_when_unused=exit_when_unused, reenumerate_gap_s=args.reenumerate_gap_ms / 1000,
                       log_stream=log_stream)
