@@ -85,6 +85,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=5, help="runs of each side in transport_throughput")
     parser.add_argument("--deploy-repeats", type=int, default=2,
                         help="copies of each tree by each tool in deploy_vs_mpremote (alternated; medians)")
+    parser.add_argument("--xip-cache-model", action="store_true",
+                        help="simulated bench: charge XIP cache misses as flash wait states (sim_chip's fidelity)")
     parser.add_argument("--results", type=Path, default=None,
                         help="lesson_figures: read this results JSON instead of running the scenarios")
     return parser.parse_args(argv)
@@ -98,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"benchmarks on bench {args.bench!r}: {', '.join(names)}", flush=True)
     needs_bench = [name for name in names if name != PARALLEL_SPEEDUP
                    and not (name == "lesson_figures" and args.results is not None)]
-    with (BenchSession(args.bench) if needs_bench else contextlib.nullcontext()) as session:
+    with (BenchSession(args.bench, xip_cache_model=args.xip_cache_model) if needs_bench
+          else contextlib.nullcontext()) as session:
         if session is not None:
             where = f"private sim dir {session.sim_dir}, link {session.bench.link}" if session.is_simulated \
                 else f"bench file {args.bench}"
