@@ -19,6 +19,7 @@ import { HaltDetector } from './rp2040_halt_detector.mjs';
 import { findVectorTable, RAM_BASE, BOOT2_SIZE_BYTES } from './rp2040_image.mjs';
 import { FLASH_BYTES, IoQspi, SsiFlashPort, W25Q16, XipControl } from './rp2040_qspi_flash.mjs';
 import { XipCache } from './rp2040_xip_cache.mjs';
+import { installFastDecode } from './rp2040_fast_decode.mjs';
 
 export const BOOTROM_BYTES = 16 * 1024;
 const NANOS_PER_SECOND = 1e9;
@@ -165,7 +166,10 @@ export class Rp2040Chip {
       else detectorInfo(component, message);
     };
     this.core0 = mcu.core;
-    this.core1 = new Rp2040Core1(mcu, log);
+    // the XIP cache model counts every fetch: the fast decoder's second fetch on a fallback would skew it
+    const prepareCore = xipCacheModel ? () => {} : installFastDecode;
+    prepareCore(this.core0);
+    this.core1 = new Rp2040Core1(mcu, log, prepareCore);
     // every peripheral interrupt line reaches both cores' NVICs
     mcu.setInterrupt = (irq, value) => {
       this.core0.setInterrupt(irq, value);
@@ -224,6 +228,7 @@ export class Rp2040Chip {
     const { mcu, core1, detector } = this;
     const { clock } = mcu;
     const core = this.core0;
+    const { registers } = core;
     const penalty = this.xipCache;
     let executed = 0;
     while (now() < hostEndMs) {
@@ -250,12 +255,16 @@ export class Rp2040Chip {
           if (this.pendingReset) return this.resetRequested(executed);
           continue;
         }
-        const pc = core.PC;
+        const pc = registers[15];
         let cycles = core.executeInstruction();
         if (penalty) cycles += penalty.takeStallCycles();
-        clock.tick(cycles * cycleNanos);
+        // the clock's tick, without its call when no alarm falls due
+        const target = clock.nanosCounter + cycles * cycleNanos;
+        const alarm = clock.nextAlarm;
+        if (alarm !== null && alarm.nanos <= target) clock.tick(cycles * cycleNanos);
+        else clock.nanosCounter = target;
         executed++;
-        if (core.PC === pc || detector.pending) {
+        if (registers[15] === pc || detector.pending) {
           const halt = detector.check(pc);
           if (halt) return { executed, halt, idle: false };
         }

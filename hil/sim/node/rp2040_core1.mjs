@@ -40,12 +40,15 @@ export const BOOTROM_CORE1_RETURN = 0x172;
 const THUMB = 1;
 
 export class Rp2040Core1 {
-  constructor(mcu, log) {
+  /** `prepareCore(core)`: applied to every core object core 1 gets (at construction and at each launch). */
+  constructor(mcu, log, prepareCore = () => {}) {
     this.mcu = mcu;
     this.log = log;
+    this.prepareCore = prepareCore;
     // rp2040js does not export its core class; the running core's constructor is the same class
     this.core0 = mcu.core;
     this.core = new mcu.core.constructor(mcu);
+    prepareCore(this.core);
     this.running = false; // false: in the bootrom, waiting for the launch handshake
     this.executing = 0; // which core the current instruction belongs to (SIO CPUID)
     this.toCore1 = [];
@@ -207,6 +210,7 @@ export class Rp2040Core1 {
     // a fresh core: its NVIC, PRIMASK and mode start from reset; level interrupts already asserted stay
     const core = new this.core0.constructor(this.mcu);
     core.pendingInterrupts = this.core.pendingInterrupts;
+    this.prepareCore(core);
     this.core = core;
     core.VTOR = vtor;
     core.SP = sp;
