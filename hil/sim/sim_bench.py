@@ -71,7 +71,8 @@ class SimBench(Bench):
         self.client = ControlClient(self.sim_dir)
         self.firmware_keys = firmware_keys or {}
         self.xip_cache_model = xip_cache_model
-        self.images: FirmwareImages | None = None   # found and checked by start()
+        self.images: FirmwareImages | None = None   # found and checked before starting a supervisor
+        self.running_images: dict = {}               # as the running supervisor reports them
         self.supervisor_info: dict = {}
         self._users_file = None
 
@@ -112,7 +113,6 @@ class SimBench(Bench):
         return self.images
 
     def _start(self, deadline: Deadline) -> None:
-        self.locate_images()   # a missing or wrong image is reported here, not from inside a detached supervisor
         self.sim_dir.mkdir(parents=True, exist_ok=True)
         if self._users_file is None:
             self._users_file = open(self.sim_dir / USERS_LOCK_NAME, "a+")
@@ -122,9 +122,12 @@ class SimBench(Bench):
             try:
                 self.supervisor_info = self.client.ping(min(CONTROL_TIMEOUT_S, deadline.remaining_s))
             except (SimSupervisorUnavailable, DeadlineExpired):
+                self.locate_images()   # a missing or wrong image is reported here, not from a detached supervisor
                 self.start_supervisor(deadline.remaining_s)
                 self.supervisor_info = self.client.ping(min(CONTROL_TIMEOUT_S, deadline.remaining_s))
         self._wait_ready(deadline)
+        # What the running supervisor's boards run (it may be `hil sim serve`'s, found with other settings).
+        self.running_images = self.client.firmware_images(min(CONTROL_TIMEOUT_S, max(deadline.remaining_s, 0.1)))
 
     def start_supervisor(self, timeout_s: float, started_by: str = STARTED_BY) -> None:
         """Start a detached supervisor for this bench's boards in its sim dir. `started_by` is recorded in
@@ -281,19 +284,21 @@ class SimBench(Bench):
     def describe(self) -> dict:
         described = super().describe()
         described.update(sim_dir=str(self.sim_dir), link=self.link, xip_cache_model=self.xip_cache_model)
-        try:
-            described["firmware_images"] = self.locate_images().facts()
-        except HilError as error:   # describing a bench must not fail; starting it reports the problem
-            described["firmware_images"] = {"error": str(error)}
+        described["firmware_images"] = self._image_facts() or {"error": "no firmware images found (yet)"}
         return described
+
+    def _image_facts(self) -> dict:
+        """The running supervisor's images once started, else the ones this bench would start it with."""
+        if self.running_images:
+            return self.running_images
+        try:
+            return self.locate_images().facts()
+        except HilError:   # describing a bench must not fail; starting it reports the problem
+            return {}
 
     def board_facts(self, spec: BoardSpec) -> dict[str, str]:
         """The images the simulated board runs: version and sha256 of each."""
-        try:
-            images = self.locate_images()
-        except HilError:
-            return {}
-        facts = {"bootrom": f"{images.bootrom.version} sha256:{images.bootrom.sha256}"}
-        if spec.runtime == "micropython" and images.micropython_uf2 is not None:
-            facts["micropython_uf2"] = f"{images.micropython_uf2.version} sha256:{images.micropython_uf2.sha256}"
-        return facts
+        images = self._image_facts()
+        kinds = ("bootrom", "micropython_uf2") if spec.runtime == "micropython" else ("bootrom",)
+        return {kind: f"{images[kind]['version']} sha256:{images[kind]['sha256']}" for kind in kinds
+                if kind in images}

@@ -50,8 +50,10 @@ SUPERVISOR_COMMANDS = ("ping", "list", "halts", "wait_halt", "reconnect", "shutd
 class Supervisor:
     def __init__(self, sim_dir: str | os.PathLike, boards: list[SimBoardConfig], link_model: LinkModel,
                  started_by: str = "supervisor", exit_when_unused: bool = False,
-                 reenumerate_gap_s: float = DEFAULT_REENUMERATE_GAP_S, log_stream: TextIO | None = None):
+                 reenumerate_gap_s: float = DEFAULT_REENUMERATE_GAP_S, log_stream: TextIO | None = None,
+                 images: FirmwareImages | None = None):
         self.sim_dir = Path(sim_dir).resolve()
+        self.images = images
         self.configs = boards
         self.link_model = link_model
         self.started_by = started_by
@@ -172,7 +174,8 @@ class Supervisor:
     def describe(self) -> dict:
         return {"version": 1, "supervisor_pid": os.getpid(), "started_by": self.started_by,
                 "sim_dir": str(self.sim_dir), "control_socket": str(self.sim_dir / CONTROL_SOCKET_NAME),
-                "link": self.link_model.describe(), "boards": [b.describe() for b in self.boards.values()]}
+                "link": self.link_model.describe(), "boards": [b.describe() for b in self.boards.values()],
+                "firmware_images": self.images.facts() if self.images else {}}
 
     def _write_bench_json(self) -> None:
         self._bench_json_dirty = False
@@ -229,7 +232,7 @@ class Supervisor:
             reply({"ok": True, "pid": os.getpid(), "sim_dir": str(self.sim_dir), "started_by": self.started_by})
         elif cmd == "list":
             reply({"ok": True, "boards": [b.describe() for b in self.boards.values()],
-                   "link": self.link_model.describe()})
+                   "link": self.link_model.describe(), "firmware_images": self.images.facts() if self.images else {}})
         elif cmd == "halts":
             reply({"ok": True, "halts": [h for h in self.halts if board is None or h["board"] == board_id]})
         elif cmd == "wait_halt" and board is not None:
@@ -398,7 +401,7 @@ def supervisor_from_args(args: argparse.Namespace, started_by: str, log_stream: 
                                              getattr(args, "xip_cache_model", False)),
                       link_model_from_args(args, bench_link), started_by=started_by,
                       exit_when_unused=exit_when_unused, reenumerate_gap_s=args.reenumerate_gap_ms / 1000,
-                      log_stream=log_stream)
+                      log_stream=log_stream, images=images)
 
 
 def _detach(sim_dir: Path) -> int | None:
