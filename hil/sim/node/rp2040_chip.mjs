@@ -124,9 +124,10 @@ export class Rp2040Chip {
     this.detector = new HaltDetector(log);
     if (bootrom) {
       if (bootrom.length !== BOOTROM_BYTES) throw new Error(`bootrom is ${bootrom.length} bytes, not ${BOOTROM_BYTES}`);
-      mcu.loadBootrom(new Uint32Array(bootrom.buffer.slice(bootrom.byteOffset, bootrom.byteOffset + BOOTROM_BYTES)));
+      // not loadBootrom(): its reset() would fill rp2040js's own 16 MiB flash once more; startCore0 resets core 0
+      mcu.bootrom.set(new Uint32Array(bootrom.buffer.slice(bootrom.byteOffset, bootrom.byteOffset + BOOTROM_BYTES)));
     }
-    // rp2040js's reset() fills its own flash with 0xff: the Pico's flash replaces it after the ROM is loaded
+    // the Pico's flash array replaces rp2040js's own
     if (flash.length !== FLASH_BYTES) throw new Error(`flash array must be ${FLASH_BYTES} bytes`);
     mcu.flash = flash;
     mcu.flash16 = new Uint16Array(flash.buffer, flash.byteOffset, flash.length / 2);
