@@ -312,7 +312,7 @@ export class PicoBoard {
 
   softwareReset(why) {
     this.diag(`reset requested by the firmware (${why})`);
-    const carry = why === 'watchdog' ? this.chip.carryOver() : null;
+    const carry = this.chip.carryOver(why);
     setImmediate(() => this.start(carry));
   }
 

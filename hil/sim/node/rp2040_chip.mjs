@@ -76,11 +76,11 @@ class MemoryBlock {
 const VREG_DEFAULT = 0xb1;
 const BOD_DEFAULT = 0x91;
 const CHIP_RESET_HAD_POR = 1 << 8;
-const CHIP_RESET_HAD_RUN = 1 << 16;
 
 class VregAndChipReset {
-  constructor(hadRun) {
-    this.regs = [VREG_DEFAULT, BOD_DEFAULT, hadRun ? CHIP_RESET_HAD_RUN : CHIP_RESET_HAD_POR];
+  /** `powerOn`: the chip came up from power-on (HAD_POR); after a watchdog or system reset neither flag is set. */
+  constructor(powerOn) {
+    this.regs = [VREG_DEFAULT, BOD_DEFAULT, powerOn ? CHIP_RESET_HAD_POR : 0];
   }
 
   readUint32(offset) {
@@ -112,7 +112,8 @@ export class Rp2040Chip {
    * `flash`: Uint8Array of FLASH_BYTES, kept by the caller; `uniqueId`: 8 bytes (flash unique id);
    * `log(text)`: diagnostics; `onFlashChange()`: after a flash erase/program; `onReset(why)`: the firmware
    * asked for a chip reset (the caller builds a new chip); `uart[0|1](byte)`: bytes the UARTs send;
-   * `carry`: what survives a watchdog reset (from the previous chip's `carryOver()`);
+   * `carry`: what survives a watchdog or system reset (from the previous chip's `carryOver(why)`), null at
+   * power-on;
    * `xipCacheModel`: count XIP cache misses as flash wait states.
    */
   constructor({ bootrom, flash, uniqueId, log, onFlashChange, onReset, uart, carry = null, xipCacheModel = false }) {
@@ -138,7 +139,7 @@ export class Rp2040Chip {
     mcu.peripherals[SSI_KEY] = asPeripheral(ssi);
     mcu.peripherals[IO_QSPI_KEY] = asPeripheral(new IoQspi(ssi));
     mcu.peripherals[XIP_CTRL_KEY] = asPeripheral(new XipControl(this.xipCache));
-    mcu.peripherals[VREG_AND_CHIP_RESET_KEY] = asPeripheral(new VregAndChipReset(false));
+    mcu.peripherals[VREG_AND_CHIP_RESET_KEY] = asPeripheral(new VregAndChipReset(carry === null));
     this.xipSram = new Uint8Array(XIP_SRAM_BYTES);
     const xipSramView = new DataView(this.xipSram.buffer);
     mcu.peripherals[XIP_SRAM_KEY] = new MemoryBlock(xipSramView);
@@ -210,10 +211,11 @@ export class Rp2040Chip {
     return 'direct';
   }
 
-  /** What a watchdog reset keeps for the next chip. */
-  carryOver() {
+  /** What a watchdog reset (`why` = 'watchdog') or a system reset keeps for the next chip: the watchdog's
+   * scratch registers, and its reason register for a watchdog reset (the firmware's reset cause). */
+  carryOver(why) {
     const watchdog = this.mcu.peripherals[WATCHDOG_KEY];
-    return { scratch: Uint32Array.from(watchdog.scratchData), reason: watchdog.reason };
+    return { scratch: Uint32Array.from(watchdog.scratchData), reason: why === 'watchdog' ? watchdog.reason : 0 };
   }
 
   get virtualNanos() {
