@@ -300,6 +300,13 @@ export class PicoBoard {
       this.usbHost = new UsbCdcHost(chip.mcu.usbCtrl, {
         onData: (bytes) => this.usbToHost(bytes),
         onConfigured: () => this.diag('usb: CDC device configured, DTR raised'),
+        // the bootrom's USB boot device (after machine.bootloader() / reset_usb_boot): BOOTSEL, as the
+        // supervisor models it (no mass-storage drive; `load` programs flash)
+        onNoSerialPort: () => setImmediate(() => {
+          if (this.chip !== chip) return;
+          this.diag('usb: the device has no CDC serial port (the bootrom\'s USB boot mode): BOOTSEL');
+          this.enterBootsel();
+        }),
       });
     }
     this.chip = chip;

@@ -185,7 +185,13 @@ export class Rp2040Chip {
       watchdog.scratchData.set(carry.scratch); // watchdog scratch survives a watchdog reset; the bootrom reads it
       watchdog.reason = carry.reason;
     }
-    watchdog.onWatchdogTrigger = () => { this.pendingReset = 'watchdog'; };
+    watchdog.onWatchdogTrigger = () => {
+      // the chip is reset: its counter stops here (left running at 0 it would fire again at the same instant,
+      // forever, inside one clock tick)
+      this.pendingReset = 'watchdog';
+      watchdog.alarm.enable = false;
+      watchdog.timer.enable = false;
+    };
     const ppbWrite = mcu.ppb.writeUint32.bind(mcu.ppb);
     mcu.ppb.writeUint32 = (offset, value) => {
       if (offset === PPB_AIRCR_OFFSET && (value & 0xffff0000) === AIRCR_VECTKEY && value & AIRCR_SYSRESETREQ) {
