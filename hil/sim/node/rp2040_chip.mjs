@@ -40,6 +40,7 @@ const AIRCR_VECTKEY = 0x05fa0000;
 const AIRCR_SYSRESETREQ = 0x4;
 const BATCH_INSTRUCTIONS = 4096; // instructions between host-clock checks
 const CORE_LOG = 'CortexM0Core';
+const ALARM_STORM_LIMIT = 100_000;
 
 /** CRC-32/MPEG-2, what the bootrom checks boot2's last word against. */
 export function crc32Mpeg2(bytes) {
@@ -200,7 +201,32 @@ export class Rp2040Chip {
       ppbWrite(offset, value);
     };
 
+    this.guardClock();
     this.boot = this.startCore0(bootrom !== null);
+  }
+
+  /**
+   * The clock's tick with a bound on alarms firing at one instant: an rp2040js timer whose period has become 0
+   * re-arms itself at the same moment forever, which would hang the board process inside one tick.
+   */
+  guardClock() {
+    const { clock } = this.mcu;
+    clock.tick = (deltaNanos) => {
+      const target = clock.nanosCounter + deltaNanos;
+      let fired = 0;
+      for (let alarm = clock.nextAlarm; alarm !== null && alarm.nanos <= target; alarm = clock.nextAlarm) {
+        clock.nextAlarm = alarm.next;
+        clock.nanosCounter = alarm.nanos;
+        alarm.callback();
+        if (++fired > ALARM_STORM_LIMIT) {
+          alarm.cancel();
+          this.detector.emulatorError(`a timer alarm fired ${ALARM_STORM_LIMIT} times at one instant ` +
+            `(${Math.round(clock.nanosCounter)} ns): the emulated peripheral's period is 0`);
+          break;
+        }
+      }
+      clock.nanosCounter = Math.max(clock.nanosCounter, target);
+    };
   }
 
   /** Where core 0 starts: the bootrom's reset vector, or (no valid boot2 / no ROM) the image's vector table. */
