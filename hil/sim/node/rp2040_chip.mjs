@@ -270,9 +270,9 @@ export class Rp2040Chip {
       const cycleNanos = NANOS_PER_SECOND / mcu.clkSys;
       if (core1.running) {
         for (let i = 0; i < BATCH_INSTRUCTIONS; i++) {
-          const result = this.stepBothCores(cycleNanos, virtualLimitNs);
-          executed += result.executed;
-          if (result.halt || result.idle) return { executed, ...result };
+          const stepped = this.stepBothCores(cycleNanos, virtualLimitNs);
+          if (stepped < 0) return { executed, ...this.stepEnd };
+          executed += stepped;
           if (this.pendingReset) return this.resetRequested(executed);
         }
         continue;
@@ -329,7 +329,9 @@ export class Rp2040Chip {
     return { idle: true, wakeAtNs: toNext > 0 ? clock.nanos + toNext - Math.max(room, 0) : null };
   }
 
-  // One instruction of each awake core, the clock advancing by the longer of the two.
+  // One instruction of each awake core, the clock advancing by the longer of the two. Returns how many
+  // instructions ran, or -1 with `stepEnd` ({halt, idle, wakeAtNs}) when the run must stop (no allocation per
+  // step: this runs once per instruction pair).
   stepBothCores(cycleNanos, virtualLimitNs) {
     const { mcu, core1, detector } = this;
     const core = this.core0;
@@ -342,37 +344,45 @@ export class Rp2040Chip {
     }
     if (core.waiting && second.waiting) {
       const wait = this.skipTime(virtualLimitNs);
-      return wait ? { executed: 0, halt: null, ...wait } : { executed: 0, halt: null, idle: false };
+      if (!wait) return 0;
+      this.stepEnd = { halt: null, ...wait };
+      return -1;
     }
     let executed = 0;
     let cycles = 0;
     if (!core.waiting) {
-      const pc = core.PC;
+      const pc = core.registers[15];
       cycles = core.executeInstruction();
       executed++;
-      if (core.PC === pc || detector.pending) {
+      if (core.registers[15] === pc || detector.pending) {
         const halt = detector.check(pc, core, 0);
-        if (halt) return { executed, halt, idle: false };
+        if (halt) {
+          this.stepEnd = { halt, idle: false };
+          return -1;
+        }
       }
     }
     if (!second.waiting && core1.running) {
       core1.executing = 1;
       mcu.core = second; // the PPB (NVIC, SCB) answers for the executing core
-      const pc1 = second.PC;
+      const pc1 = second.registers[15];
       const cycles1 = second.executeInstruction();
       mcu.core = core;
       core1.executing = 0;
       executed++;
       if (detector.pending) {
         const halt = detector.check(pc1, second, 1);
-        if (halt) return { executed, halt, idle: false };
+        if (halt) {
+          this.stepEnd = { halt, idle: false };
+          return -1;
+        }
       }
-      if (second.PC === BOOTROM_CORE1_RETURN) core1.returnedToBootrom();
+      if (second.registers[15] === BOOTROM_CORE1_RETURN) core1.returnedToBootrom();
       if (cycles1 > cycles) cycles = cycles1;
     }
     if (this.xipCache) cycles += this.xipCache.takeStallCycles();
     mcu.clock.tick(cycles * cycleNanos);
-    return { executed, halt: null, idle: false };
+    return executed;
   }
 
   /** Host input arrived for a peripheral: interrupts it raised are taken on the next step. */
