@@ -23,7 +23,7 @@ if str(PROJECT_ROOT) not in sys.path:   # also runnable as `python benchmarks/ru
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from benchmarks import (deploy_vs_mpremote, lesson_figures, redeploy_unchanged, round_trip,  # noqa: E402
-                        transport_throughput)
+                        sim_chip, transport_throughput)
 from benchmarks.bench_session import BenchSession  # noqa: E402
 from benchmarks.figure import NO_CLOCK, Figure  # noqa: E402
 from benchmarks.goal import at_least  # noqa: E402
@@ -36,7 +36,7 @@ SPEEDUP_LINE = re.compile(r"speed-up: (?P<ratio>[\d.]+)x \(goal >= .*= (?P<goal>
 
 # In this order: the Rust board's first provisioning first; parallel_speedup (its own bench, ~1.5 min) last.
 ALL_BENCHMARKS = ["redeploy_unchanged", "deploy_vs_mpremote", "transport_throughput", "round_trip",
-                  "lesson_figures", PARALLEL_SPEEDUP]
+                  "lesson_figures", "sim_chip", PARALLEL_SPEEDUP]
 
 
 def parallel_speedup() -> list[Outcome]:
@@ -70,6 +70,8 @@ def run_one(name: str, session: BenchSession | None, args: argparse.Namespace) -
         return round_trip.run(session)
     if name == "lesson_figures":
         return lesson_figures.run(session, args.results)
+    if name == "sim_chip":
+        return sim_chip.run(session)
     if name == PARALLEL_SPEEDUP:
         return parallel_speedup()
     raise ValueError(name)

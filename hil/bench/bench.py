@@ -86,6 +86,11 @@ class Bench(ABC):
         """
         return spec.serial_number or spec.port or f"{self.name}/{spec.board_id}"
 
+    def board_facts(self, spec: BoardSpec) -> dict[str, str]:
+        """What the bench itself knows about a board that the results should record (e.g. the images a simulated
+        board runs). Empty where it knows nothing beyond the spec."""
+        return {}
+
     def halt_info(self, spec: BoardSpec) -> dict | None:
         """If the bench can see that a board's core stopped (panic, HardFault, lockup): reason, pc, message.
 

@@ -109,7 +109,8 @@ class Board(ABC):
         self.transport = SerialTransport(self._locate_port, board_id=spec.board_id, log=self.log)
         self._state = BoardState.UNKNOWN
         self.broken_reason: str | None = None
-        self.facts: dict[str, str] = {}  # recorded with results: build id, tool versions, firmware version...
+        # recorded with results: build id, tool versions, firmware version...; the bench's own facts first
+        self.facts: dict[str, str] = dict(bench.board_facts(spec))
 
     # -- identity and state -------------------------------------------------------------------------------------
 

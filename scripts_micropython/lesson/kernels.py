@@ -29,9 +29,9 @@ MAX_FIB_TERMS = 1000000
 # One unit of `jitter` and `dual` work: the CRC-32 of 256 counting bytes starting at the block index.
 WORK_BLOCK_BYTES = 256
 
-# A Pico's MicroPython has single-precision floats (like Rust's f32); the WebAssembly and unix ports have
-# double precision. On those, each Fibonacci term is rounded to single precision by storing it in an
-# array('f'), so every port computes the value the Rust firmware computes.
+# A Pico's MicroPython has single-precision floats (like Rust's f32); the unix port and host CPython (where the
+# framework's tests run these scripts) have double precision. There each Fibonacci term is rounded to single
+# precision by storing it in an array('f'), so every port computes the value the Rust firmware computes.
 SINGLE_PRECISION_FLOATS = (1.0 + 1e-8) == 1.0
 FLOAT_BITS = 32 if SINGLE_PRECISION_FLOATS else 64
 

@@ -34,7 +34,7 @@ def test_iterations_with_a_collection_are_counted(lesson, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "gc", replayed_gc({3, 10, 11}))
     lesson("jitter").run(20, churn=True)
     fields = {k: int(v) for k, v in parse_answer(capsys.readouterr().out.strip())[2].items()}
-    assert (fields["n"], fields["gc_runs"], fields["churn"]) == (20, 3, 1)
+    assert (fields["n"], fields["gc_runs"], fields["churn"], fields["work_bytes"]) == (20, 3, 256, 256)
     assert 0 <= fields["gc_us"] <= 3 * (fields["max_us"] - fields["min_us"])
     assert fields["mean_us"] == (fields["total_us"] + 10) // 20
 

@@ -170,7 +170,7 @@ def test_sim_dir_defaults_to_hil_sim_dir_from_the_environment(monkeypatch, sim_d
 def test_device_clock_domains_name_the_simulators_clocks():
     bench = SimBench(sim_dir="/tmp/unused")
     assert bench.device_clock_domain("rust") == "rp2040js-virtual"
-    assert bench.device_clock_domain("micropython") == "wasm-host"
+    assert bench.device_clock_domain("micropython") == "rp2040js-virtual"
 
 
 def test_a_sim_bench_file_names_the_boards_and_the_link(tmp_path, sim_dir):

@@ -24,7 +24,7 @@ const CDC_LINE_DTR_RTS = 0x3;
 const FULL_SPEED_BULK_PACKET_BYTES = 64;
 export const HOST_QUEUE_LIMIT_BYTES = 256 * 1024; // host bytes waiting for the firmware; beyond this they are dropped
 
-export class RustUsbCdcHost {
+export class UsbCdcHost {
   /**
    * `usb` is the RP2040's RPUSBController. `onData(Uint8Array)` gets bytes the firmware sent;
    * `onConfigured()` is called once the device is configured and DTR is raised (the port is open).
