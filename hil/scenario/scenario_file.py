@@ -55,6 +55,7 @@ class BoardRole:
     deploy: list[str]
     provision: bool
     line: int
+    features: tuple[str, ...] = ()  # cargo features the firmware is built with
 
 
 @dataclass
@@ -263,8 +264,12 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
             if not target.exists():
                 raise ConfigError(path_text, spec["deploy"].line_of(index), f"{at}.deploy[{index}]",
                                   f"{item} does not exist")
-        boards[role] = BoardRole(role, runtime, spec.get("firmware"), list(spec.get("deploy", [])),
-                                 spec.get("provision", True), document["boards"].line_of(role))
+        firmware = spec.get("firmware")
+        features: tuple[str, ...] = ()
+        if isinstance(firmware, dict):
+            firmware, features = firmware["package"], tuple(sorted(firmware.get("features", [])))
+        boards[role] = BoardRole(role, runtime, firmware, list(spec.get("deploy", [])),
+                                 spec.get("provision", True), document["boards"].line_of(role), features)
     if len(document["steps"]) > MAX_STEPS:
         raise ConfigError(path_text, document.line_of("steps"), "steps", f"more than {MAX_STEPS} steps")
     steps = [_step(path_text, i, raw, boards) for i, raw in enumerate(document["steps"])]

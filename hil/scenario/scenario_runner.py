@@ -80,7 +80,10 @@ class ScenarioRunner:
         spec = self.scenario.boards[role]
         firmware = None
         if spec.firmware:
-            firmware = self.artifacts.build(spec.firmware, edit=True)[0] if edit else self.artifacts.firmware(spec.firmware)
+            if edit:
+                firmware = self.artifacts.build(spec.firmware, edit=True, features=spec.features)[0]
+            else:
+                firmware = self.artifacts.firmware(spec.firmware, spec.features)
         files = tuple(self.artifacts.deploy_files(spec.deploy, edit=edit)) if spec.deploy else ()
         return ProvisionArtifacts(firmware=firmware, files=files)
 
