@@ -84,6 +84,11 @@ class Artifacts:
         snapshot = self._snapshot(contents)
         return [(snapshot / board_path.lstrip("/"), board_path) for board_path in contents]
 
+    @staticmethod
+    def is_edit_module(board_path: str) -> bool:
+        """Is this board path the module an edit generates?"""
+        return board_path == "/" + EDIT_MODULE
+
     def _snapshot(self, contents: dict[str, bytes]) -> Path:
         """The folder holding exactly `contents`, named by their hash; written once, then only read."""
         digest = hashlib.sha256()

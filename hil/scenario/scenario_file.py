@@ -27,12 +27,13 @@ COMPANIONS = {
     "exec_wait": {"expect", "expect_exception", "expect_no_exception", "skip_if"},
     "expect": {"skip_if"},
     "build": {"edit"},
-    "provision": {"edit"},
+    "provision": {"edit", "copy_with"},
     "write_bytes": {"expect"},
 }
 RUNTIME_ONLY = {"command": "rust", "expect_panic": "rust", "exec": "micropython", "eval": "micropython",
                 "exec_start": "micropython", "exec_wait": "micropython", "reset": "rust",
-                "soft_reset": "micropython", "interrupt": "micropython", "expect_exception": "micropython"}
+                "soft_reset": "micropython", "interrupt": "micropython", "expect_exception": "micropython",
+                "copy_with": "micropython"}
 NO_BOARD_ACTIONS = {"build", "wait_s"}
 COMMON_KEYS = {"name", "on", "timeout_s", "record", "record_elapsed", "record_rate", "skip_reason"}
 UNIT_SUFFIXES = (("_us", "us"), ("_ms", "ms"), ("_ns", "ns"), ("_s", "s"), ("_bytes", "bytes"),
