@@ -242,6 +242,19 @@ def _assertion(path: str, index: int, raw: YamlMap, known: set[str], roles: set[
     return Assertion(line=raw.line, raw=raw, subject=subject, comparator=comparator, operand=operand)
 
 
+def _check_features(path: str, spec: YamlMap, key: str, package: str, features: tuple[str, ...]) -> None:
+    """Features the package does not declare are refused here, naming the line, rather than by cargo later."""
+    from hil.deploy.firmware_build import cargo_features
+    declared = cargo_features(package)
+    if declared is None:
+        return          # no readable Cargo.toml: the build says what is wrong
+    unknown = [f for f in features if f not in declared]
+    if unknown:
+        known = ", ".join(sorted(declared)) or "none"
+        raise ConfigError(path, spec.line_of("features"), f"{key}.features",
+                          f"{package} has no cargo feature {unknown[0]!r} (it has: {known})")
+
+
 def load_scenario(path: str | Path, project_root: Path) -> Scenario:
     path_text = str(path)
     document = load_yaml_file(path)
@@ -269,6 +282,7 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
         features: tuple[str, ...] = ()
         if isinstance(firmware, dict):
             firmware, features = firmware["package"], tuple(sorted(firmware.get("features", [])))
+            _check_features(path_text, spec["firmware"], f"{at}.firmware", firmware, features)
         boards[role] = BoardRole(role, runtime, firmware, list(spec.get("deploy", [])),
                                  spec.get("provision", True), document["boards"].line_of(role), features)
     if len(document["steps"]) > MAX_STEPS:

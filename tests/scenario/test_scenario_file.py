@@ -129,3 +129,11 @@ def test_copy_with_mpremote_goes_with_provision_on_a_micropython_board(tmp_path)
     wrong_board = text.replace("{on: mpy, provision", "{on: rust, provision")
     assert "only a micropython board" in error_for(tmp_path, wrong_board).message
     assert error_for(tmp_path, text.replace("copy_with: mpremote", "copy_with: scp")).key == "steps[0].copy_with"
+
+
+def test_a_feature_the_firmware_does_not_declare_is_refused_naming_its_line(tmp_path):
+    text = VALID.replace("{runtime: rust, firmware: lesson}",
+                         "{runtime: rust, firmware: {package: lesson, features: [handicap-sorts]}}")
+    error = error_for(tmp_path, text)
+    assert (error.line, error.key) == (4, "boards.rust.firmware.features"), str(error)
+    assert "no cargo feature 'handicap-sorts'" in error.message and "handicap-sort" in error.message
