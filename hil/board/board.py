@@ -58,6 +58,7 @@ class ProvisionArtifacts:
     firmware: FirmwareImage | None = None
     files: tuple[tuple[Path, str], ...] = ()
     restart_after_copy: bool = True   # MicroPython: soft reset once files changed (`hil deploy --no-soft-reset`)
+    copy_with: str = "deployer"       # MicroPython: "mpremote" copies every file with a plain `mpremote cp`
 
 
 class ProvisionOutcome(Protocol):

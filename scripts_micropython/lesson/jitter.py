@@ -2,13 +2,14 @@
 timed, with and without allocation churn that makes the garbage collector run.
 
 run(n, churn=False, work_bytes=256) prints
-`OK jitter n=N min_us=A max_us=B mean_us=C total_us=T gc_runs=K gc_us=G churn=C work_bytes=W`:
+`OK jitter n=N min_us=A max_us=B mean_us=C total_us=T gc_runs=K gc_us=G churn=C work_bytes=W slowest_gc=S`:
 - churn: bytes of garbage each iteration leaves (True: 256; 0: none);
 - work_bytes: the body's CRC-32 length (256: the firmware's work block; a shorter body shows a collection's pause
   against a smaller typical iteration);
 - min/max/mean/total as the firmware (mean rounded to the nearest µs);
 - gc_runs: collections seen during the loop (the heap's allocated size dropped across an iteration);
-- gc_us: the time those iterations took beyond the fastest iteration, i.e. what the collections cost the loop.
+- gc_us: the time those iterations took beyond the fastest iteration, i.e. what the collections cost the loop;
+- slowest_gc: 1 if a collection ran during the slowest iteration (the pause is the collector's), else 0.
 Even without churn the MicroPython body allocates (CRC values above 2**30 are heap integers on a Pico), which is
 part of the lesson: Rust's loop never allocates.
 """
@@ -51,5 +52,7 @@ def run(n, churn=False, work_bytes=WORK_BLOCK_BYTES):
         if was_collected:
             gc_runs += 1
             gc_us += elapsed_us - min_us
+    slowest_gc = collected[times_us.index(max_us)]
     print("OK jitter n=%d min_us=%d max_us=%d mean_us=%d total_us=%d gc_runs=%d gc_us=%d churn=%d work_bytes=%d"
-          % (n, min_us, max_us, mean_us, total_us, gc_runs, gc_us, churn_bytes, work_bytes))
+          " slowest_gc=%d" % (n, min_us, max_us, mean_us, total_us, gc_runs, gc_us, churn_bytes, work_bytes,
+                              slowest_gc))
