@@ -26,10 +26,11 @@ from benchmarks.bench_session import BenchSession
 from benchmarks.figure import HOST_CLOCK, NO_CLOCK, Figure
 from benchmarks.goal import at_least, at_most
 from benchmarks.outcome import Outcome
+from hil.board.board import ProvisionArtifacts
 
 NAME = "sim_chip"
 SIM_CLOCK = "rp2040js-virtual"
-PUBLISHED_CLOCK = "device"          # measured on real Picos by others (FACTS.md)
+PUBLISHED_CLOCK = "device"          # measured on real Picos by others (docs/benchmarks.md)
 PUBLISHED_US = {("rust", "sort"): 176_000, ("micropython", "sort"): 18_874_000,
                 ("rust", "fib"): 2_050, ("micropython", "fib"): 38_300}
 PUBLISHED_SORT_RATIO = 107
@@ -61,12 +62,13 @@ def run(session: BenchSession) -> list[Outcome]:
     virtual_us: dict[tuple[str, str], int] = {}
     outcomes = []
     rust = session.board("rust")
-    rust.provision(session.artifacts.firmware("lesson"), PROVISION_TIMEOUT_S)
+    rust.provision(ProvisionArtifacts(firmware=session.artifacts.firmware("lesson")), PROVISION_TIMEOUT_S)
     for kernel, size in (("sort", SORT_VALUES), ("fib", FIB_TERMS)):
         line = rust.command(f"bench {kernel} {size}", RUST_KERNEL_TIMEOUT_S).group(0)
         virtual_us[("rust", kernel)] = _us_of(line)
     mpy = session.board("micropython")
-    mpy.provision(session.artifacts.deploy_files(["scripts_micropython/lesson"]), PROVISION_TIMEOUT_S)
+    mpy.provision(ProvisionArtifacts(files=tuple(session.artifacts.deploy_files(["scripts_micropython/lesson"]))),
+                  PROVISION_TIMEOUT_S)
     sort = mpy.exec(f"import kernels\nkernels.sort({SORT_VALUES})", MPY_SORT_TIMEOUT_S)
     virtual_us[("micropython", "sort")] = _us_of(sort.stdout)
     fib = mpy.exec(f"kernels.fib({FIB_TERMS})", MPY_FIB_TIMEOUT_S)
@@ -92,12 +94,19 @@ def _fidelity(virtual_us: dict[tuple[str, str], int]) -> list[Outcome]:
     for (runtime, kernel), measured in virtual_us.items():
         published = PUBLISHED_US[(runtime, kernel)]
         ratio = measured / published
-        what = f"bubble sort of {SORT_VALUES} reversed ints" if kernel == "sort" else f"float Fibonacci, {FIB_TERMS} terms"
+        if kernel == "sort":
+            what, goal = f"bubble sort of {SORT_VALUES} reversed ints", at_most(
+                "off by (simulated/published or its inverse)", FIDELITY_FACTOR)
+        else:
+            # The lesson's kernel keeps the sum modulo 10^6 so its result stays finite and is checked; the
+            # published figure is plain float Fibonacci (which overflows): close in work, not the same kernel,
+            # so it is recorded beside the published figure without a goal.
+            what, goal = f"float Fibonacci mod 10^6, {FIB_TERMS} terms (published: plain float Fibonacci)", None
         outcomes.append(Outcome(NAME, f"fidelity, {runtime} {what}", [
             Figure("simulated", measured, "us", SIM_CLOCK),
             Figure("published, a Pico", published, "us", PUBLISHED_CLOCK),
             Figure("simulated / published", round(ratio, 3), "", NO_CLOCK),
-        ], at_most("off by (simulated/published or its inverse)", FIDELITY_FACTOR), max(ratio, 1 / ratio)))
+        ], goal, max(ratio, 1 / ratio)))
     simulated_ratio = virtual_us[("micropython", "sort")] / virtual_us[("rust", "sort")]
     outcomes.append(Outcome(NAME, "Rust:MicroPython, bubble sort", [
         Figure("simulated MicroPython / Rust", round(simulated_ratio, 1), "x", NO_CLOCK),
