@@ -7,6 +7,7 @@ Alias bombs, huge files, duplicate keys and bytes that are not UTF-8 are refused
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any, Iterable
@@ -91,7 +92,13 @@ class _Converter:
                 result.item_lines.append(_line(item))
                 result.append(self.convert(item, f"{key_path}[{index}]"))
             return result
-        return _SCALAR_LOADER.construct_object(node, deep=True)
+        value = _SCALAR_LOADER.construct_object(node, deep=True)
+        # .nan fails every schema bound (NaN compares false) and .inf (or 1.0e999) passes `minimum`: neither is a
+        # figure a user means, and either one reaching a deadline makes a wait that never ends.
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(self.path, _line(node), key_path or None,
+                              f"{node.value!r} is not a finite number")
+        return value
 
 
 # Only used to walk events when an error needs its key path; libyaml's parser when present, for speed.

@@ -12,6 +12,7 @@ from hil.commands.bench_option import add_bench_option, bench_setting
 from hil.commands.progress_printer import ProgressPrinter
 from hil.deadline import Deadline
 from hil.deploy.micropython_deployer import MicroPythonDeployer, plan_files
+from hil.commands.number_option import timeout_seconds
 from hil.errors import ProvisionError
 
 START_TIMEOUT_S = 60.0
@@ -27,7 +28,7 @@ def add_parser(subparsers) -> None:
     add_bench_option(parser)
     parser.add_argument("--dest", default="/", help="folder on the board (default /)")
     parser.add_argument("--no-soft-reset", action="store_true", help="leave the interpreter running as it is")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+    parser.add_argument("--timeout", type=timeout_seconds, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
                         help=f"give up after this long (default {DEFAULT_TIMEOUT_S:g})")
     parser.add_argument("--json", action="store_true", help="print the deploy report as JSON")
     parser.set_defaults(func=run)

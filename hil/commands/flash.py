@@ -11,6 +11,7 @@ from hil.bench.bench_factory import open_bench
 from hil.commands.bench_option import add_bench_option, bench_setting
 from hil.commands.progress_printer import ProgressPrinter
 from hil.deadline import Deadline
+from hil.commands.number_option import timeout_seconds
 from hil.errors import ProvisionError
 
 START_TIMEOUT_S = 60.0
@@ -23,7 +24,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("board", help="board id from the bench")
     parser.add_argument("file", type=Path, help="firmware image: .elf (probe-rs, picotool) or .uf2")
     add_bench_option(parser)
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+    parser.add_argument("--timeout", type=timeout_seconds, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
                         help=f"give up after this long (default {DEFAULT_TIMEOUT_S:g})")
     parser.add_argument("--json", action="store_true", help="print the flash report as JSON")
     parser.set_defaults(func=run)

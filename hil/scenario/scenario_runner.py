@@ -15,9 +15,11 @@ from hil.errors import BoardHalted, HilError, ScenarioSkip, StepFailed
 from hil.results.metric import Metric
 from hil.scenario.artifacts import Artifacts
 from hil.scenario.scenario_file import Scenario, Step
+from hil.transport.user_pattern import search_within
 
 PROVISION_TIMEOUT_S = 300.0
-PANIC_ALTERNATIVE = r"(?P<hil_panic>^PANIC [^\n]*\n)"   # no other named groups: the user's pattern may use any
+# Bound on matching a user's pattern against text already received (exec output, a panic or exception message).
+TEXT_MATCH_TIMEOUT_S = 1.0
 PAYLOAD_ALPHABET = bytes(range(0x41, 0x41 + 26))   # the lesson protocol's payload: A..Z repeated
 
 
@@ -110,7 +112,7 @@ class ScenarioRunner:
     def _check_skip(self, step: Step, text: str) -> None:
         if step.skip_if is None:
             return
-        match = step.skip_if.search(text)
+        match = search_within(step.skip_if, text, TEXT_MATCH_TIMEOUT_S)
         if match:
             reason = step.skip_reason or match.groupdict().get("reason") or match.group(0)
             raise ScenarioSkip(reason.strip())
@@ -119,7 +121,7 @@ class ScenarioRunner:
         self._check_skip(step, text)
         if step.expect is None:
             return
-        match = step.expect.search(text)
+        match = search_within(step.expect, text, TEXT_MATCH_TIMEOUT_S)
         if not match:
             self._fail(step, f"{what} {text.strip()[-300:]!r} does not match {step.expect.pattern!r}")
         self._record_match(step, match)
@@ -128,12 +130,8 @@ class ScenarioRunner:
         """Wait for the step's regex in the board's output (a Rust PANIC line instead ends the wait at once)."""
         if step.expect is None:
             return
-        # Only lines that have fully arrived are matched: a pattern ending in "\d+" or "$" must not take a line
-        # still on its way ("us=12" of "us=1234").
-        pattern = re.compile(rf"(?:{step.expect.pattern})(?:(?<=\n)|(?=[^\n]*\n))", re.MULTILINE)
-        if isinstance(board, RustBoard):
-            pattern = re.compile(rf"{PANIC_ALTERNATIVE}|{pattern.pattern}", re.MULTILINE)
-        match = board.transport.expect(pattern, step.timeout_s)
+        # The pattern the scenario file compiled for this board's runtime: only whole lines, and a Rust PANIC line.
+        match = board.transport.expect(step.expect_stream, step.timeout_s)
         if isinstance(board, RustBoard) and match.group("hil_panic"):
             board.state = "halted"
             self.on_evidence("panic", match.group("hil_panic"))
@@ -146,7 +144,8 @@ class ScenarioRunner:
         self.on_evidence("panic", board.last_panic or "")
         wanted = step.raw.get("expect_panic") or {}
         for key in ("message", "location"):
-            if key in wanted and not re.search(wanted[key], panic.get(key) or ""):
+            if key in wanted and not search_within(step.message_patterns[f"expect_panic.{key}"], panic.get(key) or "",
+                                                   TEXT_MATCH_TIMEOUT_S):
                 self._fail(step, f"panic {key} {panic.get(key)!r} does not match {wanted[key]!r}")
         if panic.get("halt"):
             self.on_evidence("halt", str(panic["halt"]))
@@ -162,7 +161,8 @@ class ScenarioRunner:
                                  f"(stdout {result.stdout.strip()[-200:]!r})")
             if "type" in wanted and exception.type != wanted["type"]:
                 self._fail(step, f"expected {wanted['type']}, got {exception.type}: {exception.message}")
-            if "message" in wanted and not re.search(wanted["message"], exception.message):
+            if "message" in wanted and not search_within(step.message_patterns["expect_exception.message"],
+                                                         exception.message, TEXT_MATCH_TIMEOUT_S):
                 self._fail(step, f"exception message {exception.message!r} does not match {wanted['message']!r}")
             if "line" in wanted and exception.line != wanted["line"]:
                 self._fail(step, f"exception at line {exception.line}, expected line {wanted['line']}")

@@ -19,6 +19,7 @@ import termios
 
 from hil.deadline import Deadline
 from hil.errors import BoardNotFound, GarbledSerial, PortVanished, StepTimeout
+from hil.transport import user_pattern
 from hil.transport.serial_log import RX, TX, SerialLog
 
 READ_CHUNK_BYTES = 65536
@@ -196,19 +197,23 @@ class SerialTransport:
             return True
         return False
 
-    def expect(self, pattern: str | re.Pattern, timeout_s: float) -> re.Match:
+    def expect(self, pattern: str | re.Pattern | user_pattern.Pattern, timeout_s: float) -> re.Match:
         """Wait until `pattern` (a regex, MULTILINE) matches what was received; consume through the match.
 
         Raises StepTimeout with the pattern, the tail of what was received and the log path, or GarbledSerial
         if what arrived is mostly not text.
         """
-        regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, re.MULTILINE)
+        regex = pattern if isinstance(pattern, (re.Pattern, user_pattern.Pattern)) else re.compile(pattern, re.MULTILINE)
         deadline = Deadline(timeout_s)
         searched_len = -1
         while True:
             if len(self._buffer) != searched_len:
                 searched_len = len(self._buffer)
-                match = regex.search(self._buffer.decode("latin-1"))
+                text = self._buffer.decode("latin-1")
+                if isinstance(regex, user_pattern.Pattern):  # a user's pattern: bounded by the step's deadline
+                    match = user_pattern.search_within(regex, text, deadline.remaining_s)
+                else:
+                    match = regex.search(text)
                 if match:
                     del self._buffer[: match.end()]
                     return match
