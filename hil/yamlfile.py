@@ -16,6 +16,7 @@ import jsonschema
 import yaml
 
 from hil.errors import ConfigError
+from hil.user_file import read_user_file
 
 MAX_FILE_BYTES = 1_000_000      # no lesson or bench file comes close; a bigger one is a mistake
 MAX_NODES = 50_000              # bounds alias expansion ("billion laughs") and absurd documents
@@ -216,20 +217,14 @@ def load_yaml_file(path: str | Path) -> Any:
     """Read and parse a YAML file with size, encoding and structure checks."""
     path = Path(path)
     try:
-        size_bytes = path.stat().st_size
-        if size_bytes > MAX_FILE_BYTES:
-            with open(path, "rb") as file:
-                head = file.read(MAX_FILE_BYTES)
-            # Name where the file crosses the limit, so the runaway part can be found.
-            raise ConfigError(path, head.count(b"\n") + 1, _key_path_reached(head.decode("utf-8", "replace")),
-                              f"file is {size_bytes} bytes; the limit is {MAX_FILE_BYTES} (reached at this line)")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(path, None, None, "file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(path, None, None, "is a directory, not a file") from None
-    except PermissionError:
-        raise ConfigError(path, None, None, "permission denied") from None
+        data = read_user_file(path, MAX_FILE_BYTES)
+    except ConfigError as error:
+        head = getattr(error, "head", None)
+        if head is None:
+            raise
+        # Name where the file crosses the limit, so the runaway part can be found.
+        raise ConfigError(path, head.count(b"\n") + 1, _key_path_reached(head.decode("utf-8", "replace")),
+                          f"file is too large: the limit is {MAX_FILE_BYTES} bytes (reached at this line)") from None
     return load_yaml_text(_decode(str(path), data), str(path))
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from hil.bench.bench import Bench
 from hil.bench.bench_file import BenchConfig, load_bench_file
 from hil.errors import ConfigError
+from hil.user_file import UserFileMissing
 
 SIM_BENCH = "sim"
 
@@ -14,11 +15,11 @@ def load_bench_config(selector: str) -> BenchConfig | None:
     """The validated bench file named by `selector`, or None for the built-in simulated bench."""
     if selector == SIM_BENCH:
         return None
-    path = Path(selector)
-    if not path.exists():
+    try:
+        return load_bench_file(Path(selector))
+    except UserFileMissing:
         raise ConfigError(selector, None, None,
-                          f"bench file not found (use '{SIM_BENCH}' for the simulated bench, or a bench YAML file)")
-    return load_bench_file(path)
+                          f"bench file not found (use '{SIM_BENCH}' for the simulated bench, or a bench YAML file)") from None
 
 
 def open_bench(selector: str) -> Bench:
