@@ -23,6 +23,10 @@ class BenchConfig:
     specs: list[BoardSpec]
 
 
+# Keys that find or flash a real board; on a sim bench they would be silently ignored, so they are refused.
+HARDWARE_KEYS = ("serial_number", "vid_pid", "port", "uart_port", "probe")
+
+
 def load_bench_file(path: str | Path) -> BenchConfig:
     path = str(path)
     document = load_yaml_file(path)
@@ -46,6 +50,12 @@ def load_bench_file(path: str | Path) -> BenchConfig:
             raise ConfigError(path, entry.line_of("flash"), f"{key}.flash",
                               f"{flash!r} cannot provision a {runtime} board "
                               f"(use one of: {', '.join(FLASH_METHODS_BY_RUNTIME[runtime])})")
+        if kind == "sim":
+            for hardware_key in HARDWARE_KEYS:
+                if hardware_key in entry:
+                    raise ConfigError(path, entry.line_of(hardware_key), f"{key}.{hardware_key}",
+                                      "a sim bench makes its own boards: it has no serial numbers, ports or probes "
+                                      "(remove the key, or use kind: physical)")
         if kind == "physical":
             if not entry.get("serial_number") and not entry.get("port"):
                 raise ConfigError(path, entry.line, f"{key}.serial_number",
