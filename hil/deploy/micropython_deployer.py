@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from hil.deadline import Deadline
-from hil.errors import ProvisionError, WrongRuntime
+from hil.errors import ConfigError, ProvisionError, WrongRuntime
 
 CHUNK_BYTES = 8 * 1024            # raw bytes per command: the board holds ~4x this while decoding (heap ~190 KB)
 ZLIB_WINDOW_BITS = 12             # 4 KB decompression window on the board (code compresses ~3.8x)
@@ -94,14 +94,33 @@ def plan_files(sources: Iterable[str | Path], dest: str = "/") -> list[tuple[Pat
         if path.is_file():
             pairs[posixpath.join(dest, path.name)] = path
         elif path.is_dir():
-            for item in sorted(path.rglob("*")):
+            for item in files_in_folder(path, within=path):
                 relative = item.relative_to(path)
-                if not item.is_file() or any(p.startswith(".") or p in SKIPPED_NAMES for p in relative.parts):
+                if any(p.startswith(".") or p in SKIPPED_NAMES for p in relative.parts):
                     continue
                 pairs[posixpath.join(dest, *relative.parts)] = item
         else:
             raise ProvisionError("-", f"nothing to deploy at {path} (no such file or folder)")
     return [(local, remote) for remote, local in pairs.items()]
+
+
+def files_in_folder(folder: Path, within: Path) -> list[Path]:
+    """The regular files under `folder`, sorted; ConfigError for a symbolic link that leads outside `within`.
+
+    A link in a deploy folder to a host file (~/.ssh/id_rsa, /etc/shadow) would otherwise copy that file onto the
+    board. Links whose target stays inside `within` are followed; links to folders are not descended into.
+    """
+    root = Path(within).resolve()
+    files = []
+    for item in sorted(Path(folder).rglob("*")):
+        if item.is_symlink():
+            target = item.resolve()
+            if not target.is_relative_to(root):
+                raise ConfigError(item, None, None, f"is a link to {target}, outside {root}: not deployed "
+                                                    f"(copy the file into the folder, or remove the link)")
+        if item.is_file():
+            files.append(item)
+    return files
 
 
 def sha256_hex(data: bytes) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from hil.board.rust_board import FirmwareImage
+from hil.deploy.micropython_deployer import files_in_folder
 from hil.errors import ConfigError
 
 BUILD_TIMEOUT_S = 1800.0
@@ -23,7 +24,8 @@ class Artifacts:
         self.project_root = Path(project_root)
         self.progress = progress
         self._firmware: dict[str, FirmwareImage] = {}
-        self._edit_dir = Path(tempfile.mkdtemp(prefix="hil-edit-"))
+        # Made on the first edit only, and removed when the Artifacts is collected or the process exits.
+        self._edit_dir: tempfile.TemporaryDirectory | None = None
         self._edits = 0
 
     def _build(self, name: str, edit_stamp: str | None) -> tuple[FirmwareImage, bool]:
@@ -58,14 +60,16 @@ class Artifacts:
         for entry in entries:
             source = (self.project_root / entry).resolve()
             if source.is_dir():
-                for file in sorted(p for p in source.rglob("*") if p.is_file() and _deployable(p)):
+                for file in (p for p in files_in_folder(source, within=self.project_root) if _deployable(p)):
                     pairs.append((file, "/" + file.relative_to(source).as_posix()))
             elif source.is_file():
                 pairs.append((source, "/" + source.name))
             else:
                 raise ConfigError(entry, None, "deploy", "no such file or folder")
         if edit:
-            stamp_file = self._edit_dir / EDIT_MODULE
+            if self._edit_dir is None:
+                self._edit_dir = tempfile.TemporaryDirectory(prefix="hil-edit-")
+            stamp_file = Path(self._edit_dir.name) / EDIT_MODULE
             stamp_file.write_text(f"STAMP = {self._next_stamp()!r}\n", encoding="utf-8")
             pairs.append((stamp_file, "/" + EDIT_MODULE))
         return pairs

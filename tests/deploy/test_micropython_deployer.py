@@ -12,7 +12,8 @@ import pytest
 from hil.deploy.micropython_deployer import (
     CHUNK_BYTES, HASH_RECORD, MicroPythonDeployer, block_command, decode_blocks, encode_blocks, parents_of, plan_files,
 )
-from hil.errors import DeadlineExpired, ProvisionError, WrongRuntime
+from hil.errors import ConfigError, DeadlineExpired, ProvisionError, WrongRuntime
+from hil.scenario.artifacts import Artifacts
 from tests.deploy.fake_micropython_board import FakeMicroPythonBoard, FakeRustFirmware
 
 BIG_FILE_BYTES = 100 * 1024
@@ -194,3 +195,44 @@ def test_an_expired_deadline_stops_the_deployment(board, scripts):
     finally:
         slow.close()
 
+
+
+def test_a_link_in_a_deploy_folder_to_a_host_file_is_refused_naming_link_and_target(tmp_path):
+    folder = tmp_path / "scripts"
+    folder.mkdir()
+    (folder / "main.py").write_text("print(1)\n")
+    secret = tmp_path / "host_secret.txt"
+    secret.write_text("key\n")
+    (folder / "data.txt").symlink_to(secret)
+    with pytest.raises(ConfigError) as caught:
+        plan_files([folder])
+    assert str(caught.value).startswith(f"{folder / 'data.txt'}: is a link to {secret}, outside {folder}")
+    # The same folder as a scenario's deploy entry: the project is the boundary.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "scripts").mkdir()
+    (project / "scripts" / "leak.py").symlink_to(secret)
+    artifacts = Artifacts(project)
+    with pytest.raises(ConfigError, match="outside"):
+        artifacts.deploy_files(["scripts"])
+
+
+def test_a_link_that_stays_inside_the_deploy_folder_is_deployed(tmp_path):
+    folder = tmp_path / "scripts"
+    folder.mkdir()
+    (folder / "real.py").write_text("X = 1\n")
+    (folder / "alias.py").symlink_to(folder / "real.py")
+    assert {remote for _, remote in plan_files([folder])} == {"/real.py", "/alias.py"}
+
+
+def test_artifacts_leave_no_edit_folder_behind(tmp_path):
+    project = tmp_path / "project"
+    (project / "scripts").mkdir(parents=True)
+    (project / "scripts" / "main.py").write_text("print(1)\n")
+    artifacts = Artifacts(project)
+    assert artifacts.deploy_files(["scripts"]) == [((project / "scripts" / "main.py").resolve(), "/main.py")]
+    assert artifacts._edit_dir is None   # no edit asked: no folder made
+    stamp = dict((remote, local) for local, remote in artifacts.deploy_files(["scripts"], edit=True))["/edit_stamp.py"]
+    assert stamp.exists()
+    del artifacts
+    assert not stamp.parent.exists()
