@@ -50,6 +50,9 @@ def load_bench_file(path: str | Path) -> BenchConfig:
             raise ConfigError(path, entry.line_of("flash"), f"{key}.flash",
                               f"{flash!r} cannot provision a {runtime} board "
                               f"(use one of: {', '.join(FLASH_METHODS_BY_RUNTIME[runtime])})")
+        if runtime == "rust" and "deploy_verify" in entry:
+            raise ConfigError(path, entry.line_of("deploy_verify"), f"{key}.deploy_verify",
+                              "only a micropython board is deployed to")
         if kind == "sim":
             for hardware_key in HARDWARE_KEYS:
                 if hardware_key in entry:
@@ -67,7 +70,8 @@ def load_bench_file(path: str | Path) -> BenchConfig:
             board_id=board_id, runtime=runtime, serial_number=entry.get("serial_number"),
             vid_pid=(entry.get("vid_pid") or "").lower() or None, port=entry.get("port"),
             uart_port=entry.get("uart_port"), probe=entry.get("probe"), flash_method=flash,
-            source=f"{path}:{entry.line}", extra={"labels": list(entry.get("labels", []))},
+            source=f"{path}:{entry.line}", extra={"labels": list(entry.get("labels", [])),
+                                                     "deploy_verify": bool(entry.get("deploy_verify", False))},
         ))
     name = document.get("bench") or Path(path).stem
     return BenchConfig(path=path, name=name, kind=kind, link=document.get("link"), specs=specs)

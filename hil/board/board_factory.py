@@ -31,4 +31,5 @@ def make_board(bench: Bench, spec: BoardSpec) -> Board:
     if spec.runtime == "rust":
         return RustBoard(spec, bench, make_flasher(bench, spec))
     from hil.deploy.micropython_deployer import MicroPythonDeployer
-    return MicroPythonBoard(spec, bench, MicroPythonDeployer(spec.board_id))
+    return MicroPythonBoard(spec, bench, MicroPythonDeployer(spec.board_id,
+                                                             verify=bool(spec.extra.get("deploy_verify"))))

@@ -173,7 +173,7 @@ class MicroPythonBoard(Board):
             return False
 
     def provision(self, files: list[tuple[Path, str]], timeout_s: float,
-                  progress: Callable[[str], None] | None = None):
+                  progress: Callable[[str], None] | None = None, verify: bool | None = None):
         """Copy (local path, board path) pairs whose content differs; the deployer soft-resets the board when
         it wrote something and checks the REPL answers. Returns the deployer's report."""
         self.ensure_usable()
@@ -181,7 +181,7 @@ class MicroPythonBoard(Board):
         self.close()  # the deployer opens the port itself (mpremote)
         try:
             report = self.deployer.deploy(self._locate_port(deadline.remaining_s), files, deadline.remaining_s,
-                                          progress=progress)
+                                          progress=progress, verify=verify)
         except HilError as error:
             # A provisioning that failed once stays failed for this run: later tests fail fast, saying why.
             self.mark_broken(f"provisioning failed: {type(error).__name__}: {error}")

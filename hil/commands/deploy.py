@@ -27,6 +27,9 @@ def add_parser(subparsers) -> None:
                         help="files, or folders whose contents are copied (folder/x.py -> DEST/x.py)")
     add_bench_option(parser)
     parser.add_argument("--dest", default="/", help="folder on the board (default /)")
+    parser.add_argument("--verify", action="store_true",
+                        help="hash every file on the board afresh instead of trusting its size and mtime record "
+                             "(slower: finds files changed behind the deployer's back)")
     parser.add_argument("--no-soft-reset", action="store_true", help="leave the interpreter running as it is")
     parser.add_argument("--timeout", type=timeout_seconds, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
                         help=f"give up after this long (default {DEFAULT_TIMEOUT_S:g})")
@@ -47,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
         with ProgressPrinter(sys.stderr) as printer:
             report = MicroPythonDeployer(spec.board_id).deploy(port, files, deadline.remaining_s,
                                                                progress=printer.text,
-                                                               soft_reset=not args.no_soft_reset)
+                                                               soft_reset=not args.no_soft_reset,
+                                                               verify=args.verify)
     finally:
         bench.stop()
     if args.json:

@@ -68,6 +68,7 @@ class DeployReport:
     bytes_sent: int = 0              # bytes of Python sent to carry them
     elapsed_s: float = 0.0           # host clock
     soft_reset_done: bool = False
+    verified_all: bool = False       # every board file hashed afresh, the hash record not trusted
     repl_ok: bool = False
     micropython: str = ""            # e.g. "micropython 1.27.0 (Raspberry Pi Pico with RP2040)"
     tool_versions: dict[str, str] = field(default_factory=dict)
@@ -76,7 +77,7 @@ class DeployReport:
         return {"board_id": self.board_id, "files_total": self.files_total, "files_written": self.files_written,
                 "files_unchanged": self.files_unchanged, "bytes_written": self.bytes_written,
                 "bytes_sent": self.bytes_sent, "elapsed_s": round(self.elapsed_s, 3), "elapsed_clock": "host",
-                "soft_reset_done": self.soft_reset_done, "repl_ok": self.repl_ok, "micropython": self.micropython,
+                "soft_reset_done": self.soft_reset_done, "verified_all": self.verified_all, "repl_ok": self.repl_ok, "micropython": self.micropython,
                 "tool_versions": dict(self.tool_versions)}
 
 
@@ -304,10 +305,13 @@ def _mpremote_version() -> str | None:
 class MicroPythonDeployer:
     """Copies files onto one MicroPython board through its serial port, skipping files already there."""
 
-    def __init__(self, board_id: str, *, chunk_bytes: int = CHUNK_BYTES, compress: bool = True):
+    def __init__(self, board_id: str, *, chunk_bytes: int = CHUNK_BYTES, compress: bool = True,
+                 verify: bool = False):
         self.board_id = board_id
         self.chunk_bytes = chunk_bytes
         self.compress = compress
+        # Hash every file on the board afresh instead of trusting the record's size and mtime (see PRELUDE).
+        self.verify = verify
 
     def version(self) -> str | None:
         found = _mpremote_version()
@@ -316,12 +320,17 @@ class MicroPythonDeployer:
     # -- the one public operation ---------------------------------------------------------------------------
 
     def deploy(self, port: str, files: Sequence[tuple[Path, str]], timeout_s: float,
-               progress: ProgressText | None = None, soft_reset: bool = True) -> DeployReport:
+               progress: ProgressText | None = None, soft_reset: bool = True,
+               verify: bool | None = None) -> DeployReport:
         """Make the board's files equal to `files` ((local path, board path) pairs), then soft reset it and
-        check that its REPL answers. Files whose board hash already matches are not written."""
+        check that its REPL answers. Files whose board hash already matches are not written.
+
+        `verify` (default: the deployer's) hashes every file on the board afresh: a file changed with its size
+        and mtime kept (flash corruption, a tool that restores mtimes) is then found and rewritten."""
+        verify = self.verify if verify is None else verify
         deadline = Deadline(timeout_s)
         wanted = [(Path(local), remote, Path(local).read_bytes()) for local, remote in files]
-        report = DeployReport(self.board_id, files_total=len(wanted))
+        report = DeployReport(self.board_id, files_total=len(wanted), verified_all=verify)
         mpremote = self.version()
         if mpremote:
             report.tool_versions["mpremote"] = mpremote
@@ -330,7 +339,7 @@ class MicroPythonDeployer:
             self._enter_raw_repl(transport, deadline)
             # One round trip answers both "is this MicroPython?" and "what is on the board already?".
             implementation, compression_ok, board_hashes = self._prelude_and_hashes(
-                transport, [remote for _, remote, _ in wanted], deadline)
+                transport, [remote for _, remote, _ in wanted], deadline, verify)
             changed = []
             for (local, remote, data), board_hash in zip(wanted, board_hashes):
                 if board_hash == sha256_hex(data):
@@ -434,9 +443,10 @@ class MicroPythonDeployer:
                                  + stderr.decode("utf-8", "replace").strip())
         return stdout
 
-    def _prelude_and_hashes(self, transport, board_paths: Sequence[str],
-                            deadline: Deadline) -> tuple[str, bool, list[str]]:
-        command = PRELUDE + (hash_command(board_paths) + "\n" if board_paths else "")
+    def _prelude_and_hashes(self, transport, board_paths: Sequence[str], deadline: Deadline,
+                            verify: bool = False) -> tuple[str, bool, list[str]]:
+        query = verify_command if verify else hash_command
+        command = PRELUDE + (query(board_paths) + "\n" if board_paths else "")
         lines = self._exec(transport, command, deadline).decode("utf-8", "replace").split("\n")
         first = lines[0].split()
         if len(first) < 3 or first[0] != "micropython":

@@ -69,6 +69,7 @@ class BoardRole:
     deploy: list[str]
     provision: bool
     line: int
+    deploy_verify: bool = False   # hash every deployed file on the board afresh (see MicroPythonDeployer)
 
 
 @dataclass
@@ -295,6 +296,9 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
         runtime = spec["runtime"]
         if runtime == "rust" and "deploy" in spec:
             raise ConfigError(path_text, spec.line_of("deploy"), f"{at}.deploy", "a rust board gets 'firmware', not 'deploy'")
+        if runtime == "rust" and "deploy_verify" in spec:
+            raise ConfigError(path_text, spec.line_of("deploy_verify"), f"{at}.deploy_verify",
+                              "only a micropython board is deployed to; a rust board's flash is checked by its build id")
         if runtime == "micropython" and "firmware" in spec:
             raise ConfigError(path_text, spec.line_of("firmware"), f"{at}.firmware",
                               "a micropython board gets 'deploy', not 'firmware'")
@@ -309,7 +313,8 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
                 raise ConfigError(path_text, spec["deploy"].line_of(index), f"{at}.deploy[{index}]",
                                   f"{item} does not exist")
         boards[role] = BoardRole(role, runtime, spec.get("firmware"), list(spec.get("deploy", [])),
-                                 spec.get("provision", True), document["boards"].line_of(role))
+                                 spec.get("provision", True), document["boards"].line_of(role),
+                                 bool(spec.get("deploy_verify", False)))
     if len(document["steps"]) > MAX_STEPS:
         raise ConfigError(path_text, document.line_of("steps"), "steps", f"more than {MAX_STEPS} steps")
     steps = [_step(path_text, i, raw, boards) for i, raw in enumerate(document["steps"])]

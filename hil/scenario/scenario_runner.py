@@ -87,7 +87,7 @@ class ScenarioRunner:
             board.facts.update(build_id=report.build_id_after or "", flashed=str(report.flashed))
         else:
             files = self.artifacts.deploy_files(spec.deploy, edit=edit)
-            board.provision(files, timeout_s)
+            board.provision(files, timeout_s, verify=spec.deploy_verify or None)
         return time.monotonic() - start
 
     # -- steps ----------------------------------------------------------------------------------------------

@@ -236,3 +236,31 @@ def test_artifacts_leave_no_edit_folder_behind(tmp_path):
     assert stamp.exists()
     del artifacts
     assert not stamp.parent.exists()
+
+
+def _corrupt_keeping_size_and_mtime(path: Path) -> None:
+    stat = path.stat()
+    data = bytearray(path.read_bytes())
+    data[0] ^= 0x20   # one bit, as flash corruption does
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_the_fast_path_trusts_size_and_mtime_and_verify_finds_the_change(board, scripts):
+    files = plan_files([scripts])
+    deployer = MicroPythonDeployer("mpy")
+    deployer.deploy(board.port, files, timeout_s=30)
+    _corrupt_keeping_size_and_mtime(board.board_file("/kernels/crc.py"))
+    # What the docs say the fast path trusts: the record's size and mtime. It does not see this change.
+    assert deployer.deploy(board.port, files, timeout_s=30).files_written == []
+    report = deployer.deploy(board.port, files, timeout_s=30, verify=True)
+    assert report.files_written == ["/kernels/crc.py"] and report.verified_all
+    assert board.board_file("/kernels/crc.py").read_bytes() == (scripts / "kernels" / "crc.py").read_bytes()
+
+
+def test_a_deployer_made_with_verify_hashes_every_time(board, scripts):
+    files = plan_files([scripts])
+    MicroPythonDeployer("mpy").deploy(board.port, files, timeout_s=30)
+    _corrupt_keeping_size_and_mtime(board.board_file("/kernels/crc.py"))
+    assert MicroPythonDeployer("mpy", verify=True).deploy(board.port, files, timeout_s=30).files_written == \
+        ["/kernels/crc.py"]
