@@ -28,7 +28,7 @@ EOT = "\x04"
 ENTER_TIMEOUT_S = 5.0
 # Silence for less than this says nothing about the board (a step's own deadline was just short): only a wait at
 # least this long, or an answer that is not the raw REPL's, is evidence that no MicroPython REPL is there.
-NO_REPL_EVIDENCE_S = 2.0
+NO_REPL_EVIDENCE_S = 0.5
 EXEC_TIMEOUT_S = 10.0
 INTERRUPT_TIMEOUT_S = 3.0
 INTERRUPT_GRACE_S = 0.5        # after an exec timed out: the Ctrl-C answer must come within this
