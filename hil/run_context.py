@@ -32,7 +32,8 @@ def safe_name(text: str) -> str:
     """A file name for `text`; two texts never share one (`a/b` and `a_b` differ by a short hash of the text)."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:150] or "test"
     if name != text:
-        name = f"{name}-{hashlib.sha256(text.encode('utf-8', 'surrogateescape')).hexdigest()[:10]}"
+        # In front, so the readable end of the name stays the test's own.
+        name = f"{hashlib.sha256(text.encode('utf-8', 'surrogateescape')).hexdigest()[:10]}-{name}"
     return name
 
 
