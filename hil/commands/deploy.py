@@ -12,6 +12,7 @@ from hil.commands.bench_option import add_bench_option, bench_setting
 from hil.commands.progress_printer import ProgressPrinter
 from hil.deadline import Deadline
 from hil.deploy.micropython_deployer import MicroPythonDeployer, plan_files
+from hil.commands.board_lock import board_lock
 from hil.commands.number_option import timeout_seconds
 from hil.errors import ProvisionError
 
@@ -46,12 +47,14 @@ def run(args: argparse.Namespace) -> int:
         spec = bench.spec(args.board)
         if spec.runtime != "micropython":
             raise ProvisionError(spec.board_id, f"is a {spec.runtime} board: use `hil flash {spec.board_id} FILE`")
-        port = bench.locate_port(spec, min(LOCATE_TIMEOUT_S, deadline.remaining_s))
-        with ProgressPrinter(sys.stderr) as printer:
-            report = MicroPythonDeployer(spec.board_id).deploy(port, files, deadline.remaining_s,
-                                                               progress=printer.text,
-                                                               soft_reset=not args.no_soft_reset,
-                                                               verify=args.verify)
+        # The lock test runs take: a deploy never drives a board a run is using, however its port is spelled.
+        with board_lock(bench, spec.board_id, deadline):
+            port = bench.locate_port(spec, min(LOCATE_TIMEOUT_S, deadline.remaining_s))
+            with ProgressPrinter(sys.stderr) as printer:
+                report = MicroPythonDeployer(spec.board_id).deploy(port, files, deadline.remaining_s,
+                                                                   progress=printer.text,
+                                                                   soft_reset=not args.no_soft_reset,
+                                                                   verify=args.verify)
     finally:
         bench.stop()
     if args.json:

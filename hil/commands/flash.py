@@ -11,6 +11,7 @@ from hil.bench.bench_factory import open_bench
 from hil.commands.bench_option import add_bench_option, bench_setting
 from hil.commands.progress_printer import ProgressPrinter
 from hil.deadline import Deadline
+from hil.commands.board_lock import board_lock
 from hil.commands.number_option import timeout_seconds
 from hil.errors import ProvisionError
 
@@ -42,9 +43,10 @@ def run(args: argparse.Namespace) -> int:
             raise ProvisionError(spec.board_id, f"is a {spec.runtime} board: use `hil deploy {spec.board_id} "
                                  "PATH...` to copy scripts onto it")
         flasher = make_flasher(bench, spec)
-        with ProgressPrinter(sys.stderr) as printer:
-            report = flasher.flash(args.file, deadline.remaining_s, progress=printer.flash_progress)
-        port = bench.locate_port(spec, min(PORT_RETURN_TIMEOUT_S, deadline.remaining_s))
+        with board_lock(bench, spec.board_id, deadline):
+            with ProgressPrinter(sys.stderr) as printer:
+                report = flasher.flash(args.file, deadline.remaining_s, progress=printer.flash_progress)
+            port = bench.locate_port(spec, min(PORT_RETURN_TIMEOUT_S, deadline.remaining_s))
     finally:
         bench.stop()
     if args.json:

@@ -172,7 +172,7 @@ class SimBench(Bench):
     # ---- the Bench interface
     def board_identity(self, spec: BoardSpec) -> str:
         # A simulated board exists once per simulator: two simulators on one host have distinct boards.
-        return f"{self.sim_dir}/{spec.board_id}"
+        return f"{Path(self.sim_dir).resolve()}/{spec.board_id}"
 
     def tool_requirements(self) -> list[ToolRequirement]:
         node_modules = Path(__file__).resolve().parent / "node" / "node_modules"
