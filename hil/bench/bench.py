@@ -47,6 +47,10 @@ RUST_BUILD_INSTALL_HINT = ("rustup target add thumbv6m-none-eabi, or apt-get ins
                            "rust-web-src lld-16")
 
 
+# The longest a bench may take to say whether a board's core stopped; callers pass what is left of their step.
+HALT_INFO_TIMEOUT_S = 5.0
+
+
 def port_identity(port: str) -> str:
     """One spelling for a serial port: the resolved path of a local device, the host:port of a network one."""
     if "://" in port:
@@ -99,7 +103,7 @@ class Bench(ABC):
             return f"port:{port_identity(spec.port)}"
         return f"{self.name}/{spec.board_id}"
 
-    def halt_info(self, spec: BoardSpec) -> dict | None:
+    def halt_info(self, spec: BoardSpec, timeout_s: float = HALT_INFO_TIMEOUT_S) -> dict | None:
         """If the bench can see that a board's core stopped (panic, HardFault, lockup): reason, pc, message.
 
         None when the board runs or when this bench cannot tell (a physical board without a debugger attached).

@@ -18,6 +18,8 @@ IDENTIFY_TIMEOUT_S = 2.0
 COMMAND_TIMEOUT_S = 5.0
 BOOT_TIMEOUT_S = 15.0
 MIN_OPEN_S = 0.1                # an open that has no time left still gets one try
+HALT_QUERY_MIN_S = 0.05         # a halt query with no time left still gets one short try
+HALT_AFTER_PANIC_TIMEOUT_S = 1.0  # the PANIC line already says it halted: the bench report is a detail
 RESET_LOOP_PORT_LOSSES = 2      # the port vanishing this often while waiting for the firmware means a reset loop
 # Each ends in the line's "\n": on a stream "$" would also match a line still arriving, cutting it short.
 FINAL_LINE = re.compile(r"^(?:(?P<status>OK|ERR)\b.*?|PANIC .*?)\r?\n", re.MULTILINE)
@@ -92,7 +94,7 @@ class RustBoard(Board):
     def _halted_by(self, panic_line: str) -> None:
         self.state = "halted"
         self.last_panic = panic_line.strip()
-        info = self.bench.halt_info(self.spec) or {}
+        info = self.bench.halt_info(self.spec, timeout_s=HALT_AFTER_PANIC_TIMEOUT_S) or {}
         raise BoardHalted(self.board_id, info.get("reason", "panic"), info.get("pc"), self.last_panic)
 
     def expect_panic(self, timeout_s: float) -> dict:
@@ -107,7 +109,7 @@ class RustBoard(Board):
         """The bench's own view that the core stopped (a debugger or the emulator), if it can tell."""
         deadline = Deadline(timeout_s)
         while True:
-            info = self.bench.halt_info(self.spec)
+            info = self.bench.halt_info(self.spec, timeout_s=max(deadline.remaining_s, HALT_QUERY_MIN_S))
             if info or deadline.expired:
                 return info
             time.sleep(0.02)
@@ -181,7 +183,7 @@ class RustBoard(Board):
             except HilError as error:
                 last_error = error
                 self.close()
-                halt = self.bench.halt_info(self.spec)
+                halt = self.bench.halt_info(self.spec, timeout_s=max(deadline.remaining_s, HALT_QUERY_MIN_S))
                 if halt:  # the bench can see the core stopped (emulator, debugger): say so now
                     self.state = "halted"
                     raise BoardHalted(self.board_id, halt.get("reason", "halted"), halt.get("pc"),

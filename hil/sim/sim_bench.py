@@ -195,11 +195,11 @@ class SimBench(Bench):
         env["HIL_SIM_DIR"] = str(self.sim_dir)
         return env
 
-    def halt_info(self, spec: BoardSpec) -> dict | None:
+    def halt_info(self, spec: BoardSpec, timeout_s: float = CONTROL_TIMEOUT_S) -> dict | None:
         """The emulator's own report that the board stopped (panic, HardFault, lockup, udf, bkpt): reason, pc,
-        message. None while it runs."""
+        message. None while it runs, or when the simulator does not answer within timeout_s."""
         try:
-            status = self.client.board_command(spec.board_id, "status", CONTROL_TIMEOUT_S)
+            status = self.client.board_command(spec.board_id, "status", min(timeout_s, CONTROL_TIMEOUT_S))
         except HilError:
             return None   # no answer is not a halt: the caller's own deadline decides
         if status.get("state") != "halted":
