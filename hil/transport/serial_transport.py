@@ -31,6 +31,7 @@ GARBLED_RATIO = 0.3             # share of non-text bytes that means "not our pr
 DEFAULT_BAUDRATE = 115200
 
 RFC2217_SCHEME = "rfc2217://"
+MIN_NETWORK_TIMEOUT_S = 0.25    # rfc2217: later settings changes wait this long for the remote's answer too
 
 # What a port that went away raises: pyserial's own error, the OS error, or (from tcdrain in flush) termios.error.
 PORT_ERRORS = (serial.SerialException, OSError, termios.error)
@@ -41,6 +42,20 @@ PortLocator = Callable[[float], str]   # timeout_s -> current port path or URL
 def _takes_write_timeout(port: str) -> bool:
     """pyserial's rfc2217:// port refuses a write timeout (NotImplementedError); its writes go to a TCP socket."""
     return not port.startswith(RFC2217_SCHEME)
+
+
+def _bounded_url(port: str, timeout_s: float) -> str:
+    """`port` with pyserial's rfc2217 negotiation bounded by what is left of the open's deadline.
+
+    Its open waits up to its network timeout (3 s by default) twice: for the option negotiation and for the port
+    settings to be acknowledged; `?timeout=` sets that figure. Local ports are returned as they are.
+    """
+    if not port.startswith(RFC2217_SCHEME):
+        return port
+    base, _, query = port.partition("?")
+    options = [o for o in query.split("&") if o and not o.startswith("timeout=")]
+    options.append(f"timeout={max(timeout_s / 2, MIN_NETWORK_TIMEOUT_S):.3f}")
+    return f"{base}?{'&'.join(options)}"
 
 
 def _is_texty(byte: int) -> bool:
@@ -84,7 +99,8 @@ class SerialTransport:
             try:
                 port = self._locate(deadline.remaining_s)
                 options = {"write_timeout": max(POLL_S, deadline.remaining_s)} if _takes_write_timeout(port) else {}
-                self._serial = serial.serial_for_url(port, baudrate=self.baudrate, timeout=POLL_S, **options)
+                self._serial = serial.serial_for_url(_bounded_url(port, deadline.remaining_s), baudrate=self.baudrate,
+                                                     timeout=POLL_S, **options)
                 self._fd = getattr(self._serial, "fd", None)
                 self.port = port
                 self.log.note(f"opened {port}")
