@@ -97,7 +97,7 @@ class Bench(ABC):
         The board pool locks boards by it, so two runs naming one Pico in different bench files never share it.
         """
         if spec.serial_number:
-            return f"usb-serial:{spec.serial_number}"
+            return f"usb-serial:{spec.serial_number.casefold()}"   # matched case-blind, as the bench does
         if spec.port:
             # However the port is spelled (a by-id symlink, its /dev/ttyACM0 target, a relative path): one device.
             return f"port:{port_identity(spec.port)}"
