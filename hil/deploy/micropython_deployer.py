@@ -42,6 +42,9 @@ SERIAL_READ_TIMEOUT_S = 1.0       # longest single blocking read inside mpremote
                                   # within it); deadlines are shortened by it so they hold
 ENTER_REPL_TIMEOUT_S = 5.0
 EXEC_TIMEOUT_S = 30.0
+# A command that hashes files on the board gets EXEC_TIMEOUT_S plus this much per byte it reads: hashing 2 MB is
+# minutes of work for a Pico, not a sign that it stopped answering. Deliberately below what a Pico achieves.
+BOARD_HASH_BYTES_PER_S = 20_000
 BAUDRATE = 115200                 # ignored by USB CDC; used by a UART-attached REPL
 MISSING = "-"                     # what the board reports for a file that does not exist
 NO_HASHLIB = "?"                  # ... when it cannot hash (no hashlib.sha256)
@@ -338,8 +341,11 @@ class MicroPythonDeployer:
         try:
             self._enter_raw_repl(transport, deadline)
             # One round trip answers both "is this MicroPython?" and "what is on the board already?".
+            wanted_bytes = sum(len(data) for _, _, data in wanted)
+            if progress and verify:
+                progress(f"hashing {len(wanted)} files ({wanted_bytes} bytes) on the board")
             implementation, compression_ok, board_hashes = self._prelude_and_hashes(
-                transport, [remote for _, remote, _ in wanted], deadline, verify)
+                transport, [remote for _, remote, _ in wanted], deadline, verify, hashed_bytes=wanted_bytes)
             changed = []
             for (local, remote, data), board_hash in zip(wanted, board_hashes):
                 if board_hash == sha256_hex(data):
@@ -352,6 +358,9 @@ class MicroPythonDeployer:
                     self._exec(transport, mkdir_command(folders), deadline)
                 for _local, remote, data in changed:
                     self._write_file(transport, remote, data, compression_ok, deadline, report, progress)
+                if progress:
+                    progress(f"checking {len(changed)} written files on the board "
+                             f"({sum(len(data) for _, _, data in changed)} bytes to hash)")
                 self._verify(transport, changed, deadline)
                 # Only new code needs a fresh interpreter; with nothing written the prelude already proved the REPL.
                 if soft_reset:
@@ -427,12 +436,14 @@ class MicroPythonDeployer:
         """How long one mpremote wait may take so that, with its last blocking read, it ends by the deadline."""
         return max(0.1, min(longest_s, deadline.remaining_s - SERIAL_READ_TIMEOUT_S))
 
-    def _exec(self, transport, command: str | bytes, deadline: Deadline) -> bytes:
+    def _exec(self, transport, command: str | bytes, deadline: Deadline, hashed_bytes: int = 0) -> bytes:
+        """Run one command; `hashed_bytes` (what it reads to hash) lengthens its own wait, within the deadline."""
         from mpremote.transport import TransportError
         deadline.check(f"deploying to board {self.board_id!r}")
+        longest_s = EXEC_TIMEOUT_S + hashed_bytes / BOARD_HASH_BYTES_PER_S
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                stdout, stderr = transport.exec_raw(command, timeout=self._wait_budget_s(deadline, EXEC_TIMEOUT_S))
+                stdout, stderr = transport.exec_raw(command, timeout=self._wait_budget_s(deadline, longest_s))
         except (TransportError, OSError, struct.error) as error:   # struct.error: a short raw-paste header
             if deadline.expired:
                 deadline.check(f"deploying to board {self.board_id!r}")
@@ -444,10 +455,11 @@ class MicroPythonDeployer:
         return stdout
 
     def _prelude_and_hashes(self, transport, board_paths: Sequence[str], deadline: Deadline,
-                            verify: bool = False) -> tuple[str, bool, list[str]]:
+                            verify: bool = False, hashed_bytes: int = 0) -> tuple[str, bool, list[str]]:
         query = verify_command if verify else hash_command
         command = PRELUDE + (query(board_paths) + "\n" if board_paths else "")
-        lines = self._exec(transport, command, deadline).decode("utf-8", "replace").split("\n")
+        # The fast path may still hash a file whose record does not match; budget for that too.
+        lines = self._exec(transport, command, deadline, hashed_bytes).decode("utf-8", "replace").split("\n")
         first = lines[0].split()
         if len(first) < 3 or first[0] != "micropython":
             raise WrongRuntime(self.board_id, "MicroPython", f"a Python REPL reporting {lines[0].strip()!r}",
@@ -477,7 +489,8 @@ class MicroPythonDeployer:
 
     def _verify(self, transport, changed: Sequence[tuple[Path, str, bytes]], deadline: Deadline) -> None:
         paths = [remote for _, remote, _ in changed]
-        board_hashes = self._exec(transport, verify_command(paths), deadline).decode().split()
+        board_hashes = self._exec(transport, verify_command(paths), deadline,
+                                  hashed_bytes=sum(len(data) for _, _, data in changed)).decode().split()
         if len(board_hashes) != len(paths):
             raise ProvisionError(self.board_id, f"asked for {len(paths)} file hashes, got {len(board_hashes)}")
         wrong = [remote for (_, remote, data), got in zip(changed, board_hashes)

@@ -264,3 +264,24 @@ def test_a_deployer_made_with_verify_hashes_every_time(board, scripts):
     _corrupt_keeping_size_and_mtime(board.board_file("/kernels/crc.py"))
     assert MicroPythonDeployer("mpy", verify=True).deploy(board.port, files, timeout_s=30).files_written == \
         ["/kernels/crc.py"]
+
+
+class _RecordingTransport:
+    def __init__(self):
+        self.timeouts = []
+
+    def exec_raw(self, command, timeout):
+        self.timeouts.append(timeout)
+        return b"", b""
+
+
+def test_a_command_that_hashes_two_megabytes_waits_for_that_work_within_the_deadline():
+    from hil.deadline import Deadline
+    from hil.deploy.micropython_deployer import EXEC_TIMEOUT_S
+    transport = _RecordingTransport()
+    deployer = MicroPythonDeployer("mpy")
+    deployer._exec(transport, "_hv(['/big.bin'])", Deadline(600), hashed_bytes=2_000_000)
+    deployer._exec(transport, "print(1)", Deadline(600))
+    deployer._exec(transport, "_hv(['/big.bin'])", Deadline(40), hashed_bytes=2_000_000)
+    scaled, plain, bounded = transport.timeouts
+    assert scaled > 2 * EXEC_TIMEOUT_S and plain == EXEC_TIMEOUT_S and bounded <= 40
