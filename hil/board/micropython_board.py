@@ -33,6 +33,9 @@ EXEC_TIMEOUT_S = 10.0
 INTERRUPT_TIMEOUT_S = 3.0
 INTERRUPT_GRACE_S = 0.5        # after an exec timed out: the Ctrl-C answer must come within this
 WRITE_CHUNK_BYTES = 256
+# The end of a raw-REPL exec: stdout, EOT, stderr, EOT, the prompt. Program output may itself hold EOT bytes; the
+# greedy stdout (anchored at the start) takes them, so only the last "EOT stderr EOT >" ends the answer.
+EXEC_ANSWER = re.compile(r"\A(?P<stdout>.*)\x04(?P<stderr>[^\x04]*)\x04>", re.DOTALL)
 TRACEBACK_LAST_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?:: (?P<message>.*))?$")
 TRACEBACK_FILE_LINE = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
@@ -136,9 +139,8 @@ class MicroPythonBoard(Board):
         """Wait for the running code to finish: its remaining stdout, its stderr, and the prompt."""
         deadline = Deadline(timeout_s)
         try:
-            stdout = self.transport.expect(f"[^{EOT}]*{EOT}", deadline.remaining_s).group(0)[:-1]
-            stderr = self.transport.expect(f"[^{EOT}]*{EOT}", deadline.remaining_s).group(0)[:-1]
-            self.transport.expect(">", deadline.remaining_s)
+            answer = self.transport.expect(EXEC_ANSWER, deadline.remaining_s)
+            stdout, stderr = answer.group("stdout"), answer.group("stderr")
         except StepTimeout:
             # Ctrl-C as a person would, but only briefly: the step's deadline has passed. A board that needs longer
             # is found again by the next enter_raw_repl (which interrupts and waits for the prompt itself).

@@ -53,3 +53,20 @@ def test_a_late_answer_is_not_taken_as_the_next_commands_answer(slow_board):
     with pytest.raises(StepTimeout):
         slow_board.exec("print('late')", timeout_s=0.1)
     assert slow_board.exec("print('fresh')", timeout_s=10).stdout.strip() == "fresh"
+
+
+@pytest.fixture
+def board(tmp_path):
+    fake = FakeMicroPythonBoard(tmp_path / "board")
+    bench = FakeBench(fake.port)
+    board = MicroPythonBoard(bench.specs[0], bench)
+    yield board
+    board.close()
+    fake.close()
+
+
+def test_program_output_holding_the_raw_repl_end_byte_keeps_the_framing(board):
+    result = board.exec("print('a\\x04b')\nraise ValueError('x')", timeout_s=10)
+    assert result.stdout == "a\x04b\n"
+    assert result.exception is not None and result.exception.type == "ValueError"
+    assert board.exec("print(6 * 7)", timeout_s=10).stdout.strip() == "42"
