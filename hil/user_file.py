@@ -29,6 +29,29 @@ def _os_problem(error: OSError) -> str:
     return _OS_ERRORS.get(error.errno, error.strerror or str(error))
 
 
+def check_user_file(path: str | Path, max_bytes: int, what: str = "file") -> int:
+    """The size of the regular file at `path` if it is at most `max_bytes`; ConfigError naming `path` if not.
+
+    For inputs a tool reads later (a firmware image handed to probe-rs): checked now, without reading them.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as error:
+        if error.errno == errno.ENOENT:
+            raise UserFileMissing(path, None, None, f"{what} not found") from None
+        raise ConfigError(path, None, None, _os_problem(error)) from None
+    try:
+        status = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if not stat.S_ISREG(status.st_mode):
+        kind = next((name for test, name in _KIND_OF_MODE if test(status.st_mode)), "not a regular file")
+        raise ConfigError(path, None, None, f"is {kind}, not a regular file")
+    if status.st_size > max_bytes:
+        raise ConfigError(path, None, None, f"{what} is {status.st_size} bytes, more than the limit of {max_bytes}")
+    return status.st_size
+
+
 def read_user_file(path: str | Path, max_bytes: int, what: str = "file") -> bytes:
     """The bytes of the regular file at `path`, at most `max_bytes` of them; ConfigError naming `path` if not.
 

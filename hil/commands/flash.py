@@ -14,8 +14,10 @@ from hil.deadline import Deadline
 from hil.commands.board_lock import board_lock
 from hil.commands.number_option import timeout_seconds
 from hil.errors import ProvisionError
+from hil.user_file import check_user_file
 
 START_TIMEOUT_S = 60.0
+MAX_IMAGE_BYTES = 64_000_000   # an ELF with debug info for a 2 MB flash stays far below this
 DEFAULT_TIMEOUT_S = 120.0
 PORT_RETURN_TIMEOUT_S = 15.0   # after a reset the USB serial port re-enumerates
 
@@ -35,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from hil.board.board_factory import make_flasher
 
     deadline = Deadline(args.timeout)
+    check_user_file(args.file, MAX_IMAGE_BYTES, "firmware image")   # a FIFO or /dev/zero must not reach a tool
     bench = open_bench(bench_setting(args).value)
     bench.start(min(START_TIMEOUT_S, deadline.remaining_s))
     try:

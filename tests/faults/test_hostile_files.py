@@ -79,3 +79,13 @@ def test_a_special_bench_file_stops_the_run_before_collection_with_one_line(tmp_
     line = _one_line(run.stderr)
     assert line.startswith(f"ERROR: {path}: ") and reason in line
     assert "Traceback" not in run.stdout
+
+
+@pytest.mark.parametrize("case", ["fifo", "device", "loop", "long_name", "directory"])
+def test_a_special_firmware_image_is_refused_before_any_tool_runs(tmp_path, case):
+    path, reason = SPECIAL[case](tmp_path)
+    run = subprocess.run([str(HIL_COMMAND), "flash", "pico-a", path], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=COMMAND_TIMEOUT_S)
+    assert run.returncode == EXIT_BAD_INPUT
+    line = _one_line(run.stderr)
+    assert line.startswith(f"hil flash: {path}") and reason in line
