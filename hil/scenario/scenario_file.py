@@ -9,6 +9,7 @@ import keyword
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hil.deploy.micropython_deployer import files_in_folder
 from hil.errors import ConfigError
 from hil.transport import user_pattern
 from hil.transport.user_pattern import Pattern
@@ -312,6 +313,15 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
             if not target.exists():
                 raise ConfigError(path_text, spec["deploy"].line_of(index), f"{at}.deploy[{index}]",
                                   f"{item} does not exist")
+            if not (target.is_file() or target.is_dir()):
+                raise ConfigError(path_text, spec["deploy"].line_of(index), f"{at}.deploy[{index}]",
+                                  f"{item} is neither a regular file nor a folder")
+            if target.is_dir():
+                try:  # the same listing the deployment makes: a link leaving the project is refused now
+                    files_in_folder(target, within=project_root)
+                except ConfigError as error:
+                    raise ConfigError(path_text, spec["deploy"].line_of(index), f"{at}.deploy[{index}]",
+                                      f"{error.path} {error.message}") from None
         boards[role] = BoardRole(role, runtime, spec.get("firmware"), list(spec.get("deploy", [])),
                                  spec.get("provision", True), document["boards"].line_of(role),
                                  bool(spec.get("deploy_verify", False)))

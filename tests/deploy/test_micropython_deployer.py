@@ -285,3 +285,20 @@ def test_a_command_that_hashes_two_megabytes_waits_for_that_work_within_the_dead
     deployer._exec(transport, "_hv(['/big.bin'])", Deadline(40), hashed_bytes=2_000_000)
     scaled, plain, bounded = transport.timeouts
     assert scaled > 2 * EXEC_TIMEOUT_S and plain == EXEC_TIMEOUT_S and bounded <= 40
+
+
+def test_hil_check_refuses_a_deploy_folder_with_a_link_leaving_the_project_and_a_fifo_entry(tmp_path):
+    from hil.scenario.scenario_file import load_scenario
+    project = tmp_path / "project"
+    (project / "scripts").mkdir(parents=True)
+    (project / "scripts" / "main.py").write_text("print(1)\n")
+    (tmp_path / "secret.txt").write_text("key\n")
+    (project / "scripts" / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    os.mkfifo(project / "pipe.py")
+    head = "scenario: s\nclaim: c\nboards:\n  m: {runtime: micropython, deploy: [%s]}\nsteps:\n  - {on: m, exec: x}\n"
+    for entry, reason in (("scripts", "outside"), ("pipe.py", "neither a regular file nor a folder")):
+        path = project / f"{entry}.yaml"
+        path.write_text(head % entry)
+        with pytest.raises(ConfigError) as caught:
+            load_scenario(path, project)
+        assert caught.value.line == 4 and caught.value.key == "boards.m.deploy[0]" and reason in caught.value.message
