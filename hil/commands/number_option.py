@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from hil.deadline import checked_timeout_s
 from hil.errors import InvalidTimeout
@@ -20,3 +21,23 @@ def timeout_seconds(text: str) -> float:
     if value == 0:
         raise argparse.ArgumentTypeError(f"{text!r}: a deadline of 0 s leaves no time to do anything")
     return value
+
+
+# Far above any sensible setting: a bound that keeps a typo from becoming a day-long frame or a million boards.
+MAX_SETTING = 1_000_000
+
+
+def bounded_number(minimum: float, *, integer: bool = False, maximum: float = MAX_SETTING):
+    """An argparse type: a finite number (an integer if asked) in [minimum, maximum]; "nan", "inf" are refused."""
+    def parse(text: str):
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if integer else 'a number'}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"{text!r} is outside {minimum:g}..{maximum:g}")
+        return value
+    parse.__name__ = "whole number" if integer else "number"   # argparse names the type in its messages
+    return parse

@@ -41,3 +41,12 @@ def test_a_timeout_option_that_is_not_a_usable_number_exits_2_naming_the_option(
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
     assert f"argument --timeout: {value!r}" in run.stderr
+
+
+@pytest.mark.parametrize("option,value", [("--frame-period-us", "nan"), ("--packets-per-frame", "-5"),
+                                          ("--reenumerate-gap-ms", "inf"), ("--rust", "-1"), ("--micropython", "1e3")])
+def test_a_sim_option_that_is_not_a_usable_number_exits_2_naming_the_option(tmp_path, option, value):
+    run = subprocess.run([str(HIL_COMMAND), "sim", "serve", "--sim-dir", str(tmp_path / "sim"), option, value],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert f"argument {option}: {value!r}" in run.stderr
