@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from hil.bench.bench import Bench
-from hil.bench.bench_factory import SIM_BENCH, load_bench_config, open_bench
+from hil.bench.bench_factory import load_bench_config, open_bench
 from hil.board.board import Board
 from hil.board.board_factory import make_board
 from hil.scenario.artifacts import Artifacts
@@ -29,6 +29,7 @@ POLL_S = 0.05
 # each tool the benchmarks run (`hil deploy`, pytest) joins and leaves it without waiting to see whether it is the
 # last user, exactly as with `hil sim serve`. The session stops it itself.
 STARTED_BY = "benchmarks"
+SIM_BENCH = "sim"
 
 
 class BenchSession:

@@ -17,6 +17,7 @@ from benchmarks.goal import at_most
 from benchmarks.lesson_tree import write_tree
 from benchmarks.outcome import Outcome
 from hil.deadline import Deadline
+from hil.board.board import ProvisionArtifacts
 
 NAME = "redeploy_unchanged"
 GOAL_FRACTION = 0.05
@@ -42,8 +43,8 @@ def _scripts(session: BenchSession) -> Outcome:
     tree = write_tree(session.scratch("redeploy"), "python")
     dest = f"{DEST}_{run_token()}"
     files = plan_files([tree], dest)
-    first = board.provision(files, PROVISION_TIMEOUT_S)
-    second = board.provision(files, PROVISION_TIMEOUT_S)
+    first = board.provision(ProvisionArtifacts(files=tuple(files)), PROVISION_TIMEOUT_S)
+    second = board.provision(ProvisionArtifacts(files=tuple(files)), PROVISION_TIMEOUT_S)
     # Where the time of a no-change deploy goes: the same once more without the soft reset that follows it.
     without_reset = board.deployer.deploy(session.port_of("micropython"), files, PROVISION_TIMEOUT_S,
                                           soft_reset=False)
@@ -76,12 +77,12 @@ def _firmware(session: BenchSession) -> Outcome:
         # so the first provisioning is a real flash, as on a board that ran something else.
         board.close()
         session.bench.client.request({"cmd": "bootsel", "board": board.board_id}, CONTROL_TIMEOUT_S)
-    first = board.provision(image, PROVISION_TIMEOUT_S)
+    first = board.provision(ProvisionArtifacts(firmware=image), PROVISION_TIMEOUT_S)
     first_s, first_how = first.elapsed_s, f"flashed with {first.flasher}" if first.flashed else "NOT flashed"
     if not first.flashed and not session.is_simulated:
         # A physical board that already runs this build: time what a first provisioning does, flash and boot.
         first_s, first_how = _forced_flash_s(board, image), f"flashed with {board.flasher.name} (forced)"
-    second = board.provision(image, PROVISION_TIMEOUT_S)
+    second = board.provision(ProvisionArtifacts(firmware=image), PROVISION_TIMEOUT_S)
     flashes = int(second.flashed)
     outcome = Outcome(NAME, "Rust firmware", goal=at_most("second provisioning time / first", GOAL_FRACTION, ""))
     outcome.figures += [

@@ -17,6 +17,7 @@ from benchmarks.goal import at_most
 from benchmarks.outcome import Outcome
 from benchmarks.pty_peer import QUIT
 from benchmarks.pty_peer_process import PtyPeerProcess
+from hil.board.board import ProvisionArtifacts
 
 NAME = "round_trip"
 GOAL_RATIO = 1.2
@@ -80,7 +81,7 @@ def _compare(title: str, detail: str, ours: list[float], plain: list[float], goa
 
 def _board(session: BenchSession) -> Outcome:
     board = session.board("rust")
-    board.provision(session.artifacts.firmware("lesson"), 300.0)
+    board.provision(ProvisionArtifacts(firmware=session.artifacts.firmware("lesson")), 300.0)
     ours, plain = [], []
     for _ in range(BLOCKS):
         board.open()

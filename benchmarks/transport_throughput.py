@@ -21,6 +21,7 @@ from benchmarks.goal import at_least
 from benchmarks.outcome import Outcome
 from benchmarks.pty_peer import QUIT, payload
 from benchmarks.pty_peer_process import PtyPeerProcess
+from hil.board.board import ProvisionArtifacts
 
 NAME = "transport_throughput"
 GOAL_RATIO = 0.9
@@ -149,7 +150,7 @@ def _payload_errors(data: bytes, size_bytes: int) -> int:
 
 def _board(session: BenchSession, repeats: int) -> Outcome:
     board = session.board("rust")
-    board.provision(session.artifacts.firmware("lesson"), 300.0)
+    board.provision(ProvisionArtifacts(firmware=session.artifacts.firmware("lesson")), 300.0)
     board.transport.drain(quiet_s=0.05, timeout_s=1.0)
     ours, plain = [], []
     for _ in range(repeats):

@@ -8,13 +8,14 @@ import argparse
 import importlib
 import sys
 
+from hil.bench.bench_kind import bench_kinds
 from hil.errors import ConfigError, HilError
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
-SUBCOMMAND_MODULES = ("doctor", "boards", "check", "bench_init", "build", "flash", "deploy", "sim", "report")
+SUBCOMMAND_MODULES = ("doctor", "boards", "check", "bench_init", "build", "flash", "deploy", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a subcommand not part of this installation
         module.add_parser(subparsers)
+    for kind in bench_kinds().values():   # a bench kind's own subcommands (e.g. serving its boards)
+        for module_name in kind.cli_commands:
+            importlib.import_module(module_name).add_parser(subparsers)
     return parser
 
 

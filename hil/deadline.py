@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Callable, TypeVar
 
 from hil.errors import DeadlineExpired, InvalidTimeout
 
@@ -25,6 +26,8 @@ def checked_timeout_s(timeout_s: object, what: str = "timeout_s") -> float:
     if value > MAX_TIMEOUT_S:
         raise InvalidTimeout(what, timeout_s, f"is more than {MAX_TIMEOUT_S:g} s")
     return value
+
+T = TypeVar("T")
 
 
 class Deadline:
@@ -55,6 +58,15 @@ class Deadline:
         """Raise DeadlineExpired naming `what` if the deadline has passed."""
         if self.expired:
             raise DeadlineExpired(what, self.timeout_s)
+
+    def poll(self, attempt: Callable[[], T], interval_s: float) -> T | None:
+        """Call `attempt` until it returns something truthy (returned) or the deadline passes (its last answer).
+        It is always called at least once, and once more at the end; sleeps never overrun the deadline."""
+        while True:
+            result = attempt()
+            if result or self.expired:
+                return result
+            time.sleep(min(interval_s, max(self.remaining_s, 0.0)))
 
     def __repr__(self) -> str:
         return f"Deadline(timeout_s={self.timeout_s:g}, remaining_s={self.remaining_s:.3f})"

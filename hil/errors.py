@@ -172,6 +172,16 @@ class BoardBroken(HilError):
         super().__init__(f"board {board_id!r} is marked broken earlier in this run: {reason}")
 
 
+class BoardStateError(HilError):
+    """A board was asked to make a state transition it may not make (e.g. halted -> ready without a reset)."""
+
+    def __init__(self, board_id: str, state: str, wanted: str):
+        self.board_id = board_id
+        self.state = state
+        self.wanted = wanted
+        super().__init__(f"board {board_id!r}: cannot go from {state} to {wanted}")
+
+
 class WrongRuntime(HilError):
     """A board runs something other than what the bench says (e.g. no MicroPython REPL)."""
 

@@ -8,32 +8,21 @@ finish, so JUnit and results files are complete and the interrupted test is mark
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
 
 from hil.errors import ConfigError, HilError, ResultsNotWritable
 from hil.results.metric import Metric
-from hil.results.results_file import ResultsFile
-from hil.run_context import RunContext
+from hil.results.pytest_results import ResultsRecorder, record_metric
+from hil.run_context import RunContext, run_context_key
 from hil.run_settings import SETTINGS, resolve
 
-METRIC_PREFIX = "hil.metric."
-BOARD_PREFIX = "hil.board."
-EVIDENCE_PREFIX = "hil.evidence."
-CLAIM_PROPERTY = "hil.claim"
-SCENARIO_PROPERTY = "hil.scenario"
-NOT_COMPARABLE_PREFIX = "not comparable on this bench"
 DEFAULT_RUN_DIR = Path(".hil") / "last-run"
-EVIDENCE_LIMIT_CHARS = 4000
-TEST_PHASES = ("setup", "call", "teardown")
 
-run_context_key = pytest.StashKey[RunContext]()
-recorder_key = pytest.StashKey["ResultsRecorder"]()
+recorder_key = pytest.StashKey[ResultsRecorder]()
 interrupt_latch_key = pytest.StashKey["_InterruptLatch"]()
 
 
@@ -59,11 +48,6 @@ def _is_xdist_worker(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "hil: a hardware-in-the-loop test; needs a bench (simulated by default)")
     bench = setting(config, "bench")
-    try:
-        from hil.bench.bench_factory import load_bench_config
-        load_bench_config(bench.value)  # a bad bench file stops the run now, with file:line:key
-    except ConfigError as error:
-        raise pytest.UsageError(f"{error} (bench from {bench.source})") from None
     boards = setting(config, "board").value
     only = [b.strip() for b in boards.split(",") if b.strip()] if boards else None
     if _is_xdist_worker(config):
@@ -71,15 +55,22 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         results = setting(config, "results").value
         run_dir = Path(results).resolve().parent if results else (Path(config.rootpath) / DEFAULT_RUN_DIR)
+    context = RunContext(bench.value, run_dir, only)
+    try:
+        context.resolve_bench()  # once per process: a bad bench file stops the run now, with file:line:key
+    except ConfigError as error:
+        raise pytest.UsageError(f"{error} (bench from {bench.source})") from None
+    if not _is_xdist_worker(config):
         try:
-            recorder = ResultsRecorder(config, run_dir)
+            recorder = ResultsRecorder(config, run_dir, setting(config, "results").value,
+                                       lambda: _run_facts(config, context))
         except ResultsNotWritable as error:  # say so before any test runs, in one line
             raise pytest.UsageError(f"{error} (results from {setting(config, 'results').source})") from None
         config.stash[recorder_key] = recorder
         config.pluginmanager.register(recorder, "hil-results-recorder")
-    config.stash[run_context_key] = RunContext(bench.value, run_dir, only)
+    config.stash[run_context_key] = context
     if not _is_xdist_worker(config):
-        config.stash[run_context_key].forget_broken_boards()
+        context.forget_broken_boards()
     latch = _InterruptLatch()
     latch.install()
     config.stash[interrupt_latch_key] = latch
@@ -139,7 +130,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 # -- scenario collection ------------------------------------------------------------------------------------
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    from hil.scenario_items import ScenarioFile, is_scenario_file
+    from hil.scenario.scenario_items import ScenarioFile, is_scenario_file
     if is_scenario_file(file_path, parent.config.rootpath):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
@@ -179,156 +170,16 @@ def hil_record(request: pytest.FixtureRequest):
     return record
 
 
-def record_metric(item: pytest.Item, metric: Metric) -> None:
-    item.user_properties.append((METRIC_PREFIX + metric.name, json.dumps(metric.to_json())))
-
-
-def record_board(item: pytest.Item, board_facts: dict) -> None:
-    item.user_properties.append((BOARD_PREFIX + board_facts["id"], json.dumps(board_facts, default=str)))
-
-
-def record_evidence(item: pytest.Item, kind: str, text: str) -> None:
-    item.user_properties.append((EVIDENCE_PREFIX + kind, text[-EVIDENCE_LIMIT_CHARS:]))
-
-
 # -- results ------------------------------------------------------------------------------------------------
 
-def _run_facts(config: pytest.Config) -> dict:
+def _run_facts(config: pytest.Config, context: RunContext) -> dict:
     """What the results say about the run's bench before any test: its boards, clock domains, tool versions.
     (The bench is not started for this; the workers start it when a test needs it.)"""
     import importlib.metadata
-    from hil.bench.bench_factory import open_bench
-    bench = open_bench(setting(config, "bench").value)
+    bench = context.open_bench()
     versions = bench.tool_versions()
     versions["mpremote"] = importlib.metadata.version("mpremote")
-    return {"bench_facts": bench.describe(), "tool_versions": versions}
-
-
-class ResultsRecorder:
-    """Controller side: turns test reports into claims in the results JSON (when --hil-results is given)."""
-
-    def __init__(self, config: pytest.Config, run_dir: Path):
-        self.config = config
-        self.run_dir = run_dir
-        self.claims: dict[str, dict] = {}
-        self.running: dict[str, float] = {}
-        self.write_error: ResultsNotWritable | None = None
-        path = setting(config, "results").value
-        self.results: ResultsFile | None = None
-        if path:
-            self.results = ResultsFile(path, {"bench": setting(config, "bench").value,
-                                              "argv": list(config.invocation_params.args),
-                                              "logs_dir": str(run_dir / "logs"), **_run_facts(config)})
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "setup":
-            self.running[report.nodeid] = time.time()
-        self.add_report(report)
-
-    def add_report(self, report: pytest.TestReport) -> None:
-        claim = self.claims.setdefault(report.nodeid, {
-            "id": report.nodeid, "name": report.nodeid.split("::")[-1], "claim": None, "scenario": None,
-            "status": "passed", "duration_s": 0.0, "metrics": [], "boards": {}, "evidence": {}, "reason": None,
-        })
-        claim["duration_s"] = round(claim["duration_s"] + report.duration, 6)
-        for name, value in report.user_properties:
-            if name.startswith(METRIC_PREFIX):
-                metric = json.loads(value)
-                if metric not in claim["metrics"]:
-                    claim["metrics"].append(metric)
-            elif name.startswith(BOARD_PREFIX):
-                claim["boards"][name[len(BOARD_PREFIX):]] = json.loads(value)
-            elif name.startswith(EVIDENCE_PREFIX):
-                claim["evidence"][name[len(EVIDENCE_PREFIX):]] = value
-            elif name == CLAIM_PROPERTY:
-                claim["claim"] = value
-            elif name == SCENARIO_PROPERTY:
-                claim["scenario"] = value
-        status = _status_of(report)
-        if status != "passed" or report.when == "call":
-            if _rank(status) >= _rank(claim["status"]):
-                claim["status"] = status
-        if report.skipped:
-            claim["reason"] = _skip_reason(report)
-        elif report.failed:
-            # A framework error's report is its message (see pytest_runtest_makereport): its first line says it all.
-            claim["reason"] = (report.longrepr.strip().splitlines()[0] if isinstance(report.longrepr, str)
-                               and report.longrepr.strip() else _first_line(report.longreprtext))
-            claim["evidence"].setdefault("failure", report.longreprtext[-EVIDENCE_LIMIT_CHARS:])
-        # pytest-xdist reports an item whose worker died with a phase of its own ("???"): nothing follows it.
-        if report.when == "teardown" or (report.when == "setup" and not report.passed) \
-                or report.when not in TEST_PHASES:
-            self.finish(report.nodeid)
-
-    def finish(self, nodeid: str) -> None:
-        self.running.pop(nodeid, None)
-        claim = self.claims.get(nodeid)
-        if claim is not None and self.results is not None:
-            try:
-                self.results.add_claim(claim)
-            except ResultsNotWritable as error:
-                self._cannot_write(error)
-
-    def _cannot_write(self, error: ResultsNotWritable) -> None:
-        """The results folder went away or became read-only mid-run: say so once and let the run go on (JUnit
-        and the serial logs still record it); the run's exit status then says it failed."""
-        if self.write_error is None:
-            self.write_error = error
-            terminal = self.config.pluginmanager.get_plugin("terminalreporter")
-            if terminal is not None:
-                terminal.write_line(f"hil results: {error}; the run goes on without them", red=True)
-
-    def interrupted(self) -> None:
-        for nodeid in list(self.running):
-            claim = self.claims.setdefault(nodeid, {"id": nodeid, "name": nodeid.split("::")[-1], "metrics": [],
-                                                    "boards": {}, "evidence": {}, "duration_s": 0.0})
-            claim["status"] = "interrupted"
-            claim["reason"] = "the run was interrupted while this test was running"
-            self.finish(nodeid)
-
-    def close(self, interrupted: bool) -> dict:
-        if interrupted:
-            self.interrupted()
-        fields = {"finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "interrupted": interrupted}
-        if self.results is not None:
-            try:
-                self.results.update_run(**fields)
-            except ResultsNotWritable as error:
-                self._cannot_write(error)
-            return self.results.document
-        return {"format": "pico-hil-results/1", "run": fields, "claims": list(self.claims.values())}
-
-
-_RANKS = {"passed": 0, "skipped": 1, "not-comparable": 1, "failed": 2, "error": 3, "interrupted": 4}
-
-
-def _rank(status: str) -> int:
-    return _RANKS.get(status, 0)
-
-
-def _status_of(report: pytest.TestReport) -> str:
-    if report.passed:
-        return "passed"
-    if report.skipped:
-        reason = _skip_reason(report)
-        return "not-comparable" if reason.startswith(NOT_COMPARABLE_PREFIX) else "skipped"
-    return "failed" if report.when == "call" else "error"
-
-
-def _skip_reason(report: pytest.TestReport) -> str:
-    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
-        return str(report.longrepr[2]).removeprefix("Skipped: ")
-    return _first_line(str(report.longrepr))
-
-
-def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("E "):
-            return line[2:].strip()
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1].strip() if lines else ""
+    return {"bench": setting(config, "bench").value, "bench_facts": bench.describe(), "tool_versions": versions}
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -12,10 +12,17 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Mapping
+
+import pytest
 
 from hil.bench.bench import Bench
-from hil.bench.bench_factory import open_bench
+from hil.bench.bench_factory import resolve_bench
+from hil.bench.bench_file import BenchConfig
+from hil.bench.bench_kind import BenchKind
+from hil.bench.board_spec import Runtime
 from hil.board.board_factory import make_board
+from hil.board.board_lease import BoardLease, Recorder
 from hil.board.board_pool import BoardPool
 from hil.errors import BoardBroken, HilError
 
@@ -43,6 +50,7 @@ class RunContext:
         self.run_dir = Path(run_dir)
         self.only_board_ids = only_board_ids
         self._bench: Bench | None = None
+        self._resolved: tuple[BenchKind, BenchConfig | None] | None = None
         self._pool: BoardPool | None = None
         self._start_error: HilError | None = None
 
@@ -64,13 +72,24 @@ class RunContext:
         """At the start of a run (controller only): marks left by an earlier run in this folder no longer hold."""
         shutil.rmtree(self.broken_marks_dir, ignore_errors=True)
 
+    def resolve_bench(self) -> tuple[BenchKind, BenchConfig | None]:
+        """The bench setting turned into a kind and a validated bench file, once per process (ConfigError)."""
+        if self._resolved is None:
+            self._resolved = resolve_bench(self.bench_selector)
+        return self._resolved
+
+    def open_bench(self) -> Bench:
+        """A new bench of this run's setting, not started."""
+        kind, config = self.resolve_bench()
+        return kind.open_bench(config)
+
     @property
     def bench(self) -> Bench:
         """The started bench. A bench that failed to start fails every later use with the first reason."""
         if self._start_error is not None:
             raise BoardBroken(f"bench {self.bench_selector}", f"bench did not start: {self._start_error}")
         if self._bench is None:
-            bench = open_bench(self.bench_selector)
+            bench = self.open_bench()
             try:
                 bench.start(BENCH_START_TIMEOUT_S)
             except HilError as error:
@@ -91,6 +110,10 @@ class RunContext:
                                    self.only_board_ids, broken_dir=self.broken_marks_dir)
         return self._pool
 
+    def lease(self, roles: Mapping[str, Runtime], nodeid: str, recorder: Recorder) -> BoardLease:
+        """Boards for one test (fixtures and scenario items alike), logging into the test's own folder."""
+        return BoardLease(self.pool, roles, self.test_log_dir(nodeid), recorder)
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
@@ -98,3 +121,6 @@ class RunContext:
         if self._bench is not None:
             self._bench.stop()
             self._bench = None
+
+
+run_context_key = pytest.StashKey[RunContext]()

@@ -19,8 +19,10 @@ class Setting:
 
 
 SETTINGS = {
-    "bench": Setting("hil_bench", "--hil-bench", "HIL_BENCH", "sim",
-                     "bench to run on: 'sim' (the simulated bench, default) or a bench YAML file"),
+    # Its default is the installed bench kind marked default (see resolve).
+    "bench": Setting("hil_bench", "--hil-bench", "HIL_BENCH", None,
+                     "bench to run on: a bench YAML file, or a bench kind that needs none (default: the simulated "
+                     "bench)"),
     "results": Setting("hil_results", "--hil-results", "HIL_RESULTS", None,
                        "write the results JSON here (incrementally); serial logs go beside it under logs/"),
     "report": Setting("hil_report", "--hil-report", "HIL_REPORT", None,
@@ -45,4 +47,7 @@ def resolve(name: str, cli_value: str | None, ini_value: str | None, environ=Non
         return Resolved(environ[setting.env], setting.env)
     if ini_value not in (None, ""):
         return Resolved(ini_value, f"ini {setting.key}")
+    if name == "bench":
+        from hil.bench.bench_kind import default_bench_selector   # the registry, not this file, names it
+        return Resolved(default_bench_selector(), "default")
     return Resolved(setting.default, "default")

@@ -2,16 +2,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
-RUNTIMES = ("rust", "micropython")
-FLASH_METHODS = ("probe-rs", "picotool", "uf2", "mpremote")
-DEFAULT_FLASH_METHOD = {"rust": "probe-rs", "micropython": "mpremote"}
+
+class Runtime(str, Enum):
+    """What a board runs. A str, so bench files, results JSON and messages read "rust" / "micropython"."""
+
+    RUST = "rust"
+    MICROPYTHON = "micropython"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+DEFAULT_FLASH_METHOD = {Runtime.RUST: "probe-rs", Runtime.MICROPYTHON: "mpremote"}
 
 
 @dataclass(frozen=True)
 class BoardSpec:
     board_id: str
-    runtime: str                       # "rust" | "micropython"
+    runtime: Runtime
     serial_number: str | None = None   # USB serial number of the Pico: how its port is found again after a reset
     vid_pid: str | None = None         # "2e8a:0009"; narrows discovery
     port: str | None = None            # a fixed port path or an rfc2217://host:port URL
@@ -20,6 +30,9 @@ class BoardSpec:
     flash_method: str = "mpremote"
     source: str = ""                   # "bench.yaml:12", for messages
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "runtime", Runtime(self.runtime))   # "rust" from a file becomes Runtime.RUST
 
     @property
     def label(self) -> str:

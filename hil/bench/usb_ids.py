@@ -34,7 +34,6 @@ KIND_BY_PID = {
 
 # Kinds that are a Pico's own application serial port (a board a bench file may name).
 PICO_SERIAL_KINDS = (KIND_MICROPYTHON, KIND_STDIO_USB)
-PROBE_KINDS = (KIND_DEBUG_PROBE,)
 
 
 def kind_of(vid: int | None, pid: int | None) -> str:

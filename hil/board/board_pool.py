@@ -120,7 +120,12 @@ class BoardPool:
                     for spec in taken:
                         self._locks.pop(spec.board_id).release()
             if len(taken) == len(runtimes):
-                return [self.board(spec) for spec in taken]
+                try:
+                    return [self.board(spec) for spec in taken]
+                except BaseException:   # a board that cannot be made must not stay locked for the whole run
+                    for spec in taken:
+                        self._locks.pop(spec.board_id).release()
+                    raise
             if deadline.expired:
                 usable = [s.board_id for r in set(runtimes) for s in self.candidates(r)
                           if not self.broken_reason(s.board_id)]
@@ -153,10 +158,6 @@ class BoardPool:
         lock = self._locks.pop(board.board_id, None)
         if lock is not None:
             lock.release()
-
-    def clear_broken_marks(self) -> None:
-        for path in self.broken_dir.glob(f"{_safe(self.bench.name)}.*.broken"):
-            path.unlink(missing_ok=True)
 
     def close(self) -> None:
         for board in list(self._boards.values()):

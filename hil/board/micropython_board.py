@@ -9,12 +9,11 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 from hil.bench.bench import Bench
-from hil.bench.board_spec import BoardSpec
-from hil.board.board import Board
+from hil.bench.board_spec import BoardSpec, Runtime
+from hil.board.board import Board, BoardState, ProvisionArtifacts
 from hil.deadline import Deadline
 from hil.errors import HilError, StepTimeout, WrongRuntime
 from hil.transport.serial_log import SerialLog
@@ -77,7 +76,7 @@ def parse_traceback(text: str) -> MicroPythonException | None:
 
 
 class MicroPythonBoard(Board):
-    runtime = "micropython"
+    runtime = Runtime.MICROPYTHON
 
     def __init__(self, spec: BoardSpec, bench: Bench, deployer=None, log: SerialLog | None = None):
         super().__init__(spec, bench, log)
@@ -93,6 +92,8 @@ class MicroPythonBoard(Board):
         deadline = Deadline(timeout_s)
         self.open(deadline.remaining_s)
         self.transport.write(b"\r" + CTRL_C + CTRL_C)
+        if self.state == BoardState.HALTED:
+            self.set_state(BoardState.UNKNOWN)   # Ctrl-C is how a stuck interpreter is brought back
         self.transport.drain(quiet_s=0.05, timeout_s=min(1.0, deadline.remaining_s))
         self.transport.write(b"\r" + CTRL_A)
         try:
@@ -104,7 +105,7 @@ class MicroPythonBoard(Board):
             raise WrongRuntime(self.board_id, "a MicroPython REPL", f"no raw REPL answer (received: {seen!r})",
                                "flash MicroPython for the Pico (a .uf2 from micropython.org) onto it") from None
         self.in_raw_repl = True
-        self.state = "ready"
+        self.set_state(BoardState.READY)
 
     def exec(self, code: str, timeout_s: float = EXEC_TIMEOUT_S) -> ExecResult:
         """Run `code` in the raw REPL; returns its stdout and stderr (the traceback, if it raised).
@@ -177,6 +178,13 @@ class MicroPythonBoard(Board):
         self.transport.expect("soft reboot", timeout_s)
         self.transport.expect(re.escape(RAW_REPL_BANNER), timeout_s)
 
+    def reset(self, timeout_s: float = ENTER_TIMEOUT_S) -> None:
+        """Interrupt whatever runs and restart the interpreter (soft reset); returns at the raw REPL prompt."""
+        deadline = Deadline(timeout_s)
+        self.in_raw_repl = False
+        self.enter_raw_repl(deadline.remaining_s)
+        self.soft_reset(max(deadline.remaining_s, 0.1))
+
     def is_responsive(self, timeout_s: float = 2.0) -> bool:
         try:
             return self.exec("print(7 * 6)", timeout_s).stdout.strip() == "42"
@@ -184,20 +192,24 @@ class MicroPythonBoard(Board):
             self.in_raw_repl = False
             return False
 
-    def provision(self, files: list[tuple[Path, str]], timeout_s: float,
-                  progress: Callable[[str], None] | None = None, verify: bool | None = None):
-        """Copy (local path, board path) pairs whose content differs; the deployer soft-resets the board when
+    def provision(self, artifacts: ProvisionArtifacts, timeout_s: float,
+                  progress: Callable[[str], None] | None = None):
+        """Copy the (local path, board path) pairs whose content differs; the deployer soft-resets the board when
         it wrote something and checks the REPL answers. Returns the deployer's report."""
         self.ensure_usable()
+        files = list(self._require("files to copy", artifacts.files))
         deadline = Deadline(timeout_s)
         self.close()  # the deployer opens the port itself (mpremote)
         try:
             report = self.deployer.deploy(self._locate_port(deadline.remaining_s), files, deadline.remaining_s,
-                                          progress=progress, verify=verify)
+                                          progress=progress, soft_reset=artifacts.restart_after_copy,
+                                          verify=artifacts.verify)
         except HilError as error:
             # A provisioning that failed once stays failed for this run: later tests fail fast, saying why.
             self.mark_broken(f"provisioning failed: {type(error).__name__}: {error}")
             raise
         self.facts.update(micropython=report.micropython, files_written=str(len(report.files_written)))
-        self.state = "ready"
+        if self.state == BoardState.HALTED:
+            self.set_state(BoardState.UNKNOWN)   # the deployer interrupted and restarted it
+        self.set_state(BoardState.READY)
         return report

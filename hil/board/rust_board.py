@@ -4,47 +4,27 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from hil.bench.bench import Bench
-from hil.bench.board_spec import BoardSpec
-from hil.board.board import Board
+from hil.bench.board_spec import BoardSpec, Runtime
+from hil.board.board import HALT_QUERY_MIN_S, MIN_OPEN_S, Board, BoardState, ProvisionArtifacts
 from hil.deadline import Deadline
+from hil.deploy.firmware_image import FirmwareImage
 from hil.errors import BoardHalted, HilError, ProvisionError, StepTimeout
 from hil.transport.serial_log import SerialLog
 
 IDENTIFY_TIMEOUT_S = 2.0
 COMMAND_TIMEOUT_S = 5.0
 BOOT_TIMEOUT_S = 15.0
-MIN_OPEN_S = 0.1                # an open that has no time left still gets one try
-HALT_QUERY_MIN_S = 0.05         # a halt query with no time left still gets one short try
 HALT_AFTER_PANIC_TIMEOUT_S = 1.0  # the PANIC line already says it halted: the bench report is a detail
 RESET_LOOP_PORT_LOSSES = 2      # the port vanishing this often while waiting for the firmware means a reset loop
 # Each ends in the line's "\n": on a stream "$" would also match a line still arriving, cutting it short.
 FINAL_LINE = re.compile(r"^(?:(?P<status>OK|ERR)\b.*?|PANIC .*?)\r?\n", re.MULTILINE)
+PANIC_ALTERNATIVE = re.compile(r"^PANIC [^\n]*\n", re.MULTILINE)   # a panic ends any wait on the console
 PANIC_LINE = re.compile(r"^PANIC (?P<message>.*?)(?: at (?P<location>\S+:\d+))?\r?\n", re.MULTILINE)
 ID_LINE = re.compile(r"^OK id name=(?P<name>\S+) version=(?P<version>\S+) build=(?P<build>[0-9a-f]+)\r?$",
                      re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class FirmwareImage:
-    """A built firmware: the ELF (for probe-rs), the UF2 (for picotool / the BOOTSEL drive), and its build id."""
-
-    elf_path: Path
-    uf2_path: Path | None
-    build_id: str
-    name: str = "lesson"
-
-    def path_for(self, suffixes: tuple[str, ...]) -> Path:
-        """The image file in the first format a flasher accepts (its `image_suffixes`, preferred first)."""
-        candidates = {".elf": self.elf_path, ".uf2": self.uf2_path}
-        for suffix in suffixes:
-            path = candidates.get(suffix)
-            if path is not None:
-                return path
-        raise ProvisionError("-", f"no image in a format the flasher accepts ({', '.join(suffixes)})")
 
 
 @dataclass
@@ -66,7 +46,8 @@ class FirmwareIdentity:
 
 
 class RustBoard(Board):
-    runtime = "rust"
+    runtime = Runtime.RUST
+    console_fail_on = (PANIC_ALTERNATIVE,)
 
     def __init__(self, spec: BoardSpec, bench: Bench, flasher, log: SerialLog | None = None):
         super().__init__(spec, bench, log)
@@ -92,27 +73,21 @@ class RustBoard(Board):
         return match
 
     def _halted_by(self, panic_line: str) -> None:
-        self.state = "halted"
+        self.set_state(BoardState.HALTED)
         self.last_panic = panic_line.strip()
         info = self.bench.halt_info(self.spec, timeout_s=HALT_AFTER_PANIC_TIMEOUT_S) or {}
         raise BoardHalted(self.board_id, info.get("reason", "panic"), info.get("pc"), self.last_panic)
 
+    def _console_failed(self, line: str) -> None:
+        self._halted_by(line)
+
     def expect_panic(self, timeout_s: float) -> dict:
         """Wait for the PANIC line; returns message and file:line, plus the bench's halt report if it has one."""
-        match = self.transport.expect(PANIC_LINE, timeout_s)
-        self.state = "halted"
+        match = self.expect(PANIC_LINE, timeout_s, fail_on=())
+        self.set_state(BoardState.HALTED)
         self.last_panic = match.group(0).strip()
-        halt = self.wait_halt_info(timeout_s=min(timeout_s, 1.0))
+        halt = self.halt_report(timeout_s=min(timeout_s, 1.0))
         return {"message": match.group("message"), "location": match.group("location"), "halt": halt}
-
-    def wait_halt_info(self, timeout_s: float) -> dict | None:
-        """The bench's own view that the core stopped (a debugger or the emulator), if it can tell."""
-        deadline = Deadline(timeout_s)
-        while True:
-            info = self.bench.halt_info(self.spec, timeout_s=max(deadline.remaining_s, HALT_QUERY_MIN_S))
-            if info or deadline.expired:
-                return info
-            time.sleep(0.02)
 
     def identify(self, timeout_s: float = IDENTIFY_TIMEOUT_S) -> FirmwareIdentity:
         match = self.command("id", timeout_s)
@@ -121,7 +96,7 @@ class RustBoard(Board):
             raise ProvisionError(self.board_id, f"unexpected answer to 'id': {match.group(0)!r}")
         identity = FirmwareIdentity(found["name"], found["version"], found["build"])
         self.facts.update(firmware=identity.name, firmware_version=identity.version, build_id=identity.build_id)
-        self.state = "ready"
+        self.set_state(BoardState.READY)
         return identity
 
     def is_responsive(self, timeout_s: float = IDENTIFY_TIMEOUT_S) -> bool:
@@ -143,10 +118,11 @@ class RustBoard(Board):
         except HilError:
             return None
 
-    def provision(self, image: FirmwareImage, timeout_s: float,
+    def provision(self, artifacts: ProvisionArtifacts, timeout_s: float,
                   progress: Callable[[str], None] | None = None) -> ProvisionReport:
-        """Flash `image` unless the board already runs that build; then wait for it to answer."""
+        """Flash the firmware unless the board already runs that build; then wait for it to answer."""
         self.ensure_usable()
+        image: FirmwareImage = self._require("a firmware image", artifacts.firmware)
         deadline = Deadline(timeout_s)
         before = self.running_build_id(min(IDENTIFY_TIMEOUT_S, deadline.remaining_s))
         if before == image.build_id:
@@ -155,7 +131,7 @@ class RustBoard(Board):
         image_path = image.path_for(self.flasher.image_suffixes)
         try:
             flash_report = self.flasher.flash(image_path, deadline.remaining_s, progress)
-            self.state = "unknown"
+            self._restarted()
             after = self.wait_until_running(deadline.remaining_s)
         except HilError as error:
             # A provisioning that failed once stays failed for this run: later tests fail fast, saying why.
@@ -185,7 +161,7 @@ class RustBoard(Board):
                 self.close()
                 halt = self.bench.halt_info(self.spec, timeout_s=max(deadline.remaining_s, HALT_QUERY_MIN_S))
                 if halt:  # the bench can see the core stopped (emulator, debugger): say so now
-                    self.state = "halted"
+                    self.set_state(BoardState.HALTED)
                     raise BoardHalted(self.board_id, halt.get("reason", "halted"), halt.get("pc"),
                                       halt.get("message", "")) from None
                 time.sleep(0.05)
@@ -200,6 +176,11 @@ class RustBoard(Board):
         deadline = Deadline(timeout_s)
         self.close()
         self.flasher.reset(deadline.remaining_s)
-        self.state = "unknown"
-        self.last_panic = None
+        self._restarted()
         self.wait_until_running(deadline.remaining_s)
+
+    def _restarted(self) -> None:
+        """The firmware started over (flash, reset): whatever it said before no longer holds."""
+        if self.state != BoardState.BROKEN:
+            self.set_state(BoardState.UNKNOWN)
+        self.last_panic = None

@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 
 from hil.bench.bench_file import load_bench_file
+from hil.bench.bench_kind import bench_kinds
+from hil.bench.board_spec import Runtime
 from hil.bench.usb_discovery import Discovery, UsbDiscovery
 from hil.bench.usb_ids import KIND_MICROPYTHON
 from hil.errors import ConfigError, HilError
@@ -45,18 +47,18 @@ def bench_yaml(discovery: Discovery, name: str) -> str:
     probes = [p.selector for p in discovery.probes] or [
         f"{p.vid_pid}:{p.serial_number}" for p in discovery.debug_probe_ports() if p.serial_number]
     single_probe = probes[0] if len(probes) == 1 and rust_count == 1 else None
-    counters = {"rust": 0, "micropython": 0}
+    counters = {Runtime.RUST: 0, Runtime.MICROPYTHON: 0}
 
-    def board(runtime: str, serial_number: str | None, vid_pid: str, note: str) -> None:
+    def board(runtime: Runtime, serial_number: str | None, vid_pid: str, note: str) -> None:
         counters[runtime] += 1
-        board_id = f"{'mpy' if runtime == 'micropython' else 'rust'}{counters[runtime]}"
+        board_id = f"{'mpy' if runtime == Runtime.MICROPYTHON else 'rust'}{counters[runtime]}"
         lines = [f"  - id: {board_id}                # {note}", f"    runtime: {runtime}"]
         if serial_number:
             lines.append(f"    serial_number: {_quote(serial_number)}")
         else:
             lines.append("    # serial_number: (the device reports none: set `port:` instead)")
         lines.append(f"    vid_pid: {_quote(vid_pid)}")
-        if runtime == "micropython":
+        if runtime == Runtime.MICROPYTHON:
             lines.append("    flash: mpremote")
         elif single_probe:
             lines += [f"    probe: {_quote(single_probe)}", "    flash: probe-rs"]
@@ -71,13 +73,14 @@ def bench_yaml(discovery: Discovery, name: str) -> str:
                             "serial number: boards must have unique serial numbers)")
             continue
         seen_serials.add(port.serial_number)
-        runtime = "micropython" if port.kind == KIND_MICROPYTHON else "rust"
+        runtime = Runtime.MICROPYTHON if port.kind == KIND_MICROPYTHON else Runtime.RUST
         board(runtime, port.serial_number, port.vid_pid or "", f"now at {port.device}")
     for device in discovery.bootsel_devices():
-        board("rust", device.serial_number, "2e8a:000a", f"in BOOTSEL at USB {device.bus_path}; flash it first")
+        board(Runtime.RUST, device.serial_number, "2e8a:000a", f"in BOOTSEL at USB {device.bus_path}; flash it first")
     if not boards:
+        by_name = " | ".join(sorted(n for n, k in bench_kinds().items() if k.opens_without_file)) or "FILE"
         raise HilError("no Pico found on USB (MicroPython 2e8a:0005, pico-sdk/Rust 2e8a:0009/000a, BOOTSEL "
-                       "2e8a:0003): plug one in, or use the simulated bench (--bench sim)")
+                       f"2e8a:0003): plug one in, or use a bench that needs no file (--bench {by_name})")
     for probe in probes:
         if probe != single_probe:
             comments.append(f"# debug probe attached: {probe}  (use as `probe:` of the board it is wired to)")

@@ -8,7 +8,7 @@ from hil.run_settings import SETTINGS, Resolved, resolve
 
 def add_bench_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bench", default=None,
-                        help=f"'sim' (default) or a bench YAML file (env {SETTINGS['bench'].env})")
+                        help=f"{SETTINGS['bench'].help} (env {SETTINGS['bench'].env})")
 
 
 def bench_setting(args: argparse.Namespace) -> Resolved:

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from hil.commands.number_option import timeout_seconds
+from hil.number_option import timeout_seconds
 from hil.deploy.firmware_build import DEFAULT_BUILD_TIMEOUT_S, build_firmware
 
 DEFAULT_FIRMWARE = "lesson"

@@ -8,13 +8,15 @@ import sys
 from pathlib import Path
 
 from hil.bench.bench_factory import open_bench
+from hil.bench.board_spec import Runtime
+from hil.board.board import ProvisionArtifacts
 from hil.commands.bench_option import add_bench_option, bench_setting
+from hil.commands.board_lease_cli import board_lease
 from hil.commands.progress_printer import ProgressPrinter
 from hil.deadline import Deadline
-from hil.deploy.micropython_deployer import MicroPythonDeployer, plan_files
-from hil.commands.board_lock import board_lock
-from hil.commands.number_option import timeout_seconds
+from hil.deploy.micropython_deployer import plan_files
 from hil.errors import ProvisionError
+from hil.number_option import timeout_seconds
 
 START_TIMEOUT_S = 60.0
 DEFAULT_TIMEOUT_S = 120.0
@@ -45,16 +47,14 @@ def run(args: argparse.Namespace) -> int:
     bench.start(min(START_TIMEOUT_S, deadline.remaining_s))
     try:
         spec = bench.spec(args.board)
-        if spec.runtime != "micropython":
+        if spec.runtime != Runtime.MICROPYTHON:
             raise ProvisionError(spec.board_id, f"is a {spec.runtime} board: use `hil flash {spec.board_id} FILE`")
-        # The lock test runs take: a deploy never drives a board a run is using, however its port is spelled.
-        with board_lock(bench, spec.board_id, deadline):
-            port = bench.locate_port(spec, min(LOCATE_TIMEOUT_S, deadline.remaining_s))
-            with ProgressPrinter(sys.stderr) as printer:
-                report = MicroPythonDeployer(spec.board_id).deploy(port, files, deadline.remaining_s,
-                                                                   progress=printer.text,
-                                                                   soft_reset=not args.no_soft_reset,
-                                                                   verify=args.verify)
+        artifacts = ProvisionArtifacts(files=tuple(files), restart_after_copy=not args.no_soft_reset,
+                                       verify=True if args.verify else None)   # else the bench file's deploy_verify
+        # Borrowed like a test borrows it: a board a test run holds is waited for, not written to meanwhile.
+        with board_lease(bench, spec, deadline) as lease, ProgressPrinter(sys.stderr) as printer:
+            report = lease.provision(spec.board_id, artifacts, deadline.remaining_s, progress=printer.text)
+            port = bench.locate_port(spec, min(LOCATE_TIMEOUT_S, max(deadline.remaining_s, 0.1)))
     finally:
         bench.stop()
     if args.json:

@@ -10,6 +10,7 @@ from hil.bench.bench import RUST_BUILD_INSTALL_HINT, ToolRequirement
 from hil.bench.bench_factory import open_bench
 from hil.commands.bench_option import add_bench_option, bench_setting
 from hil.process import tool_version
+from hil.bench.board_spec import Runtime
 
 PYTHON_PACKAGES = ("pytest", "pyserial", "mpremote", "PyYAML", "pytest-xdist", "jsonschema", "filelock")
 PIP_INSTALL = "pip install -e . (from the project folder)"
@@ -56,7 +57,7 @@ def collect_checks(selector: str) -> list[Check]:
     bench = open_bench(selector)
     env = bench.tool_env()
     checks = _python_packages() + [_check_tool(r, env) for r in bench.tool_requirements()]
-    if bench.specs_for("rust"):
+    if bench.specs_for(Runtime.RUST):
         checks.append(_rust_toolchain())
     return checks
 

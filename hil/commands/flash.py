@@ -8,12 +8,13 @@ import sys
 from pathlib import Path
 
 from hil.bench.bench_factory import open_bench
+from hil.bench.board_spec import Runtime
 from hil.commands.bench_option import add_bench_option, bench_setting
+from hil.commands.board_lease_cli import board_lease
 from hil.commands.progress_printer import ProgressPrinter
 from hil.deadline import Deadline
-from hil.commands.board_lock import board_lock
-from hil.commands.number_option import timeout_seconds
 from hil.errors import ProvisionError
+from hil.number_option import timeout_seconds
 from hil.user_file import check_user_file
 
 START_TIMEOUT_S = 60.0
@@ -34,21 +35,19 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hil.board.board_factory import make_flasher
-
     deadline = Deadline(args.timeout)
     check_user_file(args.file, MAX_IMAGE_BYTES, "firmware image")   # a FIFO or /dev/zero must not reach a tool
     bench = open_bench(bench_setting(args).value)
     bench.start(min(START_TIMEOUT_S, deadline.remaining_s))
     try:
         spec = bench.spec(args.board)
-        if spec.runtime != "rust":
+        if spec.runtime != Runtime.RUST:
             raise ProvisionError(spec.board_id, f"is a {spec.runtime} board: use `hil deploy {spec.board_id} "
                                  "PATH...` to copy scripts onto it")
-        flasher = make_flasher(bench, spec)
-        with board_lock(bench, spec.board_id, deadline):
-            with ProgressPrinter(sys.stderr) as printer:
-                report = flasher.flash(args.file, deadline.remaining_s, progress=printer.flash_progress)
+        # Borrowed like a test borrows it: a board a test run holds is waited for, not flashed meanwhile.
+        with board_lease(bench, spec, deadline) as lease, ProgressPrinter(sys.stderr) as printer:
+            flasher = lease.boards[spec.board_id].flasher
+            report = flasher.flash(args.file, deadline.remaining_s, progress=printer.flash_progress)
             port = bench.locate_port(spec, min(PORT_RETURN_TIMEOUT_S, deadline.remaining_s))
     finally:
         bench.stop()

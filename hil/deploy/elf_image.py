@@ -18,6 +18,7 @@ PT_LOAD = 1
 ELF_HEADER = struct.Struct("<16sHHIIIIIHHHHHH")
 PROGRAM_HEADER = struct.Struct("<IIIIIIII")
 SECTION_HEADER = struct.Struct("<IIIIIIIIII")
+SYMBOL = struct.Struct("<IIIBBH")      # Elf32_Sym: name, value, size, info, other, section index
 
 
 class ElfFormatError(HilError):
@@ -58,6 +59,21 @@ class ElfImage:
 
     def section(self, name: str) -> Section | None:
         return next((s for s in self.sections if s.name == name), None)
+
+    def symbol(self, name: str) -> tuple[int, int] | None:
+        """(address, size in bytes) of the symbol `name` from the symbol table, or None (absent or stripped).
+        E.g. `_SEGGER_RTT`, the RTT control block a probe reads."""
+        symtab, strtab = self.section(".symtab"), self.section(".strtab")
+        if symtab is None or strtab is None:
+            return None
+        wanted = name.encode()
+        end = min(symtab.file_offset + symtab.size_bytes, len(self.data))
+        for offset in range(symtab.file_offset, end - SYMBOL.size + 1, SYMBOL.size):
+            st_name, value, size, _info, _other, _shndx = SYMBOL.unpack_from(self.data, offset)
+            start = strtab.file_offset + st_name
+            if self.data[start:start + len(wanted) + 1] == wanted + b"\0":
+                return value, size
+        return None
 
     def segment_bytes(self, segment: LoadSegment) -> bytes:
         return self.data[segment.file_offset:segment.file_offset + segment.size_bytes]

@@ -86,11 +86,12 @@ class DeployReport:
 
 # -- planning (host side, pure) ---------------------------------------------------------------------------------
 
-def plan_files(sources: Iterable[str | Path], dest: str = "/") -> list[tuple[Path, str]]:
+def plan_files(sources: Iterable[str | Path], dest: str = "/", within: Path | None = None) -> list[tuple[Path, str]]:
     """(local file, board path) pairs: a file goes to dest/<name>, a folder's contents to dest/<relative path>.
 
     A folder is copied by content (like `mpremote cp -r folder/. :`), so `deploy: [scripts_micropython/lesson]`
-    makes `import crc` work on the board. Hidden files and __pycache__ are left out.
+    makes `import crc` work on the board. Hidden files and __pycache__ are left out. A link in a folder may lead
+    only inside `within` (default: that folder itself); see files_in_folder.
     """
     pairs: dict[str, Path] = {}
     for source in sources:
@@ -98,7 +99,7 @@ def plan_files(sources: Iterable[str | Path], dest: str = "/") -> list[tuple[Pat
         if path.is_file():
             pairs[posixpath.join(dest, path.name)] = path
         elif path.is_dir():
-            for item in files_in_folder(path, within=path):
+            for item in files_in_folder(path, within=path if within is None else within):
                 relative = item.relative_to(path)
                 if any(p.startswith(".") or p in SKIPPED_NAMES for p in relative.parts):
                     continue

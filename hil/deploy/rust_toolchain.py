@@ -25,7 +25,7 @@ PROBE_TIMEOUT_S = 30.0
 DEBIAN_RUSTC = "/usr/bin/rustc"
 DEBIAN_CARGO = "/usr/bin/cargo"
 LIBRARY_SOURCE = Path("lib/rustlib/src/rust/library")
-BUILD_STD_FLAGS = ("-Z", "build-std=core,compiler_builtins", "-Z", "build-std-features=compiler-builtins-mem")
+BUILD_STD_FLAGS = ("-Z", "build-std=core,alloc,compiler_builtins", "-Z", "build-std-features=compiler-builtins-mem")
 # Debian names LLVM's linker by version (lld-16 installs ld.lld-16); newest first.
 LLD_NAMES = ("ld.lld", *(f"ld.lld-{version}" for version in range(30, 13, -1)))
 INSTALL_HINT = ("rustup target add thumbv6m-none-eabi (with rustup), or apt-get install rustc-web cargo-web "

@@ -18,11 +18,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hil.bench.usb_ids import format_vid_pid
-
-PROBE_RS_LIST_HEADER = "The following debug probes were found:"
-PROBE_RS_NO_PROBES = "No debug probes were found."
-
 _PROBE_LINE = re.compile(
     r"^\[(?P<index>\d+)\]: (?P<name>.*) -- (?P<vid>[0-9a-fA-F]{4}):(?P<pid>[0-9a-fA-F]{4})"
     r"(?:-(?P<interface>\d+))?:(?P<serial>\S*) \((?P<probe_type>[^()]*)\)(?P<inaccessible> \(inaccessible\))?\s*$"
@@ -52,7 +47,7 @@ class ProbeListing:
 
     @property
     def vid_pid(self) -> str:
-        return format_vid_pid(self.vid, self.pid)
+        return f"{self.vid:04x}:{self.pid:04x}"   # as bench files write it (hil.bench.usb_ids, a layer up)
 
     @property
     def selector(self) -> str:

@@ -3,20 +3,29 @@
 Firmware is built once per process (the build itself is incremental and cached on disk). An "edit" — for the
 deploy-time claims, which measure edit → running — changes a build input without touching the project's files:
 for Rust an edit stamp compiled into the firmware, for MicroPython a generated module copied with the scripts.
+
+What is handed to a flasher or a deployer never changes afterwards: firmware comes from the build store (one
+read-only folder per build id, see hil/deploy/firmware_build.py), and a MicroPython file list points into a
+private snapshot of those files (one read-only folder per content hash, edit stamp included), so editing a script
+or making the next edit cannot change a deploy already planned from an earlier list.
 """
 from __future__ import annotations
 
+import atexit
+import hashlib
+import shutil
 import tempfile
 import time
 from pathlib import Path
 from typing import Callable
 
-from hil.board.rust_board import FirmwareImage
-from hil.deploy.micropython_deployer import files_in_folder
+from hil.deploy.firmware_image import FirmwareImage
+from hil.deploy.micropython_deployer import plan_files
 from hil.errors import ConfigError
 
 BUILD_TIMEOUT_S = 1800.0
 EDIT_MODULE = "edit_stamp.py"
+READ_ONLY_MODE = 0o444
 
 
 class Artifacts:
@@ -24,8 +33,9 @@ class Artifacts:
         self.project_root = Path(project_root)
         self.progress = progress
         self._firmware: dict[str, FirmwareImage] = {}
-        # Made on the first edit only, and removed when the Artifacts is collected or the process exits.
-        self._edit_dir: tempfile.TemporaryDirectory | None = None
+        self._snapshot_root = Path(tempfile.mkdtemp(prefix="hil-deploy-"))
+        # lists handed out may outlive this object: the snapshots go when the process ends
+        atexit.register(shutil.rmtree, str(self._snapshot_root), True)
         self._edits = 0
 
     def _build(self, name: str, edit_stamp: str | None) -> tuple[FirmwareImage, bool]:
@@ -55,25 +65,43 @@ class Artifacts:
         return f"{int(time.time())}-{self._edits}"
 
     def deploy_files(self, entries: list[str], edit: bool = False) -> list[tuple[Path, str]]:
-        """(local file, board path) pairs: a folder's files go to the board's root keeping sub-folders."""
-        pairs: list[tuple[Path, str]] = []
+        """(local file, board path) pairs, chosen as `hil deploy` chooses them (one planner: plan_files): a
+        folder's files go to the board's root keeping sub-folders, a file to the root.
+
+        The local files are a private read-only snapshot of the sources (and of a new edit stamp module if
+        `edit`), so the list stays valid whatever changes later."""
+        sources = []
         for entry in entries:
             source = (self.project_root / entry).resolve()
-            if source.is_dir():
-                for file in (p for p in files_in_folder(source, within=self.project_root) if _deployable(p)):
-                    pairs.append((file, "/" + file.relative_to(source).as_posix()))
-            elif source.is_file():
-                pairs.append((source, "/" + source.name))
-            else:
+            if not source.exists():
                 raise ConfigError(entry, None, "deploy", "no such file or folder")
+            sources.append(source)
+        # a link in a deploy folder may lead anywhere in the project, never outside it
+        planned = plan_files(sources, dest="/", within=self.project_root)
+        contents = {board_path: local.read_bytes() for local, board_path in planned}
         if edit:
-            if self._edit_dir is None:
-                self._edit_dir = tempfile.TemporaryDirectory(prefix="hil-edit-")
-            stamp_file = Path(self._edit_dir.name) / EDIT_MODULE
-            stamp_file.write_text(f"STAMP = {self._next_stamp()!r}\n", encoding="utf-8")
-            pairs.append((stamp_file, "/" + EDIT_MODULE))
-        return pairs
+            contents["/" + EDIT_MODULE] = f"STAMP = {self._next_stamp()!r}\n".encode()
+        snapshot = self._snapshot(contents)
+        return [(snapshot / board_path.lstrip("/"), board_path) for board_path in contents]
 
-
-def _deployable(path: Path) -> bool:
-    return "__pycache__" not in path.parts and path.suffix in (".py", ".mpy", ".txt", ".json", ".bin")
+    def _snapshot(self, contents: dict[str, bytes]) -> Path:
+        """The folder holding exactly `contents`, named by their hash; written once, then only read."""
+        digest = hashlib.sha256()
+        for board_path in sorted(contents):
+            digest.update(board_path.encode() + b"\0" + hashlib.sha256(contents[board_path]).digest())
+        folder = self._snapshot_root / digest.hexdigest()[:16]
+        if folder.is_dir():
+            return folder
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self._snapshot_root))
+        for board_path, data in contents.items():
+            local = staging / board_path.lstrip("/")
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_bytes(data)
+            local.chmod(READ_ONLY_MODE)
+        try:
+            staging.rename(folder)
+        except OSError:             # another thread stored the same content first: keep that one
+            shutil.rmtree(staging, ignore_errors=True)
+            if not folder.is_dir():
+                raise
+        return folder

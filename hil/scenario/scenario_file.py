@@ -9,6 +9,8 @@ import keyword
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hil.board.board import console_pattern
+from hil.board.board_factory import console_fail_on
 from hil.deploy.micropython_deployer import files_in_folder
 from hil.errors import ConfigError
 from hil.transport import user_pattern
@@ -47,12 +49,10 @@ RESERVED_TAGS = {"hil", "skip", "skipif", "xfail", "parametrize", "usefixtures",
                  "trylast", "and", "or", "not", "True", "False", "None"}
 # Group names the runner's own wrapping uses; a user's group of that name would clash with it.
 RESERVED_GROUP_PREFIX = "hil_"
-# What a stream expect runs: the user's pattern first (so its groups keep their numbers and its backreferences
-# their meaning), matched only on lines that have fully arrived ("us=12" of "us=1234" must not match), and on a
-# Rust board a PANIC line as an alternative that ends the wait at once. Written so that no inline flag of the
-# user's ((?i), (?x), (?s): the regex package applies them to the whole pattern) changes what the wrapping means.
+# What a stream expect waits for: the user's pattern first (so its groups keep their numbers and its backreferences
+# their meaning), matched only on lines that have fully arrived ("us=12" of "us=1234" must not match). The board adds
+# its runtime's fail lines (a Rust PANIC) as alternatives; the loader checks the combination it will run.
 COMPLETE_LINE = r"(?:(?<=\n)|(?=[^\n]*\n))"
-PANIC_ALTERNATIVE = r"(?-i:(?P<hil_panic>^PANIC\x20[^\n]*\n))"
 
 
 def unit_from_name(name: str) -> str:
@@ -96,7 +96,7 @@ class Step:
     record_rate: str | None = None
     skip_if: Pattern | None = None
     skip_reason: str | None = None
-    # The exact pattern a stream expect waits for (see COMPLETE_LINE), compiled when the file is read.
+    # The pattern a stream expect waits for (see COMPLETE_LINE), compiled and checked when the file is read.
     expect_stream: Pattern | None = None
     # expect_panic.message/location and expect_exception.message, compiled when the file is read.
     message_patterns: dict[str, Pattern] = field(default_factory=dict)
@@ -130,6 +130,8 @@ class Scenario:
     steps: list[Step]
     assertions: list[Assertion]
     tags: list[str]
+    lesson: str | None = None
+    contradicts_lesson: str | None = None
 
     def metric_names(self) -> set[str]:
         names = set()
@@ -155,20 +157,21 @@ def _compile(path: str, line: int, key: str, pattern: str) -> Pattern:
 
 
 def stream_pattern(path: str, line: int, key: str, user: Pattern, runtime: str) -> Pattern:
-    """The pattern a stream expect on a `runtime` board runs for the user's `user` pattern (see COMPLETE_LINE)."""
-    text = f"(?:{user.pattern}){COMPLETE_LINE}"
-    if runtime == "rust":
-        text = f"{text}|{PANIC_ALTERNATIVE}"
+    """The pattern a stream expect on a `runtime` board waits for (see COMPLETE_LINE), after checking that the
+    combination the board runs (hil.board.board.console_pattern with the runtime's fail lines) compiles and keeps
+    the user's groups."""
+    fail_on = console_fail_on(runtime)
     try:
-        wrapped = user_pattern.compile_pattern(text)
+        line_pattern = user_pattern.compile_pattern(f"(?:{user.pattern}){COMPLETE_LINE}")
+        wrapped = user_pattern.compile_pattern(console_pattern(line_pattern.pattern, fail_on))
     except (user_pattern.error, ValueError, OverflowError, RecursionError) as error:
         raise ConfigError(path, line, key, f"regex {user.pattern!r} cannot be matched line by line: {error}") from None
-    if wrapped.groups != user.groups + (runtime == "rust") or any(
+    if wrapped.groups != user.groups + len(fail_on) or any(
             wrapped.groupindex.get(name) != number for name, number in user.groupindex.items()):
         # Only a pattern that escapes its own parentheses (unbalanced, e.g. "a)|(b") gets here.
         raise ConfigError(path, line, key, f"regex {user.pattern!r} does not keep its meaning inside the runner's "
                                            f"line matching (unbalanced parentheses?)")
-    return wrapped
+    return line_pattern
 
 
 def _step(path: str, index: int, raw: YamlMap, boards: dict[str, BoardRole]) -> Step:
@@ -342,4 +345,5 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
     known = set(seen)
     assertions = [_assertion(path_text, i, raw, known, set(boards)) for i, raw in enumerate(document.get("assert", []))]
     return Scenario(path=Path(path), name=document["scenario"], claim=document["claim"], boards=boards,
-                    steps=steps, assertions=assertions, tags=list(document.get("tags", [])))
+                    steps=steps, assertions=assertions, tags=list(document.get("tags", [])),
+                    lesson=document.get("lesson"), contradicts_lesson=document.get("contradicts_lesson"))

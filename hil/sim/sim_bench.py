@@ -75,7 +75,7 @@ class SimBench(Bench):
         """The default sim bench (config None), or one from a bench file with `kind: sim` (a BenchConfig)."""
         if config is None:
             return cls(sim_dir=sim_dir)
-        bench = cls(name=config.name, sim_dir=sim_dir, link=config.link or "usb-fs",
+        bench = cls(name=config.name, sim_dir=sim_dir, link=config.options.get("link") or "usb-fs",
                     boards=[(spec.board_id, spec.runtime) for spec in config.specs])
         # Identity and ports come from the simulator; flashing method, source line and labels from the file.
         bench.specs = [dataclasses.replace(sim, flash_method=spec.flash_method, source=spec.source, extra=spec.extra)
@@ -247,5 +247,6 @@ class SimBench(Bench):
 
     def describe(self) -> dict:
         described = super().describe()
-        described.update(sim_dir=str(self.sim_dir), link=self.link)
+        # `simulated` lets the results and the report label every figure of this bench as simulated.
+        described.update(sim_dir=str(self.sim_dir), link=self.link, simulated=True)
         return described

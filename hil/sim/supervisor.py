@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from hil.bench.bench_file import load_bench_file
-from hil.commands.number_option import bounded_number
+from hil.number_option import bounded_number
 from hil.errors import ConfigError, HilError
 from hil.sim.control_client import BENCH_JSON_NAME, CONTROL_SOCKET_NAME
 from hil.sim.control_connection import ControlConnection
@@ -370,7 +370,7 @@ def supervisor_from_args(args: argparse.Namespace, started_by: str, log_stream: 
         if config.kind != "sim":
             raise ConfigError(args.bench, None, "kind", "the simulator serves only a bench file with kind: sim")
         boards = [f"{spec.board_id}:{spec.runtime}" for spec in config.specs] + boards
-        bench_link = config.link
+        bench_link = config.options.get("link")
     with_bench = bool(getattr(args, "bench", None))   # a bench file names all the boards unless counts are given
     rust = args.rust if args.rust is not None else (0 if with_bench else DEFAULT_RUST_BOARDS)
     micropython = args.micropython if args.micropython is not None else (0 if with_bench

@@ -278,8 +278,3 @@ class SerialTransport:
 
     def tail(self, size_bytes: int = TAIL_BYTES) -> bytes:
         return bytes(self._buffer[-size_bytes:])
-
-    def set_baudrate(self, baudrate: int) -> None:
-        self.baudrate = baudrate
-        if self._serial is not None:
-            self._serial.baudrate = baudrate

@@ -11,14 +11,17 @@ from pathlib import Path
 import pytest
 import serial
 
+from hil.deploy.firmware_build import latest_build
 from hil.deploy.micropython_deployer import MicroPythonDeployer, plan_files
 from hil.deploy.picotool_flasher import PicotoolFlasher
 from hil.deploy.probe_rs_flasher import ProbeRsFlasher
 from hil.errors import WrongRuntime
 from hil.sim.sim_bench import SimBench
+from hil.board.board import ProvisionArtifacts
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LESSON_ELF = REPO_ROOT / "firmware_rust" / "target" / "thumbv6m-none-eabi" / "release" / "lesson"
+_LESSON = latest_build("lesson", REPO_ROOT)     # as `hil build` stored it, or None
+LESSON_ELF = _LESSON.elf_path if _LESSON else REPO_ROOT / "firmware_rust" / "target" / "hil-builds" / "lesson"
 START_TIMEOUT_S = 60.0
 FLASH_TIMEOUT_S = 60.0
 PORT_TIMEOUT_S = 15.0
@@ -142,7 +145,7 @@ def test_deploying_to_the_rust_board_says_it_is_not_micropython_within_the_deadl
 @needs_node
 def test_second_provisioning_of_unchanged_boards_flashes_nothing_and_writes_nothing(bench, scripts, lesson_elf):
     from hil.board.board_factory import make_board
-    from hil.board.rust_board import FirmwareImage
+    from hil.deploy.firmware_image import FirmwareImage
     from hil.deploy.build_id import embedded_build_id
     from hil.deploy.elf_image import ElfImage
 
@@ -150,12 +153,12 @@ def test_second_provisioning_of_unchanged_boards_flashes_nothing_and_writes_noth
     rust = make_board(bench, bench.spec("sim-rust-0"))
     mpy = make_board(bench, bench.spec("sim-mpy-0"))
     try:
-        rust.provision(image, FLASH_TIMEOUT_S)               # flashes only if needed: either way, now current
-        again = rust.provision(image, FLASH_TIMEOUT_S)
+        rust.provision(ProvisionArtifacts(firmware=image), FLASH_TIMEOUT_S)               # flashes only if needed: either way, now current
+        again = rust.provision(ProvisionArtifacts(firmware=image), FLASH_TIMEOUT_S)
         assert not again.flashed and again.build_id_after == image.build_id
         files = plan_files([scripts], dest="/again")
-        mpy.provision(files, DEPLOY_TIMEOUT_S)
-        second = mpy.provision(files, DEPLOY_TIMEOUT_S)
+        mpy.provision(ProvisionArtifacts(files=tuple(files)), DEPLOY_TIMEOUT_S)
+        second = mpy.provision(ProvisionArtifacts(files=tuple(files)), DEPLOY_TIMEOUT_S)
         assert second.files_written == [] and sorted(second.files_unchanged) == [remote for _, remote in
                                                                                    sorted(files, key=lambda f: f[1])]
     finally:

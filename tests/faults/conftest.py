@@ -7,7 +7,7 @@ import time
 import pytest
 
 from hil.board.board_factory import make_board
-from hil.board.rust_board import FirmwareImage
+from hil.deploy.firmware_image import FirmwareImage
 from tests.faults.fault_bench import FaultBench
 from tests.faults.pretend_pico import NEW_BUILD_ID
 

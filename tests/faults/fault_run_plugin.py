@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 
 import hil.run_context
-from hil.board.rust_board import FirmwareImage
+from hil.deploy.firmware_image import FirmwareImage
 from hil.scenario.artifacts import Artifacts
-from hil.scenario.scenario_runner import ScenarioRunner
+from hil.scenario.scenario_items import ScenarioItem
 from tests.faults.fault_bench import FaultBench
 
 RUN_SETTINGS_ENV = "HIL_FAULT_RUN"
@@ -27,9 +27,6 @@ def pytest_configure(config) -> None:
     for tool_and_subcommand, mode in settings.get("tool_modes", {}).items():
         bench.set_tool_mode(tool_and_subcommand, mode)
     image = FirmwareImage(elf_path=Path(settings["image"]), uf2_path=None, build_id=settings["build_id"])
-    hil.run_context.open_bench = lambda selector: bench
+    hil.run_context.RunContext.open_bench = lambda self: bench
     Artifacts.firmware = lambda self, name: image
-    provision = ScenarioRunner.provision
-    provision_timeout_s = settings["provision_timeout_s"]
-    ScenarioRunner.provision = lambda self, role, edit=False, timeout_s=provision_timeout_s: \
-        provision(self, role, edit, timeout_s)
+    ScenarioItem.provision_timeout_s = settings["provision_timeout_s"]

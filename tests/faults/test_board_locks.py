@@ -10,7 +10,7 @@ import pytest
 from hil.bench.bench import Bench
 from hil.bench.board_spec import BoardSpec
 from hil.board.board_pool import BoardPool
-from hil.commands.board_lock import board_lock
+from hil.commands.board_lease_cli import board_lease
 from hil.deadline import Deadline
 from hil.errors import BoardBusy
 
@@ -88,9 +88,9 @@ def test_a_deploy_or_flash_waits_for_the_run_holding_the_board_and_gives_up_at_i
     command_bench = SpelledBench("pico-m", port=str(target))
     start = time.monotonic()
     with pytest.raises(BoardBusy, match="pico-m"):
-        with board_lock(command_bench, "pico-m", Deadline(BUSY_WAIT_S)):
+        with board_lease(command_bench, command_bench.spec("pico-m"), Deadline(BUSY_WAIT_S)):
             pytest.fail("the command drove a board a run holds")
     assert time.monotonic() - start < BUSY_WAIT_S + 1
     run.release(held)
-    with board_lock(command_bench, "pico-m", Deadline(1)) as spec:
-        assert spec.board_id == "pico-m"
+    with board_lease(command_bench, command_bench.spec("pico-m"), Deadline(1)) as lease:
+        assert list(lease.boards) == ["pico-m"]

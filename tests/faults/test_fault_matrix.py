@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from hil.board.board import ProvisionArtifacts
 from hil.errors import (BoardBroken, BoardHalted, GarbledSerial, PortVanished, ProvisionError, StepTimeout,
                         ToolFailed, ToolMissing, ToolTimeout, WrongRuntime)
 from tests.faults.pretend_pico import (DEAF_TO_CTRL_C, GARBAGE, HANG_CODE, HANG_COMMAND, NEW_BUILD_ID, PANIC_AT_BOOT,
@@ -161,13 +162,13 @@ def test_a_missing_flashing_tool_fails_with_tool_missing_and_the_board_then_fail
     board = board_on(fault_bench(RUST, missing_tools=("probe-rs",)), "pico-r")
     clock = stopwatch()
     with pytest.raises(ToolMissing) as caught:
-        board.provision(new_firmware, PROVISION_TIMEOUT_S)
+        board.provision(ProvisionArtifacts(firmware=new_firmware), PROVISION_TIMEOUT_S)
     clock.assert_within(PROVISION_TIMEOUT_S)
     assert str(caught.value).startswith("probe-rs: not found on PATH (install: https://probe.rs/")
 
     clock = stopwatch()
     with pytest.raises(BoardBroken) as broken:
-        board.provision(new_firmware, PROVISION_TIMEOUT_S)
+        board.provision(ProvisionArtifacts(firmware=new_firmware), PROVISION_TIMEOUT_S)
     assert clock.elapsed_s < DEADLINE_FAST_S
     assert "board 'pico-r' is marked broken" in str(broken.value)
     assert "provisioning failed: ToolMissing: probe-rs: not found on PATH" in str(broken.value)
@@ -180,13 +181,13 @@ def test_a_failing_flashing_tool_fails_with_its_error_and_the_board_then_fails_f
     board = board_on(bench, "pico-r")
     clock = stopwatch()
     with pytest.raises((ProvisionError, ToolFailed)) as caught:
-        board.provision(new_firmware, PROVISION_TIMEOUT_S)
+        board.provision(ProvisionArtifacts(firmware=new_firmware), PROVISION_TIMEOUT_S)
     clock.assert_within(PROVISION_TIMEOUT_S)
     message = str(caught.value)
     assert "board 'pico-r': probe-rs:" in message and "does not answer on SWD" in message
     assert "Connecting to the chip was unsuccessful" in message
     with pytest.raises(BoardBroken, match="provisioning failed"):
-        board.provision(new_firmware, PROVISION_TIMEOUT_S)
+        board.provision(ProvisionArtifacts(firmware=new_firmware), PROVISION_TIMEOUT_S)
 
 
 def test_a_hanging_flashing_tool_is_killed_at_its_deadline_with_tool_timeout(fault_bench, board_on, new_firmware,
@@ -196,13 +197,13 @@ def test_a_hanging_flashing_tool_is_killed_at_its_deadline_with_tool_timeout(fau
     board = board_on(bench, "pico-r")
     clock = stopwatch()
     with pytest.raises(ToolTimeout) as caught:
-        board.provision(new_firmware, PROVISION_TIMEOUT_S)
+        board.provision(ProvisionArtifacts(firmware=new_firmware), PROVISION_TIMEOUT_S)
     clock.assert_within(PROVISION_TIMEOUT_S)
     message = str(caught.value)
     assert message.startswith("probe-rs download --chip RP2040 --probe 2e8a:000c:PROBE-pico-r")
     assert "did not finish within" in message and "was killed" in message
     with pytest.raises(BoardBroken, match="provisioning failed: ToolTimeout"):
-        board.provision(new_firmware, PROVISION_TIMEOUT_S)
+        board.provision(ProvisionArtifacts(firmware=new_firmware), PROVISION_TIMEOUT_S)
 
 
 def test_a_flashing_tool_that_hangs_even_on_version_is_killed_within_the_provision_deadline(fault_bench, board_on,
@@ -213,14 +214,14 @@ def test_a_flashing_tool_that_hangs_even_on_version_is_killed_within_the_provisi
     board = board_on(bench, "pico-r")
     clock = stopwatch()
     with pytest.raises(ToolTimeout):
-        board.provision(new_firmware, PROVISION_TIMEOUT_S)
+        board.provision(ProvisionArtifacts(firmware=new_firmware), PROVISION_TIMEOUT_S)
     clock.assert_within(PROVISION_TIMEOUT_S)
 
 
 def test_a_working_flash_after_the_faults_reports_the_new_build(fault_bench, board_on, new_firmware):
     """The control case: the same bench and tools, with nothing wrong, flash and answer with the new build id."""
     board = board_on(fault_bench(RUST), "pico-r")
-    report = board.provision(new_firmware, PROVISION_TIMEOUT_S)
+    report = board.provision(ProvisionArtifacts(firmware=new_firmware), PROVISION_TIMEOUT_S)
     assert report.flashed and report.build_id_after == NEW_BUILD_ID
     assert board.state == "ready"
 

@@ -12,6 +12,7 @@ import pytest
 from hil.board.board_factory import make_board
 from hil.errors import HilError, StepTimeout
 from hil.scenario.artifacts import Artifacts
+from hil.board.board import ProvisionArtifacts
 from tests.faults.fault_run import PROJECT_ROOT, STOP_TIMEOUT_S, FaultRun
 
 BENCH_START_TIMEOUT_S = 60.0
@@ -41,7 +42,7 @@ def sim_bench(tmp_path_factory, lesson_image):
     bench.start(BENCH_START_TIMEOUT_S)
     try:
         board = make_board(bench, bench.specs[0])
-        board.provision(lesson_image, PROVISION_TIMEOUT_S)
+        board.provision(ProvisionArtifacts(firmware=lesson_image), PROVISION_TIMEOUT_S)
         board.close()
         yield bench
     finally:

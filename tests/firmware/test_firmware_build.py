@@ -1,11 +1,14 @@
-"""`build_firmware`: cargo runs only when an input changed; the ELF gets its build id and a UF2 is written.
+"""`build_firmware`: cargo runs only when an input changed; the ELF gets its build id and a UF2 is written, and
+every build is stored under its own id, never rewritten, pruned beyond a limit unless a live process holds it.
 
 cargo is replaced by tests/firmware/fake_cargo.py here (the real build is covered by test_lesson_firmware.py).
 """
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +16,7 @@ import pytest
 
 from hil.deploy.build_id import UNPATCHED_ID_HEX, embedded_build_id
 from hil.deploy.elf_image import ElfImage
-from hil.deploy.firmware_build import FirmwareBuildFailed, build_firmware
+from hil.deploy.firmware_build import FirmwareBuildFailed, build_firmware, latest_build, store_dir
 from hil.deploy.rust_toolchain import RustToolchain
 from hil.deploy.uf2 import RP2040_FAMILY_ID, read_uf2
 
@@ -54,8 +57,8 @@ def build(project, toolchain, **kwargs):
 
 def test_a_first_build_runs_cargo_for_the_pico_target_and_leaves_elf_and_uf2(project, toolchain):
     result, messages = build(project, toolchain)
-    release = project / "firmware_rust" / "target" / "thumbv6m-none-eabi" / "release"
-    assert (result.elf_path, result.uf2_path) == (release / "lesson", release / "lesson.uf2")
+    stored = project / "firmware_rust" / "target" / "hil-builds" / "lesson" / result.build_id
+    assert (result.elf_path, result.uf2_path) == (stored / "lesson", stored / "lesson.uf2")
     assert result.rebuilt is True
     [call] = cargo_calls(project)
     assert call["argv"][:2] == ["build", "--release"]
@@ -102,9 +105,11 @@ def test_an_edit_stamp_reaches_the_compiler_and_changes_the_image(project, toolc
 
 def test_outputs_changed_behind_the_builds_back_are_rebuilt(project, toolchain):
     first, _ = build(project, toolchain)
+    first.uf2_path.chmod(0o644)
     first.uf2_path.write_bytes(b"not the build's uf2")
     second, _ = build(project, toolchain)
     assert second.rebuilt is True
+    assert second.build_id == first.build_id
     assert read_uf2(second.uf2_path)[0] == RP2040_FAMILY_ID
 
 
@@ -116,3 +121,76 @@ def test_a_failing_compile_is_reported_with_cargo_output_and_leaves_no_record(pr
     (project / "firmware_rust" / "FAIL").unlink()
     result, _ = build(project, toolchain)
     assert result.rebuilt is True
+
+
+def snapshot(result) -> tuple[bytes, bytes]:
+    return result.elf_path.read_bytes(), result.uf2_path.read_bytes()
+
+
+def test_builds_with_different_edit_stamps_each_keep_their_own_intact_images(project, toolchain):
+    plain, _ = build(project, toolchain)
+    plain_bytes = snapshot(plain)
+    edited, _ = build(project, toolchain, edit_stamp="edit-1")
+    assert edited.build_id != plain.build_id
+    assert edited.elf_path.parent != plain.elf_path.parent
+    assert snapshot(plain) == plain_bytes                   # the edited build did not touch the plain one
+    for result in (plain, edited):
+        assert embedded_build_id(ElfImage.read(result.elf_path)) == result.build_id
+        flash = b"".join(pages for _address, pages in sorted(read_uf2(result.uf2_path)[1].items()))
+        assert b"LESSONID" + bytes.fromhex(result.build_id) in flash
+
+
+def test_going_back_to_earlier_inputs_reuses_the_stored_build_without_cargo(project, toolchain):
+    plain, _ = build(project, toolchain)
+    build(project, toolchain, edit_stamp="edit-1")
+    again, messages = build(project, toolchain)
+    assert (again.build_id, again.elf_path, again.rebuilt) == (plain.build_id, plain.elf_path, False)
+    assert len(cargo_calls(project)) == 2
+    assert latest_build("lesson", project_root=project).build_id == plain.build_id
+
+
+def test_stored_images_are_read_only(project, toolchain):
+    result, _ = build(project, toolchain)
+    for path in (result.elf_path, result.uf2_path):
+        assert not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+
+
+def hold_in_another_process(result) -> subprocess.Popen:
+    """A live process that holds `result` as a build would hand it out (its pid file among the holders)."""
+    holder = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    (result.elf_path.parent / "holders" / str(holder.pid)).touch()
+    return holder
+
+
+def test_old_builds_are_pruned_beyond_the_limit_but_not_one_a_live_process_holds(project, toolchain):
+    first, _ = build(project, toolchain, edit_stamp="edit-0", keep_builds=2)
+    held = hold_in_another_process(first)
+    try:
+        (first.elf_path.parent / "holders" / str(os.getpid())).unlink()      # only the other process holds it
+        results = [build(project, toolchain, edit_stamp=f"edit-{n}", keep_builds=2)[0] for n in range(1, 4)]
+        stored = {p.name for p in store_dir("lesson", project).iterdir() if p.is_dir() and p.name != "by-input"}
+        # this process holds every build it was handed, so nothing is pruned yet: all four are still stored
+        assert stored == {first.build_id, *(r.build_id for r in results)}
+        for result in results[:2]:
+            (result.elf_path.parent / "holders" / str(os.getpid())).unlink()
+        build(project, toolchain, edit_stamp="edit-3", keep_builds=2)
+        stored = {p.name for p in store_dir("lesson", project).iterdir() if p.is_dir() and p.name != "by-input"}
+        # the two most recently used stay, and the oldest too because a live process holds it
+        assert stored == {first.build_id, results[1].build_id, results[2].build_id}
+        assert snapshot(first)[0] == first.elf_path.read_bytes()
+    finally:
+        held.stdin.close()
+        held.wait(timeout=TIMEOUT_S)
+    assert (first.elf_path.parent / "holders" / str(held.pid)).exists()    # a holder that has exited holds nothing
+    build(project, toolchain, edit_stamp="edit-3", keep_builds=1)
+    assert not first.elf_path.parent.exists()
+
+
+def test_cargo_features_reach_cargo_and_make_a_build_of_their_own(project, toolchain):
+    plain, _ = build(project, toolchain)
+    handicapped, _ = build(project, toolchain, features=("handicap-sort",))
+    argv = cargo_calls(project)[-1]["argv"]
+    assert argv[argv.index("--features") + 1] == "handicap-sort"
+    assert "--features" not in cargo_calls(project)[0]["argv"]
+    assert handicapped.rebuilt is True
+    assert latest_build("lesson", project_root=project).build_id == plain.build_id    # not the handicapped one

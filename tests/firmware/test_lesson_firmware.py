@@ -45,7 +45,7 @@ def test_hil_build_reports_the_elf_and_uf2_and_a_second_run_does_nothing(lesson,
     assert cli.main(["build", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["rebuilt"] is False                      # the fixture built it already
-    assert Path(report["elf"]) == FIRMWARE_DIR / "target" / "thumbv6m-none-eabi" / "release" / "lesson"
+    assert Path(report["elf"]) == FIRMWARE_DIR / "target" / "hil-builds" / "lesson" / lesson.build_id / "lesson"
     assert Path(report["uf2"]) == Path(report["elf"]).with_name("lesson.uf2")
     assert report["build_id"] == lesson.build_id
     assert report["toolchain"].split(":")[0] in ("prebuilt", "build-std")
@@ -123,6 +123,11 @@ def test_every_command_is_answered_on_uart0(board, lesson):
     jitter = ask(board, uart, "jitter 50", rb"OK jitter n=50 min_us=(\d+) max_us=(\d+) mean_us=(\d+) total_us=\d+\n")
     low, high, mean = map(int, jitter.groups())
     assert 0 < low <= mean <= high
+    churn = ask(board, uart, "jitter 50 churn", rb"OK jitter n=50 min_us=(\d+) max_us=(\d+) mean_us=(\d+) "
+                                               rb"total_us=\d+ churn=1\n")
+    low, high, mean = map(int, churn.groups())
+    assert 0 < low <= mean <= high
+    ask(board, uart, "jitter 5 gc", rb"ERR jitter: unknown gc, expected one of: churn\n")
     dual = ask(board, uart, "dual 64", rb"OK dual n=64 single_us=(\d+) dual_us=(\d+) cores=([12]) "
                                        rb"check=0x[0-9a-f]{8}( core1=\S+)?\n")
     single_us, dual_us = int(dual.group(1)), int(dual.group(2))

@@ -64,7 +64,7 @@ else:
     monkeypatch.setenv("HOME", str(tmp_path))     # no rustup rust-lld to find
     toolchain = detect_toolchain(refresh=True)
     assert toolchain.kind == "build-std"
-    assert "build-std=core,compiler_builtins" in toolchain.extra_args
+    assert "build-std=core,alloc,compiler_builtins" in toolchain.extra_args
     env = toolchain.cargo_env({})
     assert env["RUSTC_BOOTSTRAP"] == "1"
     assert env["CARGO_TARGET_THUMBV6M_NONE_EABI_LINKER"] == str(bin_dir / "ld.lld")

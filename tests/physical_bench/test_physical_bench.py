@@ -53,7 +53,7 @@ def attached(tmp_path) -> Attached:
 
 
 def bench(attached: Attached, *specs: BoardSpec) -> PhysicalBench:
-    config = BenchConfig(path="bench.yaml", name="desk", kind="physical", link=None, specs=list(specs))
+    config = BenchConfig(path="bench.yaml", name="desk", kind="physical", specs=list(specs))
     return PhysicalBench(config, discovery=attached.discovery())
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from hil.bench.bench import AttachedBoard, Bench
 from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec
-from hil.errors import BoardNotFound
+from hil.board.board import Board
+from hil.errors import BoardNotFound, ProvisionError
 
 LOCATE_POLL_S = 0.01
 
@@ -22,9 +23,8 @@ LOCATE_POLL_S = 0.01
 POOL_CONFTEST = """
 import os
 import pytest
-from hil.board.board import Board
 from hil.board.board_pool import BoardPool
-from tests.scale.pty_bench import PtyBench
+from tests.scale.pty_bench import ConsoleBoard as Board, PtyBench
 
 @pytest.fixture(scope="session")
 def hil_board_pool():
@@ -33,6 +33,19 @@ def hil_board_pool():
     yield pool
     pool.close()
 """
+
+
+class ConsoleBoard(Board):
+    """A board that is only a serial console: the pool and its locks are what these tests exercise."""
+
+    def is_responsive(self, timeout_s):
+        return self.transport.is_open
+
+    def provision(self, artifacts, timeout_s, progress=None):
+        raise ProvisionError(self.board_id, "a console-only test board is not provisioned")
+
+    def reset(self, timeout_s):
+        raise ProvisionError(self.board_id, "a console-only test board cannot be reset")
 
 
 class PtyBench(Bench):

@@ -21,7 +21,7 @@ RUN_TIMEOUT_S = 120
 WORKLOAD = """
 import json, os, random, time
 import pytest
-from hil.plugin import record_board
+from hil.results.pytest_results import record_board
 
 ACQUIRE_TIMEOUT_S = 60
 OPEN_TIMEOUT_S = 5

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from hil.board.board import Board
+from tests.scale.pty_bench import ConsoleBoard as Board
 from hil.board.board_pool import BoardPool
 from hil.errors import BoardBroken, BoardBusy, BoardNotFound
 from tests.scale.pty_bench import PtyBench

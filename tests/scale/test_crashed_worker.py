@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from hil.board.board import Board
+from tests.scale.pty_bench import ConsoleBoard as Board
 from hil.board.board_pool import BoardPool
 from hil.errors import BoardBusy
 from tests.scale.conftest import PROJECT_ROOT
@@ -27,7 +27,7 @@ RUN_TIMEOUT_S = 120
 # A holder in its own process: takes the board, says so, then waits to be killed.
 HOLDER = """
 import sys, time
-from hil.board.board import Board
+from tests.scale.pty_bench import ConsoleBoard as Board
 from hil.board.board_pool import BoardPool
 from tests.scale.pty_bench import PtyBench
 bench = PtyBench.from_manifest(sys.argv[1])

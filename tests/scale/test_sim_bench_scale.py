@@ -27,7 +27,7 @@ SIM_BENCH_FILE = "kind: sim\nbench: sim-four\nboards:\n" + "".join(
 WORKLOAD = """
 import json, os, time
 import pytest
-from hil.plugin import record_board
+from hil.results.pytest_results import record_board
 
 ACQUIRE_TIMEOUT_S = 120
 

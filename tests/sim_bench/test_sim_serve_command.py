@@ -16,7 +16,7 @@ EXIT_TIMEOUT_S = 10.0
 # with the CLI's one-line error handling.
 HIL_SIM = [sys.executable, "-c", (
     "import argparse, sys\n"
-    "from hil.commands import sim\n"
+    "from hil.sim import sim_command as sim\n"
     "from hil.errors import HilError\n"
     "parser = argparse.ArgumentParser(prog='hil')\n"
     "sim.add_parser(parser.add_subparsers(dest='command'))\n"

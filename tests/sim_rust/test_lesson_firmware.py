@@ -10,13 +10,15 @@ import pytest
 import serial
 
 from hil.deadline import Deadline
+from hil.deploy.firmware_build import latest_build
 from hil.process import run_tool
 from tests.sim_rust.board_harness import REPO
 from tests.sim_rust.serial_ask import ask
 
-RELEASE_DIR = REPO / "firmware_rust" / "target" / "thumbv6m-none-eabi" / "release"
-LESSON_ELF = RELEASE_DIR / "lesson"
-LESSON_UF2 = RELEASE_DIR / "lesson.uf2"
+_LESSON = latest_build("lesson", REPO)           # as `hil build` stored it, or None
+STORE_DIR = REPO / "firmware_rust" / "target" / "hil-builds" / "lesson"
+LESSON_ELF = _LESSON.elf_path if _LESSON else STORE_DIR / "lesson"
+LESSON_UF2 = _LESSON.uf2_path if _LESSON else STORE_DIR / "lesson.uf2"
 TOOL_TIMEOUT_S = 60.0
 ANSWER_TIMEOUT_S = 30.0
 RX_BYTES = 4096

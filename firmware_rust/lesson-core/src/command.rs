@@ -73,8 +73,10 @@ pub enum Command<'a> {
         kind: PanicKind,
     },
     Mem,
+    /// `jitter N [churn]`: with `churn`, each iteration also allocates an object and frees the previous one.
     Jitter {
         iterations: u32,
+        churn: bool,
     },
     Dual {
         blocks: u32,
@@ -163,7 +165,15 @@ pub fn parse(line: &str) -> Result<Command<'_>, CommandError<'_>> {
             Command::Panic { kind }
         }
         "mem" => Command::Mem,
-        "jitter" => Command::Jitter { iterations: args.number("N", 1, MAX_JITTER_ITERATIONS)? },
+        "jitter" => {
+            let iterations = args.number("N", 1, MAX_JITTER_ITERATIONS)?;
+            let churn = match args.optional_word() {
+                None => false,
+                Some("churn") => true,
+                Some(given) => return Err(args.error(CommandErrorKind::UnknownVariant { given, expected: "churn" })),
+            };
+            Command::Jitter { iterations, churn }
+        }
         "dual" => Command::Dual { blocks: args.number("N", 2, MAX_DUAL_BLOCKS)? },
         _ => return Err(args.error(CommandErrorKind::Unknown)),
     };
@@ -196,6 +206,15 @@ impl<'a> Args<'a> {
         }
         self.rest = rest;
         Ok(word)
+    }
+
+    fn optional_word(&mut self) -> Option<&'a str> {
+        let (word, rest) = split_word(self.rest);
+        if word.is_empty() {
+            return None;
+        }
+        self.rest = rest;
+        Some(word)
     }
 
     fn number(&mut self, what: &'static str, min: u32, max: u32) -> Result<u32, CommandError<'a>> {
@@ -304,7 +323,13 @@ mod tests {
     fn transfer_and_measurement_commands_take_sizes() {
         assert_eq!(parse("tx 4096"), Ok(Command::Tx { size_bytes: 4096 }));
         assert_eq!(parse("rx 0"), Ok(Command::Rx { size_bytes: 0 }));
-        assert_eq!(parse("jitter 1000"), Ok(Command::Jitter { iterations: 1000 }));
+        assert_eq!(parse("jitter 1000"), Ok(Command::Jitter { iterations: 1000, churn: false }));
+        assert_eq!(parse("jitter 1000 churn"), Ok(Command::Jitter { iterations: 1000, churn: true }));
+        assert!(matches!(
+            parse("jitter 10 gc").unwrap_err().kind,
+            CommandErrorKind::UnknownVariant { given: "gc", .. }
+        ));
+        assert!(matches!(parse("jitter 10 churn x").unwrap_err().kind, CommandErrorKind::ExtraArgument("x")));
         assert_eq!(parse("dual 512"), Ok(Command::Dual { blocks: 512 }));
         assert!(matches!(parse("jitter 0").unwrap_err().kind, CommandErrorKind::OutOfRange { .. }));
         assert!(matches!(parse("dual 1").unwrap_err().kind, CommandErrorKind::OutOfRange { .. }));

@@ -1,5 +1,6 @@
 //! Executes protocol commands (docs/lesson-protocol.md). Answers go back on the link that asked.
 
+use alloc::vec::Vec;
 use core::fmt::{self, Write};
 use core::hint::black_box;
 
@@ -23,6 +24,11 @@ const RX_IDLE_TIMEOUT_US: u32 = 2_000_000;
 /// Core 1 gets this many times the single-core duration (plus a floor) to finish its half.
 const DUAL_TIMEOUT_FACTOR: u32 = 4;
 const DUAL_TIMEOUT_FLOOR_US: u32 = 100_000;
+/// `jitter N churn`: bytes allocated per iteration, as the MicroPython script's `bytearray(256)`.
+const CHURN_OBJECT_BYTES: usize = 256;
+/// The `handicap-sort` feature sorts this many times per `bench sort`: Rust made ~30x slower on purpose.
+#[cfg(feature = "handicap-sort")]
+const HANDICAP_SORT_REPEATS: u32 = 30;
 
 /// What commands need beyond the links: the sieve's buffer, core 1, and the build id to report.
 pub struct Executor {
@@ -80,7 +86,7 @@ impl Executor {
                     ),
                 )
             }
-            Command::Jitter { iterations } => jitter(iterations, link),
+            Command::Jitter { iterations, churn } => jitter(iterations, churn, link),
             Command::Dual { blocks } => self.dual(blocks, link),
         }
     }
@@ -98,7 +104,12 @@ impl Executor {
                 let values = &mut values[..n as usize];
                 kernels::fill_reversed(values);
                 let start_us = now_us();
-                kernels::bubble_sort(black_box(values));
+                kernels::bubble_sort(black_box(&mut *values));
+                #[cfg(feature = "handicap-sort")]
+                for _ in 1..HANDICAP_SORT_REPEATS {
+                    kernels::fill_reversed(values);
+                    kernels::bubble_sort(black_box(&mut *values));
+                }
                 let elapsed_us = since_us(start_us);
                 let sorted = kernels::is_sorted(values) as u8;
                 answer(link, format_args!("OK sort n={n} ok={sorted} us={elapsed_us}"));
@@ -220,23 +231,34 @@ fn receive(size_bytes: u32, link: LinkId, pending: &mut Pending) {
     answer(link, format_args!("OK rx n={size_bytes} crc=0x{:08x} us={elapsed_us}", crc.value()));
 }
 
-fn jitter(iterations: u32, link: LinkId) {
+/// The loop of the GC-jitter claim. With `churn`, as the MicroPython script: each iteration allocates a new
+/// 256-byte object on the heap and drops the previous one (freed right there, by ownership: no collector).
+fn jitter(iterations: u32, churn: bool, link: LinkId) {
     let mut stats = TimingStats::new();
+    let mut keep: Option<Vec<u8>> = None;
     for i in 0..iterations {
         let start_us = now_us();
         black_box(kernels::work_block(black_box(i)));
+        if churn {
+            // Assigning drops the previous object, so at most two are alive, and the heap never fills.
+            keep = Some(black_box(alloc::vec![black_box(i as u8); CHURN_OBJECT_BYTES]));
+        }
         stats.add(since_us(start_us));
     }
-    answer(
-        link,
-        format_args!(
-            "OK jitter n={iterations} min_us={} max_us={} mean_us={} total_us={}",
-            stats.min_or_zero_us(),
-            stats.max_us,
-            stats.mean_us(),
-            stats.total_us
-        ),
+    drop(black_box(keep));
+    let mut text = TextBuffer::<ANSWER_BYTES>::new();
+    let _ = write!(
+        text,
+        "OK jitter n={iterations} min_us={} max_us={} mean_us={} total_us={}",
+        stats.min_or_zero_us(),
+        stats.max_us,
+        stats.mean_us(),
+        stats.total_us
     );
+    if churn {
+        let _ = write!(text, " churn=1");
+    }
+    send_line(link, &mut text);
 }
 
 /// The three unrecoverable errors of the lesson. Each panics on the marked line (the tests look for the markers).

@@ -3,6 +3,8 @@
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
 mod commands;
 mod core1;
 mod links;
@@ -104,6 +106,9 @@ fn usb_serial_number() -> &'static str {
 
 #[rp2040_hal::entry]
 fn main() -> ! {
+    // First, so that even a panic during start-up reaches a probe.
+    panic::init_rtt();
+    memory::init_heap();
     let mut pac = pac::Peripherals::take().unwrap();
     let mut watchdog = Watchdog::new(pac.WATCHDOG);
     let clocks = init_clocks_and_plls(

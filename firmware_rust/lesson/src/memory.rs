@@ -1,7 +1,28 @@
 //! RAM report for `mem`: total RAM, RAM taken by statics, and how much stack was never touched.
 //!
-//! No heap and no allocator: the stack grows down from the top of RAM towards the statics. At start-up the
-//! unused region is painted with a pattern; the stack's high-water mark is where the pattern ends.
+//! The stack grows down from the top of RAM towards the statics. At start-up the unused region is painted with
+//! a pattern; the stack's high-water mark is where the pattern ends.
+//!
+//! The heap is a fixed arena among the statics (so `static_used` includes it), managed by embedded-alloc's
+//! linked-list allocator. Only `jitter N churn` allocates; what it allocates is freed by ownership when dropped.
+
+use core::mem::MaybeUninit;
+use core::ptr::addr_of_mut;
+
+use embedded_alloc::LlffHeap;
+
+/// Ample for `jitter N churn` (two 256-byte objects live at once at most) with room for fragmentation.
+pub const HEAP_BYTES: usize = 8 * 1024;
+
+#[global_allocator]
+static HEAP: LlffHeap = LlffHeap::empty();
+static mut HEAP_ARENA: [MaybeUninit<u8>; HEAP_BYTES] = [MaybeUninit::uninit(); HEAP_BYTES];
+
+/// Hands the arena to the allocator. Call once, at start-up, before anything allocates.
+pub fn init_heap() {
+    // SAFETY: called once before any allocation; the arena is used by nothing else.
+    unsafe { HEAP.init(addr_of_mut!(HEAP_ARENA) as usize, HEAP_BYTES) }
+}
 
 extern "C" {
     // From cortex-m-rt's link.x: the start of RAM, the end of the statics (.data, .bss, .uninit), the top of RAM.

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{board_id} {runtime} {port}", flush=True)
     print(f"simulated bench in {supervisor.sim_dir} (link: {supervisor.link_model.name}); "
           f"HIL_SIM_DIR={supervisor.sim_dir} pytest uses it; Ctrl-C stops it", file=sys.stderr, flush=True)
-    standins = Path(__file__).resolve().parent.parent / "sim" / "standins"
+    standins = Path(__file__).resolve().parent / "standins"
     print(f"to use the probe-rs / picotool stand-ins by hand: "
           f"export PATH={standins}:$PATH HIL_SIM_DIR={supervisor.sim_dir}", file=sys.stderr, flush=True)
     supervisor.serve_forever()

@@ -1,0 +1,21 @@
+"""The `slow` marker by folder: the inner loop (`pytest tests -m "not slow"`) leaves out what needs the simulator,
+builds firmware, or starts whole pytest runs in subprocesses."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+SLOW_FOLDERS = {"lesson", "scale", "faults", "sim_bench", "sim_micropython", "sim_rust", "benchmarks"}
+SLOW_MODULES = {"deploy/test_through_sim_bench.py"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        try:
+            relative = Path(item.path).resolve().relative_to(TESTS_DIR)
+        except ValueError:
+            continue
+        if relative.parts[0] in SLOW_FOLDERS or relative.as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

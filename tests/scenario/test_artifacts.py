@@ -1,0 +1,59 @@
+"""Artifacts.deploy_files: a MicroPython file list points at a private read-only snapshot, so neither a later edit
+nor a change to the sources alters a list already handed to a deployer."""
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from hil.errors import ConfigError
+from hil.scenario.artifacts import EDIT_MODULE, Artifacts
+
+
+@pytest.fixture
+def project(tmp_path):
+    scripts = tmp_path / "scripts" / "lib"
+    scripts.mkdir(parents=True)
+    (scripts.parent / "main.py").write_text("import lib.util\n")
+    (scripts / "util.py").write_text("X = 1\n")
+    return tmp_path
+
+
+def contents(pairs):
+    return {board_path: local.read_bytes() for local, board_path in pairs}
+
+
+def test_the_list_maps_the_sources_to_board_paths_with_their_content(project):
+    pairs = Artifacts(project).deploy_files(["scripts"])
+    assert contents(pairs) == {"/main.py": b"import lib.util\n", "/lib/util.py": b"X = 1\n"}
+    assert all(not local.is_relative_to(project) for local, _ in pairs)
+    assert all(not local.stat().st_mode & stat.S_IWUSR for local, _ in pairs)
+
+
+def test_two_edits_give_two_lists_that_each_keep_their_own_stamp(project):
+    artifacts = Artifacts(project)
+    first = artifacts.deploy_files(["scripts"], edit=True)
+    first_contents = contents(first)
+    second = artifacts.deploy_files(["scripts"], edit=True)
+    assert contents(first) == first_contents
+    stamps = [dict((b, l) for l, b in pairs)["/" + EDIT_MODULE].read_text() for pairs in (first, second)]
+    assert stamps[0] != stamps[1] and all(s.startswith("STAMP = ") for s in stamps)
+
+
+def test_changing_a_source_later_does_not_change_a_list_already_made(project):
+    artifacts = Artifacts(project)
+    before = artifacts.deploy_files(["scripts"])
+    (project / "scripts" / "lib" / "util.py").write_text("X = 2\n")
+    after = artifacts.deploy_files(["scripts"])
+    assert contents(before)["/lib/util.py"] == b"X = 1\n"
+    assert contents(after)["/lib/util.py"] == b"X = 2\n"
+
+
+def test_the_same_content_twice_shares_one_snapshot(project):
+    artifacts = Artifacts(project)
+    assert artifacts.deploy_files(["scripts"]) == artifacts.deploy_files(["scripts"])
+
+
+def test_a_missing_entry_is_a_config_error_naming_it(project):
+    with pytest.raises(ConfigError, match="nothing_here"):
+        Artifacts(project).deploy_files(["nothing_here"])
