@@ -3,6 +3,8 @@ that is not a MicroPython REPL is reported as such within the deadline."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -15,6 +17,8 @@ from hil.deploy.micropython_deployer import (
 from hil.errors import ConfigError, DeadlineExpired, ProvisionError, WrongRuntime
 from hil.scenario.artifacts import Artifacts
 from tests.deploy.fake_micropython_board import FakeMicroPythonBoard, FakeRustFirmware
+
+SUBPROCESS_TIMEOUT_S = 60.0
 
 BIG_FILE_BYTES = 100 * 1024
 
@@ -225,17 +229,22 @@ def test_a_link_that_stays_inside_the_deploy_folder_is_deployed(tmp_path):
     assert {remote for _, remote in plan_files([folder])} == {"/real.py", "/alias.py"}
 
 
-def test_artifacts_leave_no_edit_folder_behind(tmp_path):
+def test_artifacts_make_no_folder_until_asked_and_leave_none_behind(tmp_path):
     project = tmp_path / "project"
     (project / "scripts").mkdir(parents=True)
     (project / "scripts" / "main.py").write_text("print(1)\n")
-    artifacts = Artifacts(project)
-    assert artifacts.deploy_files(["scripts"]) == [((project / "scripts" / "main.py").resolve(), "/main.py")]
-    assert artifacts._edit_dir is None   # no edit asked: no folder made
-    stamp = dict((remote, local) for local, remote in artifacts.deploy_files(["scripts"], edit=True))["/edit_stamp.py"]
-    assert stamp.exists()
-    del artifacts
-    assert not stamp.parent.exists()
+    assert Artifacts(project)._snapshot_folder is None   # nothing deployed: no folder made
+    # A process that made deploy lists (with an edit stamp) leaves no snapshot folder when it ends.
+    script = ("import sys; from pathlib import Path; from hil.scenario.artifacts import Artifacts\n"
+              "a = Artifacts(Path(sys.argv[1]))\n"
+              "pairs = a.deploy_files(['scripts']) + a.deploy_files(['scripts'], edit=True)\n"
+              "assert all(local.exists() for local, _ in pairs)\n"
+              "print('\\n'.join(str(local) for local, _ in pairs))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(project)], capture_output=True, text=True,
+                          timeout=SUBPROCESS_TIMEOUT_S, check=True)
+    made = [Path(line) for line in done.stdout.splitlines()]
+    assert {path.name for path in made} == {"main.py", "edit_stamp.py"}
+    assert [path for path in made if path.exists()] == []
 
 
 def _corrupt_keeping_size_and_mtime(path: Path) -> None:
