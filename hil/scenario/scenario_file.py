@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hil.board.board import console_pattern
 from hil.board.board_factory import console_fail_on
-from hil.deploy.micropython_deployer import files_in_folder
+from hil.deploy.micropython_deployer import plan_files
 from hil.errors import ConfigError
 from hil.transport import user_pattern
 from hil.transport.user_pattern import Pattern
@@ -320,8 +320,8 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
                 raise ConfigError(path_text, spec["deploy"].line_of(index), f"{at}.deploy[{index}]",
                                   f"{item} is neither a regular file nor a folder")
             if target.is_dir():
-                try:  # the same listing the deployment makes: a link leaving the project is refused now
-                    files_in_folder(target, within=project_root)
+                try:  # the same planner the deployment runs: a link leaving the project is refused now
+                    plan_files([target], within=project_root)
                 except ConfigError as error:
                     raise ConfigError(path_text, spec["deploy"].line_of(index), f"{at}.deploy[{index}]",
                                       f"{error.path} {error.message}") from None
