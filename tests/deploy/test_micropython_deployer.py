@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from hil.bench.bench import Bench
+from hil.bench.board_spec import BoardSpec, Runtime
+from hil.board.board import ProvisionArtifacts
+from hil.board.board_factory import make_board
 from hil.deploy.micropython_deployer import (
     CHUNK_BYTES, HASH_RECORD, MicroPythonDeployer, block_command, decode_blocks, encode_blocks, parents_of, plan_files,
 )
@@ -273,6 +277,45 @@ def test_a_deployer_made_with_verify_hashes_every_time(board, scripts):
     _corrupt_keeping_size_and_mtime(board.board_file("/kernels/crc.py"))
     assert MicroPythonDeployer("mpy", verify=True).deploy(board.port, files, timeout_s=30).files_written == \
         ["/kernels/crc.py"]
+
+
+class _PortBench(Bench):
+    name = "port"
+
+    def __init__(self, port: str, deploy_verify: bool):
+        self.port = port
+        self.specs = [BoardSpec("pico-m", Runtime.MICROPYTHON, serial_number="FAKE1", flash_method="mpremote",
+                                extra={"deploy_verify": deploy_verify})]
+
+    def locate_port(self, spec, timeout_s):
+        return self.port
+
+    def attached(self):
+        return []
+
+    def device_clock_domain(self, runtime):
+        return "device"
+
+
+@pytest.mark.parametrize("bench_verify, asked, rewritten", [
+    (False, None, False),   # the bench's fast path: size and mtime trusted
+    (False, True, True),    # `hil deploy --verify`, or a scenario's deploy_verify
+    (True, None, True),     # the bench file's deploy_verify
+])
+def test_a_boards_provision_verifies_as_its_artifacts_or_its_bench_ask(board, scripts, bench_verify, asked, rewritten):
+    bench = _PortBench(board.port, bench_verify)
+    spec = bench.specs[0]
+    mpy = make_board(bench, spec)
+    files = tuple(plan_files([scripts]))
+    try:
+        mpy.provision(ProvisionArtifacts(files=files), timeout_s=30)
+        _corrupt_keeping_size_and_mtime(board.board_file("/kernels/crc.py"))
+        report = mpy.provision(ProvisionArtifacts(files=files, verify=asked), timeout_s=30)
+    finally:
+        mpy.close()
+    assert report.files_written == (["/kernels/crc.py"] if rewritten else [])
+    assert (board.board_file("/kernels/crc.py").read_bytes() == (scripts / "kernels" / "crc.py").read_bytes()) \
+        == rewritten
 
 
 class _RecordingTransport:

@@ -136,3 +136,17 @@ def test_a_panic_still_ends_the_wait_when_the_user_pattern_sets_verbose_and_igno
             """)
     assert time.monotonic() - start < 5
     assert "the board panicked" in str(caught.value)
+
+
+@pytest.mark.parametrize("verify_key, verify", [("", None), (", deploy_verify: true", True)])
+def test_a_scenarios_deploy_verify_reaches_the_boards_provision_artifacts(tmp_path, verify_key, verify):
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "main.py").write_text("print(1)\n")
+    path = tmp_path / "s.yaml"
+    path.write_text("scenario: s\nclaim: c\nboards:\n"
+                    f"  mpy: {{runtime: micropython, deploy: [scripts]{verify_key}}}\n"
+                    "steps:\n  - {on: mpy, exec: 'print(1)'}\n")
+    runner = ScenarioRunner(load_scenario(path, tmp_path), {}, Artifacts(tmp_path), list().append, dict().__setitem__)
+    artifacts = runner.artifacts_for("mpy")
+    assert artifacts.verify is verify
+    assert [board_path for _, board_path in artifacts.files] == ["/main.py"]
