@@ -71,16 +71,20 @@ class ResultsRecorder:
     """Controller side: turns test reports into claims in the results JSON (when --hil-results is given)."""
 
     def __init__(self, config: pytest.Config, run_dir: Path, path: str | None, run_facts: Callable[[], dict]):
-        """`path`: the results JSON (None: keep claims in memory only); `run_facts()` is asked only then."""
+        """`path`: the results JSON (None: keep claims in memory only); `run_facts()` is asked only when there
+        is a results JSON or a JUnit file to write."""
         self.config = config
         self.run_dir = run_dir
         self.claims: dict[str, dict] = {}
         self.running: dict[str, float] = {}
         self.write_error: ResultsNotWritable | None = None
         self.results: ResultsFile | None = None
+        self.run_facts: dict = {}
+        if path or getattr(config.option, "xmlpath", None):   # the JUnit file carries the run's facts too
+            self.run_facts = {"argv": list(config.invocation_params.args), "logs_dir": str(run_dir / "logs"),
+                              **run_facts()}
         if path:
-            self.results = ResultsFile(path, {"argv": list(config.invocation_params.args),
-                                              "logs_dir": str(run_dir / "logs"), **run_facts()})
+            self.results = ResultsFile(path, self.run_facts)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -168,7 +172,9 @@ class ResultsRecorder:
             except ResultsNotWritable as error:
                 self._cannot_write(error)
             return self.results.document
-        return {"format": "pico-hil-results/1", "run": fields, "claims": list(self.claims.values())}
+        import socket
+        return {"format": "pico-hil-results/1", "run": {"host": socket.gethostname(), **self.run_facts, **fields},
+                "claims": list(self.claims.values())}
 
 
 _RANKS = {"passed": 0, "skipped": 1, "not-comparable": 1, "failed": 2, "error": 3, "interrupted": 4}
