@@ -60,6 +60,19 @@ def test_a_special_file_is_refused_at_once_with_one_line(tmp_path, command, case
     assert line.startswith(f"hil {command}: {path}") and reason in line
 
 
+@pytest.mark.parametrize("case", sorted(SPECIAL))
+def test_a_special_file_named_as_a_junit_file_to_merge_is_refused_at_once_with_one_line(tmp_path, case):
+    path, reason = SPECIAL[case](tmp_path)
+    results = tmp_path / "results.json"
+    results.write_text("{}")
+    run = subprocess.run([str(HIL_COMMAND), "report", str(results), "--junit", path, "--merged-junit",
+                          str(tmp_path / "merged.xml"), "-o", str(tmp_path / "report.html")], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S)
+    assert run.returncode == EXIT_BAD_INPUT
+    line = _one_line(run.stderr)
+    assert line.startswith(f"hil report: {path}") and reason in line
+
+
 def test_a_results_file_that_is_not_utf8_is_refused_naming_the_file_and_line(tmp_path):
     path = tmp_path / "results.json"
     path.write_bytes(b'{"format": "pico-hil-results/1",\n "host": "\xff"}')
