@@ -33,7 +33,7 @@ class Artifacts:
     def __init__(self, project_root: Path, progress: Callable[[str], None] | None = None):
         self.project_root = Path(project_root)
         self.progress = progress
-        self._firmware: dict[str, FirmwareImage] = {}
+        self._firmware: dict[tuple[str, tuple[str, ...]], FirmwareImage] = {}
         self._snapshot_folder: Path | None = None   # made on the first deploy list only
         self._snapshot_lock = threading.Lock()
         self._edits = 0
@@ -46,26 +46,28 @@ class Artifacts:
                 atexit.register(shutil.rmtree, str(self._snapshot_folder), True)
             return self._snapshot_folder
 
-    def _build(self, name: str, edit_stamp: str | None) -> tuple[FirmwareImage, bool]:
+    def _build(self, name: str, edit_stamp: str | None, features: tuple[str, ...]) -> tuple[FirmwareImage, bool]:
         from hil.deploy.firmware_build import build_firmware
         result = build_firmware(name=name, timeout_s=BUILD_TIMEOUT_S, progress=self.progress,
-                                edit_stamp=edit_stamp)
+                                edit_stamp=edit_stamp, features=features)
         image = FirmwareImage(elf_path=Path(result.elf_path), uf2_path=Path(result.uf2_path),
                               build_id=result.build_id, name=name)
         return image, result.rebuilt
 
-    def firmware(self, name: str) -> FirmwareImage:
-        """The current build of firmware `name` (built if needed)."""
-        if name not in self._firmware:
-            self._firmware[name] = self._build(name, None)[0]
-        return self._firmware[name]
+    def firmware(self, name: str, features: tuple[str, ...] = ()) -> FirmwareImage:
+        """The current build of firmware `name` with cargo `features` (built if needed)."""
+        key = (name, tuple(sorted(features)))
+        if key not in self._firmware:
+            self._firmware[key] = self._build(name, None, key[1])[0]
+        return self._firmware[key]
 
-    def build(self, name: str, edit: bool = False) -> tuple[FirmwareImage, float, bool]:
+    def build(self, name: str, edit: bool = False, features: tuple[str, ...] = ()) -> tuple[FirmwareImage, float, bool]:
         """Build `name` (after an edit if asked); returns the image, the host seconds it took, and if it rebuilt."""
         start = time.monotonic()
         stamp = self._next_stamp() if edit else None
-        image, rebuilt = self._build(name, stamp)
-        self._firmware[name] = image
+        key = (name, tuple(sorted(features)))
+        image, rebuilt = self._build(name, stamp, key[1])
+        self._firmware[key] = image
         return image, time.monotonic() - start, rebuilt
 
     def _next_stamp(self) -> str:
@@ -91,6 +93,11 @@ class Artifacts:
             contents["/" + EDIT_MODULE] = f"STAMP = {self._next_stamp()!r}\n".encode()
         snapshot = self._snapshot(contents)
         return [(snapshot / board_path.lstrip("/"), board_path) for board_path in contents]
+
+    @staticmethod
+    def is_edit_module(board_path: str) -> bool:
+        """Is this board path the module an edit generates?"""
+        return board_path == "/" + EDIT_MODULE
 
     def _snapshot(self, contents: dict[str, bytes]) -> Path:
         """The folder holding exactly `contents`, named by their hash; written once, then only read."""

@@ -32,12 +32,13 @@ COMPANIONS = {
     "exec_wait": {"expect", "expect_exception", "expect_no_exception", "skip_if"},
     "expect": {"skip_if"},
     "build": {"edit"},
-    "provision": {"edit"},
+    "provision": {"edit", "copy_with"},
     "write_bytes": {"expect"},
 }
 RUNTIME_ONLY = {"command": "rust", "expect_panic": "rust", "exec": "micropython", "eval": "micropython",
                 "exec_start": "micropython", "exec_wait": "micropython", "reset": "rust",
-                "soft_reset": "micropython", "interrupt": "micropython", "expect_exception": "micropython"}
+                "soft_reset": "micropython", "interrupt": "micropython", "expect_exception": "micropython",
+                "copy_with": "micropython"}
 NO_BOARD_ACTIONS = {"build", "wait_s"}
 COMMON_KEYS = {"name", "on", "timeout_s", "record", "record_elapsed", "record_rate", "skip_reason"}
 UNIT_SUFFIXES = (("_us", "us"), ("_ms", "ms"), ("_ns", "ns"), ("_s", "s"), ("_bytes", "bytes"),
@@ -71,6 +72,7 @@ class BoardRole:
     provision: bool
     line: int
     deploy_verify: bool = False   # hash every deployed file on the board afresh (see MicroPythonDeployer)
+    features: tuple[str, ...] = ()  # cargo features the firmware is built with
 
 
 @dataclass
@@ -290,6 +292,19 @@ def _assertion(path: str, index: int, raw: YamlMap, known: set[str], roles: set[
     return Assertion(line=raw.line, raw=raw, subject=subject, comparator=comparator, operand=operand)
 
 
+def _check_features(path: str, spec: YamlMap, key: str, package: str, features: tuple[str, ...]) -> None:
+    """Features the package does not declare are refused here, naming the line, rather than by cargo later."""
+    from hil.deploy.firmware_build import cargo_features
+    declared = cargo_features(package)
+    if declared is None:
+        return          # no readable Cargo.toml: the build says what is wrong
+    unknown = [f for f in features if f not in declared]
+    if unknown:
+        known = ", ".join(sorted(declared)) or "none"
+        raise ConfigError(path, spec.line_of("features"), f"{key}.features",
+                          f"{package} has no cargo feature {unknown[0]!r} (it has: {known})")
+
+
 def load_scenario(path: str | Path, project_root: Path) -> Scenario:
     path_text = str(path)
     document = load_yaml_file(path)
@@ -325,9 +340,14 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
                 except ConfigError as error:
                     raise ConfigError(path_text, spec["deploy"].line_of(index), f"{at}.deploy[{index}]",
                                       f"{error.path} {error.message}") from None
-        boards[role] = BoardRole(role, runtime, spec.get("firmware"), list(spec.get("deploy", [])),
+        firmware = spec.get("firmware")
+        features: tuple[str, ...] = ()
+        if isinstance(firmware, dict):
+            firmware, features = firmware["package"], tuple(sorted(firmware.get("features", [])))
+            _check_features(path_text, spec["firmware"], f"{at}.firmware", firmware, features)
+        boards[role] = BoardRole(role, runtime, firmware, list(spec.get("deploy", [])),
                                  spec.get("provision", True), document["boards"].line_of(role),
-                                 bool(spec.get("deploy_verify", False)))
+                                 bool(spec.get("deploy_verify", False)), features)
     if len(document["steps"]) > MAX_STEPS:
         raise ConfigError(path_text, document.line_of("steps"), "steps", f"more than {MAX_STEPS} steps")
     steps = [_step(path_text, i, raw, boards) for i, raw in enumerate(document["steps"])]

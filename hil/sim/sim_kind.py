@@ -7,6 +7,15 @@ from hil.errors import ConfigError
 LINK_MODELS = ("usb-fs", "none")
 # Keys that find or flash a real board; on a simulated bench they would be silently ignored, so they are refused.
 HARDWARE_KEYS = ("serial_number", "vid_pid", "port", "uart_port", "probe")
+FIRMWARE_KEY_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "the images a simulated Pico runs (paths relative to this file's folder)",
+    "properties": {
+        "bootrom": {"type": "string", "minLength": 1, "description": "the RP2040 bootrom (16 KiB .bin)"},
+        "micropython_uf2": {"type": "string", "minLength": 1, "description": "a MicroPython RPI_PICO .uf2"},
+    },
+}
 
 
 def _check_board(entry, path: str, key: str) -> None:
@@ -29,5 +38,6 @@ def _clock_domains() -> dict[str, str]:
 
 def sim_kind() -> BenchKind:
     return BenchKind(name="sim", open_bench=_open, clock_domains=_clock_domains(), check_board=_check_board,
-                     file_keys={"link": {"enum": list(LINK_MODELS), "description": "the serial link timing model"}},
+                     file_keys={"link": {"enum": list(LINK_MODELS), "description": "the serial link timing model"},
+                                "firmware": FIRMWARE_KEY_SCHEMA},
                      opens_without_file=True, default=True, cli_commands=("hil.sim.sim_command",))

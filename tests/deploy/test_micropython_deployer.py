@@ -354,3 +354,17 @@ def test_hil_check_refuses_a_deploy_folder_with_a_link_leaving_the_project_and_a
         with pytest.raises(ConfigError) as caught:
             load_scenario(path, project)
         assert caught.value.line == 4 and caught.value.key == "boards.m.deploy[0]" and reason in caught.value.message
+
+
+def test_a_plain_mpremote_copy_writes_each_file_and_soft_resets(board, scripts):
+    files = [(scripts / "main_helpers.py", "/main_helpers.py")]
+    report = MicroPythonDeployer("mpy").copy_with_mpremote(board.port, files, timeout_s=60)
+    assert board.board_file("/main_helpers.py").read_bytes() == (scripts / "main_helpers.py").read_bytes()
+    assert report.files_written == ["/main_helpers.py"] and report.soft_reset_done
+    assert board.soft_resets >= 1 and report.elapsed_s > 0
+
+
+def test_a_plain_mpremote_copy_to_a_port_that_is_gone_is_a_provision_error(scripts, tmp_path):
+    with pytest.raises(ProvisionError, match="mpremote cp failed"):
+        MicroPythonDeployer("mpy").copy_with_mpremote(str(tmp_path / "no-port"), [(scripts / "empty.py", "/e.py")],
+                                                      timeout_s=30)
