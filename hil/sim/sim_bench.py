@@ -200,7 +200,7 @@ class SimBench(Bench):
     # ---- the Bench interface
     def board_identity(self, spec: BoardSpec) -> str:
         # A simulated board exists once per simulator: two simulators on one host have distinct boards.
-        return f"{self.sim_dir}/{spec.board_id}"
+        return f"{Path(self.sim_dir).resolve()}/{spec.board_id}"
 
     def tool_requirements(self) -> list[ToolRequirement]:
         node_modules = Path(__file__).resolve().parent / "node" / "node_modules"
@@ -249,11 +249,11 @@ class SimBench(Bench):
             return None
         return usb_port_path(ids.index(spec.board_id)) if spec.board_id in ids else None
 
-    def halt_info(self, spec: BoardSpec) -> dict | None:
+    def halt_info(self, spec: BoardSpec, timeout_s: float = CONTROL_TIMEOUT_S) -> dict | None:
         """The emulator's own report that the board stopped (panic, HardFault, lockup, udf, bkpt): reason, pc,
-        message. None while it runs."""
+        message. None while it runs, or when the simulator does not answer within timeout_s."""
         try:
-            status = self.client.board_command(spec.board_id, "status", CONTROL_TIMEOUT_S)
+            status = self.client.board_command(spec.board_id, "status", min(timeout_s, CONTROL_TIMEOUT_S))
         except HilError:
             return None   # no answer is not a halt: the caller's own deadline decides
         if status.get("state") != "halted":
