@@ -7,6 +7,11 @@
 // device instead of the interface (usbd-serial ignores it, so DTR never rises) and drops bytes past 512. This host
 // NAKs an OUT endpoint until it has data, sends the CDC class request to the communication interface, and keeps
 // host-to-device bytes queued (bounded) until the firmware asks for them.
+//
+// After SET_ADDRESS the host waits the SetAddress recovery interval (USB 2.0 section 9.2.6.3: 2 ms) before its
+// next request, as a real host does. Sent at once, that request's SETUP can reach a firmware that has not yet
+// polled the status stage's IN completion; usb-device then sees both in one poll, ignores the completion, never
+// applies the address, and applies it later over the Configured state, which leaves the CDC port dead.
 
 import { createSetupPacket, DataDirection, DescriptorType, getDescriptorPacket, SetupRecipient,
   SetupType, setDeviceAddressPacket, setDeviceConfigurationPacket } from 'rp2040js';
@@ -22,6 +27,7 @@ const ENDPOINT_TYPE_BULK = 2;
 const CDC_SET_CONTROL_LINE_STATE = 0x22;
 const CDC_LINE_DTR_RTS = 0x3;
 const FULL_SPEED_BULK_PACKET_BYTES = 64;
+const SET_ADDRESS_RECOVERY_NS = 2_000_000;
 export const HOST_QUEUE_LIMIT_BYTES = 256 * 1024; // host bytes waiting for the firmware; beyond this they are dropped
 
 export class UsbCdcHost {
@@ -47,6 +53,10 @@ export class UsbCdcHost {
     this.queue = [];
     this.queuedBytes = 0;
     this.droppedBytes = 0;
+    // virtual time, on the chip's clock
+    this.recovery = usb.rp2040.clock.createAlarm(() => {
+      this.usb.sendSetupPacket(getDescriptorPacket(DescriptorType.Configration, CONFIG_DESCRIPTOR_HEADER_BYTES));
+    });
     usb.onUSBEnabled = () => usb.resetDevice();
     usb.onResetReceived = () => usb.sendSetupPacket(setDeviceAddressPacket(DEVICE_ADDRESS));
     usb.onEndpointWrite = (endpoint, buffer) => this.endpointWrite(endpoint, buffer);
@@ -70,8 +80,8 @@ export class UsbCdcHost {
   controlIn(buffer) {
     if (buffer.length === 0) {
       if (this.descriptorsSize === null) {
-        // status stage of SET_ADDRESS
-        this.usb.sendSetupPacket(getDescriptorPacket(DescriptorType.Configration, CONFIG_DESCRIPTOR_HEADER_BYTES));
+        // status stage of SET_ADDRESS: the next request follows the recovery interval
+        this.recovery.schedule(SET_ADDRESS_RECOVERY_NS);
       } else if (this.descriptors.length === this.descriptorsSize && !this.configured) {
         // status stage of SET_CONFIGURATION: the port is opened (DTR up) as a terminal program would
         this.configured = true;
