@@ -6,7 +6,8 @@
 // data, which keeps a polling firmware busy re-arming its endpoint), addresses SET_CONTROL_LINE_STATE to the
 // device instead of the interface (usbd-serial ignores it, so DTR never rises) and drops bytes past 512. This host
 // NAKs an OUT endpoint until it has data, sends the CDC class request to the communication interface, and keeps
-// host-to-device bytes queued (bounded) until the firmware asks for them.
+// host-to-device bytes queued (bounded) until the port is open (configured, DTR raised) and the firmware asks
+// for them.
 //
 // After SET_ADDRESS the host waits the SetAddress recovery interval (USB 2.0 section 9.2.6.3: 2 ms) before its
 // next request, as a real host does. Sent at once, that request's SETUP can reach a firmware that has not yet
@@ -42,6 +43,7 @@ export class UsbCdcHost {
     this.onConfigured = onConfigured;
     this.onNoSerialPort = onNoSerialPort;
     this.configured = false;
+    this.portOpen = false; // as on a real host, nothing is sent before the port exists and is opened
     this.descriptorsSize = null;
     this.descriptors = [];
     this.inEndpoint = -1;
@@ -95,6 +97,10 @@ export class UsbCdcHost {
           wLength: 0,
         }));
         this.onConfigured?.();
+      } else if (this.configured && !this.portOpen) {
+        // status stage of SET_CONTROL_LINE_STATE: the port is open, bytes written to it may flow
+        this.portOpen = true;
+        this.pump();
       }
       return;
     }
@@ -154,6 +160,7 @@ export class UsbCdcHost {
   }
 
   pump() {
+    if (!this.portOpen) return;
     const armed = this.armedOutBytes.get(this.outEndpoint);
     if (armed === undefined || this.queuedBytes === 0) return;
     const size = Math.min(armed || FULL_SPEED_BULK_PACKET_BYTES, this.queuedBytes);
