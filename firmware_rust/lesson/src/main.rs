@@ -195,8 +195,12 @@ fn main() -> ! {
         }
         serve(&mut executor, LinkId::Usb, &mut usb_lines, &mut usb_pending);
         serve(&mut executor, LinkId::Uart, &mut uart_lines, &mut uart_pending);
-        // Everything that arrived is handled: sleep until USB or UART0 has more (unless output is still queued).
-        if !links::with(|links| links.usb.output_pending()) {
+        // Everything that arrived is handled: sleep until USB or UART0 has more. Not while output is still
+        // queued, nor when the configuration changed while serving (the banner is due): no interrupt would
+        // wake the loop for either.
+        let (configured, output_pending) =
+            links::with(|links| (links.usb.configured(), links.usb.output_pending()));
+        if !output_pending && configured == usb_banner_sent {
             idle::wait_for_event();
         }
     }
