@@ -26,6 +26,7 @@ from benchmarks.bench_session import BenchSession
 from benchmarks.figure import HOST_CLOCK, NO_CLOCK, Figure
 from benchmarks.goal import at_least, at_most
 from benchmarks.outcome import Outcome
+from hil.board.board import ProvisionArtifacts
 
 NAME = "sim_chip"
 SIM_CLOCK = "rp2040js-virtual"
@@ -61,12 +62,13 @@ def run(session: BenchSession) -> list[Outcome]:
     virtual_us: dict[tuple[str, str], int] = {}
     outcomes = []
     rust = session.board("rust")
-    rust.provision(session.artifacts.firmware("lesson"), PROVISION_TIMEOUT_S)
+    rust.provision(ProvisionArtifacts(firmware=session.artifacts.firmware("lesson")), PROVISION_TIMEOUT_S)
     for kernel, size in (("sort", SORT_VALUES), ("fib", FIB_TERMS)):
         line = rust.command(f"bench {kernel} {size}", RUST_KERNEL_TIMEOUT_S).group(0)
         virtual_us[("rust", kernel)] = _us_of(line)
     mpy = session.board("micropython")
-    mpy.provision(session.artifacts.deploy_files(["scripts_micropython/lesson"]), PROVISION_TIMEOUT_S)
+    mpy.provision(ProvisionArtifacts(files=tuple(session.artifacts.deploy_files(["scripts_micropython/lesson"]))),
+                  PROVISION_TIMEOUT_S)
     sort = mpy.exec(f"import kernels\nkernels.sort({SORT_VALUES})", MPY_SORT_TIMEOUT_S)
     virtual_us[("micropython", "sort")] = _us_of(sort.stdout)
     fib = mpy.exec(f"kernels.fib({FIB_TERMS})", MPY_FIB_TIMEOUT_S)
