@@ -20,7 +20,6 @@ import fcntl
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 from hil.bench.bench import AttachedBoard, Bench, ToolRequirement
@@ -52,14 +51,14 @@ SUPERVISOR_EXIT_TIMEOUT_S = 15.0
 
 
 def _flock_within(file, operation: int, deadline: Deadline, what: str) -> None:
-    while True:
+    def locked() -> bool:
         try:
             fcntl.flock(file, operation | fcntl.LOCK_NB)
-            return
+            return True
         except BlockingIOError:
-            if deadline.expired:
-                raise DeadlineExpired(what, deadline.timeout_s) from None
-            time.sleep(POLL_INTERVAL_S)
+            return False
+    if not deadline.poll(locked, POLL_INTERVAL_S):
+        raise DeadlineExpired(what, deadline.timeout_s)
 
 
 class SimBench(Bench):
@@ -156,23 +155,24 @@ class SimBench(Bench):
         run_tool(argv, timeout_s, env=env, cwd=REPO_ROOT)
 
     def _wait_ready(self, deadline: Deadline) -> None:
-        while True:
+        not_ready: list[str] = []
+
+        def all_ready() -> bool:
             boards = {b["id"]: b for b in self.client.list_boards(min(CONTROL_TIMEOUT_S, deadline.remaining_s))}
             missing = [s.board_id for s in self.specs if s.board_id not in boards]
             if missing:
                 raise BoardNotFound(missing[0], f"the simulated bench running in {self.sim_dir} has no such board "
                                                 f"(it has: {', '.join(boards) or 'none'}); stop it or use another "
                                                 f"HIL_SIM_DIR")
-            not_ready = [s.board_id for s in self.specs if boards[s.board_id]["process_state"] != "ready"]
-            if not not_ready:
-                return
+            not_ready[:] = [s.board_id for s in self.specs if boards[s.board_id]["process_state"] != "ready"]
             failed = [b for b in not_ready if boards[b]["process_state"] == "failed"]
             if failed:
                 log = Path(boards[failed[0]]["state_dir"]) / "board.log"
                 raise BoardNotFound(failed[0], f"its board process keeps failing (see {log})")
-            if deadline.expired:
-                raise DeadlineExpired(f"simulated boards {', '.join(not_ready)} becoming ready", deadline.timeout_s)
-            time.sleep(POLL_INTERVAL_S)
+            return not not_ready
+
+        if not deadline.poll(all_ready, POLL_INTERVAL_S):
+            raise DeadlineExpired(f"simulated boards {', '.join(not_ready)} becoming ready", deadline.timeout_s)
 
     def stop(self) -> None:
         if self._users_file is None:
@@ -253,13 +253,17 @@ class SimBench(Bench):
         """The board's port symlink once its PTY exists (after a re-enumeration it comes back under the same
         name); waits up to timeout_s."""
         deadline = Deadline(timeout_s)
-        while True:
+        board: dict = {}
+
+        def port_if_present() -> str | None:
+            nonlocal board
             board = self.client.board(spec.board_id, min(CONTROL_TIMEOUT_S, max(deadline.remaining_s, 0.1)))
-            if board["pts"] and os.path.exists(board["port"]):
-                return board["port"]
-            if deadline.expired:
-                raise PortVanished(board["port"], spec.board_id, timeout_s)
-            time.sleep(POLL_INTERVAL_S)
+            return board["port"] if board["pts"] and os.path.exists(board["port"]) else None
+
+        port = deadline.poll(port_if_present, POLL_INTERVAL_S)
+        if port is None:
+            raise PortVanished(board["port"], spec.board_id, timeout_s)
+        return port
 
     def attached(self) -> list[AttachedBoard]:
         try:
