@@ -29,8 +29,8 @@ from hil.deadline import Deadline
 from hil.errors import BoardNotFound, DeadlineExpired, HilError, PortVanished
 from hil.process import run_tool
 from hil.sim.control_client import ControlClient
-from hil.sim.firmware_images import (HOW_TO_POINT, BenchFirmwareKey, FirmwareImages, bench_firmware_keys, locate_image,
-                                      locate_images)
+from hil.sim.firmware_images import (HOW_TO_POINT, BenchFirmwareKey, SimFirmwareInputs, bench_firmware_keys,
+                                      locate_image, locate_images)
 from hil.sim.sim_board_config import SimBoardConfig, default_board_ids
 from hil.sim.sim_errors import SimSupervisorUnavailable
 from hil.sim.supervisor import SUPERVISOR_LOCK_NAME, USERS_LOCK_NAME, default_sim_dir
@@ -75,7 +75,7 @@ class SimBench(Bench):
         self.client = ControlClient(self.sim_dir)
         self.firmware_keys = firmware_keys or {}
         self.xip_cache_model = xip_cache_model
-        self.images: FirmwareImages | None = None   # found and checked before starting a supervisor
+        self.images: SimFirmwareInputs | None = None   # found and checked before starting a supervisor
         self.running_images: dict = {}               # as the running supervisor reports them
         self.supervisor_info: dict = {}
         self._users_file = None
@@ -109,7 +109,7 @@ class SimBench(Bench):
             self.stop()   # give up this user's share (and the supervisor, if it was started for nobody else)
             raise
 
-    def locate_images(self) -> FirmwareImages:
+    def locate_images(self) -> SimFirmwareInputs:
         """The bootrom and (with a MicroPython board) the UF2 this bench's boards run, checked."""
         if self.images is None:
             self.images = locate_images(any(runtime == "micropython" for _, runtime in self.board_ids),
