@@ -205,11 +205,6 @@ class PhysicalBench(Bench):
             self._usb_ports[spec.board_id] = match.usb_port
         return match
 
-    def bootsel_usb_port(self, spec: BoardSpec) -> str | None:
-        """The USB port path of this board if it sits in BOOTSEL now (for finding its RPI-RP2 volume)."""
-        match = self.match(spec, self.discovery.scan(with_probes=False))
-        return match.usb_port if match.state == STATE_BOOTSEL else None
-
     def usb_port_of(self, spec: BoardSpec) -> str | None:
         """Where the board is plugged in, running or in BOOTSEL, as far as the bench knows."""
         match = self.match(spec, self.discovery.scan(with_probes=False))

@@ -142,9 +142,6 @@ class Supervisor:
         finally:
             self.shutdown()
 
-    def request_stop(self) -> None:
-        self.reactor.stop()
-
     # ---- periodic work
     def _poll_hosts(self) -> None:
         for board in self.boards.values():
