@@ -187,15 +187,18 @@ class SimBench(Bench):
                 _flock_within(users, fcntl.LOCK_EX, Deadline(LAST_USER_WAIT_S), "becoming the last user")
             except DeadlineExpired:
                 return   # others still use it; the last of them (or the supervisor itself) stops it
-            try:
-                ControlClient(self.sim_dir).request({"cmd": "shutdown"}, CONTROL_TIMEOUT_S)
-            except (SimSupervisorUnavailable, DeadlineExpired):
-                pass
-            self._wait_supervisor_gone(Deadline(SUPERVISOR_EXIT_TIMEOUT_S))
+            self.shutdown_supervisor(SUPERVISOR_EXIT_TIMEOUT_S)
 
-    def _wait_supervisor_gone(self, deadline: Deadline) -> None:
+    def shutdown_supervisor(self, exit_timeout_s: float) -> None:
+        """Ask this sim dir's supervisor to stop and wait up to exit_timeout_s until it has exited (the lock it
+        holds while it lives is free). For whoever started it; stop() calls it for the last user."""
+        try:
+            with ControlClient(self.sim_dir) as client:
+                client.request({"cmd": "shutdown"}, CONTROL_TIMEOUT_S)
+        except (SimSupervisorUnavailable, DeadlineExpired):
+            pass   # already gone
         with open(self.sim_dir / SUPERVISOR_LOCK_NAME, "a+") as lock:
-            _flock_within(lock, fcntl.LOCK_SH, deadline, "the simulated bench supervisor exiting")
+            _flock_within(lock, fcntl.LOCK_SH, Deadline(exit_timeout_s), "the simulated bench supervisor exiting")
 
     # ---- the Bench interface
     def board_identity(self, spec: BoardSpec) -> str:
