@@ -5,7 +5,7 @@ The simulated bench is one USB hub with per-port power switching at location `1-
 the N-th board of the supervisor's list. Switching a port off and on (`-a cycle`) restarts that board's process from
 its saved flash, as a power cycle restarts a Pico. The RP2040 RUN pins are lines of `gpiochip0`: line N (from 0)
 is the N-th board's RUN pin, and pulling it low (`gpioset -c gpiochip0 -t 100ms,0 N=0`) resets the chip.
-Standard library only, like the other stand-ins. Behaviour and differences from the real tools: docs/sim-rust.md.
+No third-party modules, like the other stand-ins. Behaviour and differences from the real tools: docs/sim-rust.md.
 """
 from __future__ import annotations
 
