@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from hil.bench.bench import AttachedBoard, Bench, ToolRequirement
-from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec
+from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec, Runtime
 from hil.bench.usb_ids import PID_RP2040_BOOTSEL, RASPBERRY_PI_VID, RP2040_BOOTSEL_USB_SERIAL, format_vid_pid
 from hil.deadline import Deadline
 from hil.errors import BoardNotFound, DeadlineExpired, HilError, PortVanished
@@ -42,7 +42,7 @@ START_LOCK_NAME = "start.lock"
 STARTED_BY = "sim-bench"
 NPM_PACKAGES = ("rp2040js",)
 SIM_CLOCK_DOMAIN = "rp2040js-virtual"   # both runtimes run on the same emulated chip and its timer
-CLOCK_DOMAINS = {"rust": SIM_CLOCK_DOMAIN, "micropython": SIM_CLOCK_DOMAIN}
+CLOCK_DOMAINS = {runtime: SIM_CLOCK_DOMAIN for runtime in Runtime}
 POLL_INTERVAL_S = 0.05
 BOOTSEL_VID_PID = format_vid_pid(RASPBERRY_PI_VID, PID_RP2040_BOOTSEL)
 CONTROL_TIMEOUT_S = 5.0
@@ -112,7 +112,7 @@ class SimBench(Bench):
     def locate_images(self) -> SimFirmwareInputs:
         """The bootrom and (with a MicroPython board) the UF2 this bench's boards run, checked."""
         if self.images is None:
-            self.images = locate_images(any(runtime == "micropython" for _, runtime in self.board_ids),
+            self.images = locate_images(any(runtime == Runtime.MICROPYTHON for _, runtime in self.board_ids),
                                         self.firmware_keys)
         return self.images
 
@@ -223,7 +223,7 @@ class SimBench(Bench):
                   for kind in self._image_kinds())]
 
     def _image_kinds(self) -> list[str]:
-        return ["bootrom"] + (["micropython_uf2"] if any(r == "micropython" for _, r in self.board_ids) else [])
+        return ["bootrom"] + (["micropython_uf2"] if any(r == Runtime.MICROPYTHON for _, r in self.board_ids) else [])
 
     def _image_version(self, kind: str):
         def probe() -> str | None:
@@ -318,6 +318,6 @@ class SimBench(Bench):
     def board_facts(self, spec: BoardSpec) -> dict[str, str]:
         """The images the simulated board runs: version and sha256 of each."""
         images = self._image_facts()
-        kinds = ("bootrom", "micropython_uf2") if spec.runtime == "micropython" else ("bootrom",)
+        kinds = ("bootrom", "micropython_uf2") if spec.runtime == Runtime.MICROPYTHON else ("bootrom",)
         return {kind: f"{images[kind]['version']} sha256:{images[kind]['sha256']}" for kind in kinds
                 if kind in images}
