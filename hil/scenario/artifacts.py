@@ -50,9 +50,7 @@ class Artifacts:
         from hil.deploy.firmware_build import build_firmware
         result = build_firmware(name=name, timeout_s=BUILD_TIMEOUT_S, progress=self.progress,
                                 edit_stamp=edit_stamp, features=features)
-        image = FirmwareImage(elf_path=Path(result.elf_path), uf2_path=Path(result.uf2_path),
-                              build_id=result.build_id, name=name)
-        return image, result.rebuilt
+        return result.image, result.rebuilt
 
     def firmware(self, name: str, features: tuple[str, ...] = ()) -> FirmwareImage:
         """The current build of firmware `name` with cargo `features` (built if needed)."""
