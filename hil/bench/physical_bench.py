@@ -11,6 +11,7 @@ bench file's `usb_port:`, or where the bench last saw it running) and confirmed 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 from hil.bench.bench import AttachedBoard, Bench, ToolRequirement
