@@ -1,4 +1,5 @@
 """`hil sim serve`: run the simulated bench in the foreground, one line per board: `<id> <runtime> <port>`.
+`hil sim install`: install the simulator's npm packages into the per-user cache now (otherwise: on first use).
 
 A person can then `mpremote connect <port>` to a simulated MicroPython Pico or open a Rust board's console with
 any terminal program. Ctrl-C (or SIGTERM) stops every board process. pytest runs against it too: SimBench
@@ -10,6 +11,7 @@ import argparse
 from pathlib import Path
 import sys
 
+from hil.sim.node_packages import ensure_installed, package_versions
 from hil.sim.supervisor import add_supervisor_arguments, supervisor_from_args
 
 STARTED_BY = "serve"
@@ -21,13 +23,21 @@ def add_parser(subparsers) -> None:
     serve = sim_commands.add_parser("serve", help="run the simulated boards in the foreground until Ctrl-C",
                                     description=__doc__.split("\n")[0])
     add_supervisor_arguments(serve)
+    sim_commands.add_parser("install", help="install the simulator's npm packages (once per user; needs node, npm)")
     parser.set_defaults(func=run, sim_parser=parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    if getattr(args, "sim_command", None) != "serve":
+    command = getattr(args, "sim_command", None)
+    if command == "install":
+        folder = ensure_installed(progress=lambda line: print(line, file=sys.stderr, flush=True))
+        versions = ", ".join(f"{name} {version}" for name, version in package_versions(folder).items())
+        print(f"simulator packages: {versions} in {folder}")
+        return 0
+    if command != "serve":
         args.sim_parser.print_help()
         return 2
+    ensure_installed(progress=lambda line: print(line, file=sys.stderr, flush=True))
     supervisor = supervisor_from_args(args, STARTED_BY, log_stream=sys.stderr)
     supervisor.install_signal_handlers()
     supervisor.start()
