@@ -253,6 +253,13 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
                               "a micropython board gets 'deploy', not 'firmware'")
         if runtime == "rust" and spec.get("provision", True) and "firmware" not in spec:
             raise ConfigError(path_text, spec.line, f"{at}.firmware", "a rust board needs the firmware to flash")
+        firmware = spec.get("firmware")
+        if firmware and ("/" in firmware or "." in firmware):   # a path, not a binary name of firmware_rust/
+            target = (project_root / firmware).resolve()
+            if not target.is_relative_to(project_root.resolve()):
+                raise ConfigError(path_text, spec.line_of("firmware"), f"{at}.firmware", "must be inside the project")
+            if not target.exists():
+                raise ConfigError(path_text, spec.line_of("firmware"), f"{at}.firmware", f"{firmware} does not exist")
         for index, item in enumerate(spec.get("deploy", [])):
             target = (project_root / item).resolve()
             if not target.is_relative_to(project_root.resolve()):
