@@ -64,19 +64,21 @@ def _installed_in(folder: Path, packages: dict[str, str]) -> bool:
     return True
 
 
-def content_hash(source_dir: Path = NODE_SOURCE_DIR) -> str:
+def content_hash(source_dir: Path | None = None) -> str:
+    source_dir = source_dir or NODE_SOURCE_DIR
     digest = hashlib.sha256()
     for path in _source_files(source_dir):
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:16]
 
 
-def cached_dir(source_dir: Path = NODE_SOURCE_DIR) -> Path:
+def cached_dir(source_dir: Path | None = None) -> Path:
     return cache_root() / "sim-node" / content_hash(source_dir)
 
 
-def ready_dir(source_dir: Path = NODE_SOURCE_DIR) -> Path | None:
+def ready_dir(source_dir: Path | None = None) -> Path | None:
     """The folder to run the scripts from if it is ready (in place, or the cache), else None. Does no work."""
+    source_dir = source_dir or NODE_SOURCE_DIR
     packages = _locked_packages(source_dir)
     if _installed_in(source_dir, packages):
         return source_dir
@@ -90,7 +92,7 @@ def package_versions(folder: Path | None = None) -> dict[str, str | None]:
     """Installed version of each pinned package (None: not installed) in `folder` or wherever it is ready."""
     folder = folder or ready_dir() or cached_dir()
     versions: dict[str, str | None] = {}
-    for name in _locked_packages(NODE_SOURCE_DIR):
+    for name in _locked_packages(NODE_SOURCE_DIR):   # looked up at call time (tests point it elsewhere)
         try:
             manifest = folder / "node_modules" / name / "package.json"
             versions[name] = json.loads(manifest.read_text(encoding="utf-8")).get("version")
@@ -100,11 +102,12 @@ def package_versions(folder: Path | None = None) -> dict[str, str | None]:
 
 
 def ensure_installed(progress: Progress | None = None, timeout_s: float = INSTALL_TIMEOUT_S,
-                     source_dir: Path = NODE_SOURCE_DIR) -> Path:
+                     source_dir: Path | None = None) -> Path:
     """The folder holding the simulator's scripts and their npm packages, installing them once if needed.
 
     Raises ToolMissing (node or npm absent, naming `hil sim install`), ToolFailed (npm failed), DeadlineExpired.
     """
+    source_dir = source_dir or NODE_SOURCE_DIR
     ready = ready_dir(source_dir)
     if ready is not None:
         return ready
