@@ -60,6 +60,9 @@ def pytest_configure(config: pytest.Config) -> None:
         results = setting(config, "results").value
         run_dir = Path(results).resolve().parent if results else (Path(config.rootpath) / DEFAULT_RUN_DIR)
     context = RunContext(bench.value, run_dir, only)
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:
+        context.uncaptured = capture.global_and_fixture_disabled
     try:
         context.resolve_bench()  # once per process: a bad bench file stops the run now, with file:line:key
     except ConfigError as error:
