@@ -51,7 +51,7 @@ class Artifacts:
                 raise ConfigError(name, None, "firmware", "an edit needs firmware built from source (a cargo "
                                                           "package), not a prebuilt image")
             return self._prebuilt(kind, location), False
-        package = location is not None and _cargo_package_name(location)
+        package = location is not None and cargo_package_name(location)
         result = build_firmware(name=package or name, timeout_s=BUILD_TIMEOUT_S, progress=self.progress,
                                 edit_stamp=edit_stamp, source_dir=location if package else None,
                                 project_root=self.project_root if not package else None)
@@ -160,7 +160,7 @@ class Artifacts:
         return folder
 
 
-def _cargo_package_name(folder: Path) -> str:
+def cargo_package_name(folder: Path) -> str:
     """The package (and default binary) name in `folder`/Cargo.toml; a workspace root has none."""
     import tomllib
     try:
