@@ -8,6 +8,7 @@ import textwrap
 pytest_plugins = ["pytester"]
 
 FAKE_LEASE = textwrap.dedent("""
+    import pytest
     import hil.run_context
     import hil.scenario.artifacts
 
@@ -30,9 +31,12 @@ FAKE_LEASE = textwrap.dedent("""
         def __exit__(self, *exc):
             return None
 
-    hil.run_context.RunContext.lease = lambda self, roles, nodeid, recorder: FakeLease(roles)
-    # firmware references are resolved by Artifacts (tested on their own): here they pass through as text
-    hil.scenario.artifacts.Artifacts.firmware = lambda self, reference: "image:" + reference
+    @pytest.fixture(autouse=True)
+    def fake_lease(monkeypatch):   # undone after each test: the inner runs share this process
+        monkeypatch.setattr(hil.run_context.RunContext, "lease",
+                            lambda self, roles, nodeid, recorder: FakeLease(roles))
+        # firmware references are resolved by Artifacts (tested on their own): here they pass through as text
+        monkeypatch.setattr(hil.scenario.artifacts.Artifacts, "firmware", lambda self, reference: "image:" + reference)
 """)
 
 
