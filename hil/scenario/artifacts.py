@@ -44,7 +44,7 @@ class Artifacts:
         self._edits = 0
 
     def _build(self, name: str, edit_stamp: str | None) -> tuple[FirmwareImage, bool]:
-        from hil.deploy.firmware_build import build_firmware
+        from hil.deploy.firmware_build import build_firmware, firmware_dir
         kind, location = self._locate(name)
         if kind != "cargo":
             if edit_stamp is not None:
@@ -52,9 +52,10 @@ class Artifacts:
                                                           "package), not a prebuilt image")
             return self._prebuilt(kind, location), False
         package = location is not None and cargo_package_name(location)
+        own = not package and (firmware_dir(self.project_root) / "Cargo.toml").is_file()
         result = build_firmware(name=package or name, timeout_s=BUILD_TIMEOUT_S, progress=self.progress,
                                 edit_stamp=edit_stamp, source_dir=location if package else None,
-                                project_root=self.project_root if not package else None)
+                                project_root=self.project_root if own else None)
         image = FirmwareImage(elf_path=Path(result.elf_path), uf2_path=Path(result.uf2_path),
                               build_id=result.build_id, name=package or name)
         return image, result.rebuilt
@@ -71,6 +72,8 @@ class Artifacts:
         from hil.deploy.firmware_build import firmware_dir
         if "/" not in reference and (firmware_dir(self.project_root) / "Cargo.toml").is_file():
             return "cargo", None
+        if "/" not in reference and (firmware_dir() / "Cargo.toml").is_file():
+            return "cargo", None   # a source checkout of this package: its own firmware_rust/ (as before)
         raise ConfigError(reference, None, "firmware", f"no such ELF, UF2 or cargo package folder "
                                                        f"(relative to {self.project_root})")
 
