@@ -208,3 +208,12 @@ class StepFailed(HilError):
 
 class ScenarioSkip(HilError):
     """The bench cannot judge this claim (a missing module, a heap that grows on demand...): skip, saying why."""
+
+
+class ToolTooOld(HilError):
+    """A tool is installed but older than the output format and options this framework relies on."""
+
+    def __init__(self, tool: str, found: str, needed: str, why: str = ""):
+        self.tool, self.found, self.needed = tool, found, needed
+        super().__init__(f"{tool}: found version {found}, version {needed} or newer is needed"
+                         + (f" ({why})" if why else ""))

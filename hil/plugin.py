@@ -249,12 +249,15 @@ def _run_facts(config: pytest.Config, context: RunContext) -> dict:
     """What the results say about the run's bench before any test: its boards, clock domains, tool versions.
     (The bench is not started for this; the workers start it when a test needs it.)"""
     import importlib.metadata
+    from hil.deploy.rust_toolchain import compiler_versions
     bench = context.open_bench()
     versions = bench.tool_versions()
     versions["mpremote"] = importlib.metadata.version("mpremote")
-    return {"bench": setting(config, "bench").value, "bench_facts": bench.describe(), "tool_versions": versions}
+    return {"bench": setting(config, "bench").value, "bench_facts": bench.describe(), "tool_versions": versions,
+            "compiler_versions": compiler_versions()}
 
 
+@pytest.hookimpl(trylast=True)   # after pytest's --junitxml has written its file, which is rewritten here
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     recorder = config.stash.get(recorder_key, None)
@@ -262,6 +265,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     document = recorder.close(interrupted)
+    junit_path = getattr(config.option, "xmlpath", None)
+    if junit_path and Path(junit_path).is_file():
+        from hil.results.junit_file import rewrite_junit
+        try:
+            rewrite_junit(junit_path, document)
+        except ResultsNotWritable as error:   # pytest's file stays as it was, and the run says why
+            recorder._cannot_write(error)
     if recorder.write_error is not None and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     report_path = setting(config, "report").value

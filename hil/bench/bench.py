@@ -52,6 +52,9 @@ class Bench(ABC):
 
     name: str
     specs: list[BoardSpec]
+    # `hil boards` starts a bench before listing it, unless listing needs nothing started (a shared bench's
+    # listing must not take its boards from the people using them).
+    lists_without_start: bool = False
 
     def start(self, timeout_s: float) -> None:
         """Bring the bench up (a physical bench has nothing to start)."""
@@ -85,6 +88,10 @@ class Bench(ABC):
         The board pool locks boards by it, so two runs naming one Pico in different bench files never share it.
         """
         return spec.serial_number or spec.port or f"{self.name}/{spec.board_id}"
+
+    def usb_port_of(self, spec: BoardSpec) -> str | None:
+        """The USB port path ("1-1.2") the board is plugged into, running or in BOOTSEL; None where unknown."""
+        return None
 
     def halt_info(self, spec: BoardSpec) -> dict | None:
         """If the bench can see that a board's core stopped (panic, HardFault, lockup): reason, pc, message.

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hil.bench.bench_kind import bench_kind, bench_kinds
 from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec, Runtime
+from hil.bench.usb_ids import RP2040_BOOTSEL_USB_SERIAL, is_shared_bootsel_serial
 from hil.errors import ConfigError
 from hil.yamlfile import YamlMap, load_schema, load_yaml_file, validate
 
@@ -32,6 +33,13 @@ def _file_default_kind(path: str) -> str:
         raise ConfigError(path, None, "kind", f"no kind given and {len(defaults)} bench kinds installed take a "
                                               f"file without one ({', '.join(defaults) or 'none'}): set kind")
     return defaults[0]
+
+
+def _plain(value):
+    """A YAML mapping as plain dicts (the loader's nodes carry line numbers)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
 
 
 def load_bench_file(path: str | Path) -> BenchConfig:
@@ -62,14 +70,21 @@ def load_bench_file(path: str | Path) -> BenchConfig:
             raise ConfigError(path, entry.line_of("flash"), f"{key}.flash",
                               f"{flash!r} cannot provision a {runtime} board "
                               f"(use one of: {', '.join(FLASH_METHODS_BY_RUNTIME[runtime])})")
+        if is_shared_bootsel_serial(entry.get("serial_number")):
+            raise ConfigError(path, entry.line_of("serial_number"), f"{key}.serial_number",
+                              f"{RP2040_BOOTSEL_USB_SERIAL} is the serial number every RP2040 reports in BOOTSEL, "
+                              "not this board's: use the serial number it reports when running (its flash id, "
+                              "`picotool info -d`), and `usb_port:` to find it in BOOTSEL")
         if kind.check_board is not None:
             kind.check_board(entry, path, key)
         specs.append(BoardSpec(
             board_id=board_id, runtime=runtime, serial_number=entry.get("serial_number"),
             vid_pid=(entry.get("vid_pid") or "").lower() or None, port=entry.get("port"),
+            usb_port=entry.get("usb_port"),
             uart_port=entry.get("uart_port"), probe=entry.get("probe"), flash_method=flash,
             source=f"{path}:{entry.line}",
-            extra={"labels": list(entry.get("labels", [])), **{k: entry[k] for k in kind.board_keys if k in entry}},
+            extra={"labels": list(entry.get("labels", [])), "power": _plain(entry.get("power")),
+                   "reset": _plain(entry.get("reset")), **{k: entry[k] for k in kind.board_keys if k in entry}},
         ))
     name = document.get("bench") or Path(path).stem
     options = {key: document[key] for key in kind.file_keys if key in document}

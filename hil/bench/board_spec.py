@@ -25,6 +25,7 @@ class BoardSpec:
     serial_number: str | None = None   # USB serial number of the Pico: how its port is found again after a reset
     vid_pid: str | None = None         # "2e8a:0009"; narrows discovery
     port: str | None = None            # a fixed port path or an rfc2217://host:port URL
+    usb_port: str | None = None        # USB port path ("1-1.3"): finds the board in BOOTSEL, where its serial is shared
     uart_port: str | None = None       # a second link (a Debug Probe's UART), if wired
     probe: str | None = None           # "VID:PID:SERIAL" of the SWD probe, for probe-rs
     flash_method: str = "mpremote"

@@ -43,6 +43,11 @@ class UsbSerialPort:
         return format_vid_pid(self.vid, self.pid) if self.vid is not None and self.pid is not None else None
 
     @property
+    def bus_path(self) -> str | None:
+        """The USB port path of the device behind this port ("1-1.3"): the same physical port keeps it."""
+        return self.location.split(":")[0] if self.location else None
+
+    @property
     def interface_number(self) -> int | None:
         """The USB interface this port belongs to (a composite device may have several serial ports)."""
         if not self.location or ":" not in self.location:
@@ -60,8 +65,10 @@ class UsbDevice:
     vid: int
     pid: int
     serial_number: str | None
-    bus_path: str                    # e.g. "1-1.3"
+    bus_path: str                    # e.g. "1-1.3": the physical port, kept across re-enumeration
     product: str = ""
+    busnum: int | None = None        # libusb's bus number and device address (picotool --bus / --address)
+    devnum: int | None = None
 
     @property
     def kind(self) -> str:
@@ -95,6 +102,10 @@ class Discovery:
         wanted = serial_number.casefold()
         return [p for p in self.ports if p.serial_number and p.serial_number.casefold() == wanted]
 
+    def bootsel_device_at(self, bus_path: str) -> UsbDevice | None:
+        """The BOOTSEL device plugged into USB port `bus_path`, if any."""
+        return next((d for d in self.bootsel_devices() if d.bus_path == bus_path), None)
+
     def devices_with_serial(self, serial_number: str) -> list[UsbDevice]:
         wanted = serial_number.casefold()
         return [d for d in self.usb_devices if d.serial_number and d.serial_number.casefold() == wanted]
@@ -105,6 +116,11 @@ def _read_sysfs(folder: Path, name: str) -> str | None:
         return (folder / name).read_text().strip()
     except OSError:
         return None
+
+
+def _read_int(folder: Path, name: str) -> int | None:
+    text = _read_sysfs(folder, name)
+    return int(text) if text and text.isdigit() else None
 
 
 def scan_sysfs_usb(root: Path = SYSFS_USB_DEVICES) -> list[UsbDevice]:
@@ -122,7 +138,8 @@ def scan_sysfs_usb(root: Path = SYSFS_USB_DEVICES) -> list[UsbDevice]:
             continue
         try:
             devices.append(UsbDevice(int(vid, 16), int(pid, 16), _read_sysfs(entry, "serial"), entry.name,
-                                     _read_sysfs(entry, "product") or ""))
+                                     _read_sysfs(entry, "product") or "", _read_int(entry, "busnum"),
+                                     _read_int(entry, "devnum")))
         except ValueError:
             continue
     return devices

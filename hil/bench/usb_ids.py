@@ -15,6 +15,11 @@ PID_PICO_SDK_STDIO_USB_ALT = 0x000A
 PID_DEBUG_PROBE = 0x000C
 PID_RP2350_BOOTSEL = 0x000F
 
+# The RP2040 boot ROM reports this USB serial number on every chip: in BOOTSEL a Pico cannot be told apart by it.
+# Its own identity there is the flash unique id (what pico-sdk and MicroPython use as the serial number when they
+# run), which picotool reads over PICOBOOT; and the USB port it is plugged into, which re-enumeration keeps.
+RP2040_BOOTSEL_USB_SERIAL = "E0C9125B0D9B"
+
 # What each product id says about the device, in the words `hil boards` prints.
 KIND_MICROPYTHON = "micropython"
 KIND_STDIO_USB = "stdio-usb"          # pico-sdk stdio_usb or Rust firmware using the same ids
@@ -54,3 +59,8 @@ def parse_vid_pid(text: str) -> tuple[int, int]:
     if len(parts) != 2 or not all(len(p) == 4 for p in parts):
         raise ValueError(f"expected VID:PID as four hex digits each, got {text!r}")
     return int(parts[0], 16), int(parts[1], 16)
+
+
+def is_shared_bootsel_serial(serial_number: str | None) -> bool:
+    """True for the serial number every RP2040 in BOOTSEL reports (never a board's identity)."""
+    return (serial_number or "").strip().upper() == RP2040_BOOTSEL_USB_SERIAL

@@ -109,7 +109,7 @@ class Board(ABC):
         self.transport = SerialTransport(self._locate_port, board_id=spec.board_id, log=self.log)
         self._state = BoardState.UNKNOWN
         self.broken_reason: str | None = None
-        self.facts: dict[str, str] = {}  # recorded with results: build id, tool versions, firmware version...
+        self.facts: dict[str, object] = {}  # recorded with results: build id, tool versions, firmware version...
 
     # -- identity and state -------------------------------------------------------------------------------------
 
@@ -225,6 +225,10 @@ class Board(ABC):
             raise ProvisionError(self.board_id, f"a {self.spec.runtime} board is provisioned with {what}, "
                                                 f"and none was given")
         return value
+
+    def cannot_recover_reason(self) -> str:
+        """'' if the bench can bring this board back after its firmware stops (panic); otherwise why not."""
+        return ""
 
     def describe(self) -> dict:
         return {"id": self.board_id, "runtime": self.spec.runtime.value, "serial_number": self.spec.serial_number,

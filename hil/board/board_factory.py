@@ -23,7 +23,8 @@ def make_flasher(bench: Bench, spec: BoardSpec):
         return PicotoolFlasher(spec.board_id, spec.serial_number, env=env, port_finder=find_port)
     if spec.flash_method == "uf2":
         from hil.deploy.uf2_copy_flasher import Uf2CopyFlasher
-        return Uf2CopyFlasher(spec.board_id, spec.serial_number, env=env, port_finder=find_port)
+        return Uf2CopyFlasher(spec.board_id, spec.serial_number, env=env, port_finder=find_port,
+                              usb_port_finder=lambda: bench.usb_port_of(spec))
     raise ConfigError(spec.source or bench.name, None, "flash", f"{spec.flash_method!r} cannot flash Rust firmware")
 
 

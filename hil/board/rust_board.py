@@ -8,6 +8,7 @@ from typing import Callable
 
 from hil.bench.bench import Bench
 from hil.bench.board_spec import BoardSpec, Runtime
+from hil.bench.recovery import RecoveryMeans, cannot_recover_reason, recovery_plan
 from hil.board.board import MIN_OPEN_S, Board, BoardState, ProvisionArtifacts
 from hil.deadline import Deadline
 from hil.deploy.firmware_image import FirmwareImage
@@ -52,6 +53,13 @@ class RustBoard(Board):
         super().__init__(spec, bench, log)
         self.flasher = flasher
         self.last_panic: str | None = None
+        # what can restart this board, most gentle first (probe, power, RUN pin, picotool): bench-file resources
+        self.recovery: list[RecoveryMeans] = recovery_plan(spec, flasher.reset if flasher else None,
+                                                           bench.tool_env())
+
+    def cannot_recover_reason(self) -> str:
+        """'' if this board can be brought back from a panic; otherwise why not (before panicking it)."""
+        return cannot_recover_reason(self.spec, self.recovery)
 
     # -- the line protocol ----------------------------------------------------------------------------------
 
@@ -140,6 +148,7 @@ class RustBoard(Board):
             raise ProvisionError(self.board_id, f"flashed build {image.build_id} but the board reports {after}")
         self.facts["flashed_with"] = self.flasher.name
         self.facts.update({f"version {tool}": version for tool, version in flash_report.tool_versions.items()})
+        self.facts["flash"] = flash_report.as_dict()   # tool, steps, verified, bytes, host seconds: with the results
         return ProvisionReport(self.board_id, True, deadline.elapsed_s, before, after, self.flasher.name,
                                flash_report.as_dict())
 
@@ -171,10 +180,18 @@ class RustBoard(Board):
                                             f"{loop}: {last_error}")
 
     def reset(self, timeout_s: float = BOOT_TIMEOUT_S) -> None:
-        """Hard reset through the flasher (SWD reset, picotool reboot, ...) and wait for the firmware."""
+        """Hard reset by the gentlest means the board has that works in its state (probe reset, power cycle, RUN
+        pin, picotool reboot) and wait for the firmware; the means used is recorded in the board's facts."""
         deadline = Deadline(timeout_s)
+        halted = self.state == BoardState.HALTED
+        usable = [means for means in self.recovery if means.works_when_halted or not halted]
+        if not usable:
+            raise ProvisionError(self.board_id, self.cannot_recover_reason() if halted else
+                                 f"no means to reset: flash: {self.spec.flash_method} cannot, and the bench file "
+                                 "gives it no probe, `power:` or `reset:`")
         self.close()
-        self.flasher.reset(deadline.remaining_s)
+        usable[0].run(deadline.remaining_s)
+        self.facts["reset_by"] = usable[0].name
         self._restarted()
         self.wait_until_running(deadline.remaining_s)
 

@@ -18,11 +18,14 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     bench = open_bench(bench_setting(args).value)
-    bench.start(START_TIMEOUT_S)
-    try:
+    if bench.lists_without_start:
         rows = bench.attached()
-    finally:
-        bench.stop()
+    else:
+        bench.start(START_TIMEOUT_S)
+        try:
+            rows = bench.attached()
+        finally:
+            bench.stop()
     header = ("ID", "RUNTIME", "PORT", "VID:PID", "SERIAL", "STATE")
     table = [header] * args.header + [(r.board_id, r.runtime, r.port or "-", r.vid_pid or "-", r.serial_number or "-",
                          r.state + (f" ({r.detail})" if r.detail else "")) for r in rows]

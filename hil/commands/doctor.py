@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from hil.bench.bench import RUST_BUILD_INSTALL_HINT, ToolRequirement
 from hil.bench.bench_factory import open_bench
 from hil.commands.bench_option import add_bench_option, bench_setting
+from hil.deploy.tool_versions import version_problem
 from hil.process import tool_version
 from hil.bench.board_spec import Runtime
 
@@ -22,6 +23,7 @@ class Check:
     found: bool
     version: str
     install: str
+    problem: str = ""     # found, but not usable (e.g. too old): counted with the missing ones
 
 
 def _python_packages() -> list[Check]:
@@ -41,7 +43,8 @@ def _check_tool(requirement: ToolRequirement, env: dict) -> Check:
     path = shutil.which(requirement.version_argv[0], path=env.get("PATH"))
     version = tool_version(requirement.version_argv, env=env) if path else None
     detail = f"{version} ({path})" if version else (path or "")
-    return Check(requirement.name, bool(path), detail, requirement.install_hint)
+    problem = version_problem(requirement.name, version)
+    return Check(requirement.name, bool(path), detail, requirement.install_hint, problem)
 
 
 def _rust_toolchain() -> Check:
@@ -74,11 +77,18 @@ def run(args: argparse.Namespace) -> int:
     checks = collect_checks(selector.value)
     width = max(len(c.name) for c in checks)
     for check in checks:
-        state = "found  " if check.found else "MISSING"
+        state = "MISSING" if not check.found else ("TOO OLD" if check.problem else "found  ")
         line = f"{check.name.ljust(width)}  {state}  {check.version}"
-        if not check.found:
+        if check.problem:
+            line += f"  -> {check.problem}; install: {check.install}"
+        elif not check.found:
             line += f"  -> install: {check.install}"
         print(line.rstrip())
     missing = [c for c in checks if not c.found]
-    print(f"{len(missing)} missing" if missing else "all tools found")
-    return 1 if missing else 0
+    too_old = [c for c in checks if c.found and c.problem]
+    if missing or too_old:
+        print(", ".join(part for part in (f"{len(missing)} missing" if missing else "",
+                                          f"{len(too_old)} too old" if too_old else "") if part))
+    else:
+        print("all tools found")
+    return 1 if missing or too_old else 0

@@ -1,6 +1,7 @@
 """`hil report RESULTS... -o report.html`: one HTML report from one or more results files (e.g. one per CI
-runner); `--merged-results out.json` also writes the merged results. A file that is not a results file is a
-one-line error naming it, exit code 2."""
+runner); `--merged-results out.json` also writes the merged results, and `--junit FILE... --merged-junit out.xml`
+merges the runners' JUnit files into one. A file that is not a results (or JUnit) file is a one-line error naming
+it, exit code 2."""
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("-o", "--output", default=DEFAULT_REPORT, metavar="REPORT_HTML",
                         help=f"where to write the report (default: {DEFAULT_REPORT})")
     parser.add_argument("--merged-results", metavar="OUT_JSON", help="also write the merged results JSON here")
+    parser.add_argument("--junit", nargs="+", default=[], metavar="JUNIT_XML",
+                        help="JUnit files of the same runs (from --junitxml), to merge into --merged-junit")
+    parser.add_argument("--merged-junit", metavar="OUT_XML", help="write the merged JUnit file here")
     parser.set_defaults(func=run)
 
 
@@ -46,12 +50,21 @@ def _write_json(document: dict, path: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if bool(args.junit) != bool(args.merged_junit):
+        print("hil report: --junit and --merged-junit go together (the files to merge, and where)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
+        if args.junit:
+            from hil.results.junit_file import check_junit_files
+            check_junit_files(args.junit)
         document = load_and_merge(args.results)
     except ConfigError as error:
         print(f"hil report: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
+        if args.junit:
+            from hil.results.junit_file import merge_junit_files
+            merge_junit_files(args.junit, args.merged_junit)
         if args.merged_results:
             _write_json(document, Path(args.merged_results))
         write_report(document, Path(args.output))
@@ -62,4 +75,6 @@ def run(args: argparse.Namespace) -> int:
           f"written to {os.path.abspath(args.output)}")
     if args.merged_results:
         print(f"hil report: merged results written to {os.path.abspath(args.merged_results)}")
+    if args.merged_junit:
+        print(f"hil report: merged JUnit ({len(args.junit)} file(s)) written to {os.path.abspath(args.merged_junit)}")
     return EXIT_OK

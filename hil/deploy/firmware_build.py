@@ -43,6 +43,7 @@ BUILD_RECIPE_VERSION = 2
 IGNORED_DIRS = {"target", ".git"}
 HASH_CHUNK_BYTES = 1 << 20
 READ_ONLY_MODE = 0o444
+BUILD_DIR_MODE = 0o755
 
 Progress = Callable[[str], None]
 
@@ -162,6 +163,7 @@ def _store(scratch_elf: Path, store: Path, name: str, input_hash: str, toolchain
         (staging / RECORD_NAME).write_text(json.dumps(record, indent=1), encoding="utf-8")
         for path in (elf, uf2, staging / RECORD_NAME):
             path.chmod(READ_ONLY_MODE)
+        staging.chmod(BUILD_DIR_MODE)       # mkdtemp's folder is private; a stored build is for every user
         build_dir = store / build_id
         existing = _intact_build(build_dir, name)
         if existing is not None:

@@ -17,6 +17,7 @@ from typing import Callable, Iterator, Mapping
 
 from hil.deadline import Deadline
 from hil.deploy.tool_output import Progress, parse_progress
+from hil.deploy.tool_versions import check_version
 from hil.errors import ProvisionError
 from hil.process import tool_version
 
@@ -98,6 +99,8 @@ class Flasher(ABC):
         """The report of a flash about to start, with the tool's version: asked within the flash deadline, since a
         tool may hang on every call."""
         versions = self.versions(min(VERSION_TIMEOUT_S, deadline.remaining_s * VERSION_SHARE_OF_DEADLINE))
+        for tool, version_line in versions.items():
+            check_version(tool, version_line)   # refuse a tool whose output we would misread
         return FlashReport(flasher=self.name, image=str(image), image_size_bytes=image.stat().st_size,
                            elapsed_s=0.0, tool_versions=versions)
 

@@ -160,3 +160,20 @@ def detect_toolchain(refresh: bool = False) -> RustToolchain:
             _detected = toolchain
             return toolchain
     raise NoRustToolchain(tried)
+
+
+def compiler_versions() -> dict[str, str]:
+    """rustc's and cargo's version lines of the toolchain that builds the firmware, recorded with the results;
+    empty when there is none (a MicroPython-only host)."""
+    try:
+        toolchain = detect_toolchain()
+    except HilError:
+        return {}
+    versions = {"rustc": toolchain.rustc_version, "toolchain": toolchain.kind}
+    try:
+        result = run_tool([toolchain.cargo, "--version"], PROBE_TIMEOUT_S, check=False, env=toolchain.cargo_env())
+        if result.returncode == 0 and result.stdout.strip():
+            versions["cargo"] = result.stdout.splitlines()[0].strip()
+    except (ToolMissing, ToolTimeout, OSError):
+        pass
+    return versions

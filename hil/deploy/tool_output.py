@@ -158,7 +158,8 @@ _PROBLEM_PATTERNS: list[tuple[str, re.Pattern]] = [
                                   r"|Probe was not found|No debug probes were found", re.I)),
     (PROBLEM_TARGET_UNREACHABLE, re.compile(r"Connecting to the chip was unsuccessful|Failed to find or attach to "
                                             r"the target|check the wiring", re.I)),
-    (PROBLEM_SEVERAL_DEVICES, re.compile(r"\d+ probes were found|requires a single RP-series device|"
+    (PROBLEM_SEVERAL_DEVICES, re.compile(r"\d+ probes were found|Use '--probe VID:PID' or|"
+                                         r"requires a single RP-series device|Multiple RP-series devices|"
                                          r"Forced command requires a single", re.I)),
     (PROBLEM_VERIFY_FAILED, re.compile(r"did not match the (saved )?file|Verification failed|verify failed", re.I)),
     (PROBLEM_PERMISSION, re.compile(r"Maybe try 'sudo' or check your permissions|permission denied|"

@@ -3,8 +3,10 @@ picotool.
 
 The board must be in BOOTSEL (held at power-up, or sent there by a 1200-baud touch). The RP2040 boot ROM
 writes the blocks as they arrive and starts the new image after the last one; there is no read-back verify.
-The volume is found by the board's USB serial number where the OS exposes it (Linux /dev/disk/by-id), otherwise
-by its label among mounted volumes; two unidentifiable RPI-RP2 volumes are an error, never a guess.
+In BOOTSEL every RP2040 reports the same USB serial number (E0C9125B0D9B), so the volume cannot be found by it. It
+is found by the board's USB port path: the block device whose sysfs path runs through that port (Linux), mounted
+where /proc/mounts says. Where the port is unknown or the OS has no sysfs, by its INFO_UF2.TXT among mounted volumes;
+two RPI-RP2 volumes that cannot be told apart are an error, never a guess.
 """
 from __future__ import annotations
 
@@ -23,8 +25,7 @@ from hil.errors import ProvisionError
 VOLUME_LABEL = "RPI-RP2"
 INFO_FILE = "INFO_UF2.TXT"
 BOARD_ID_LINE = "Board-ID: RPI-RP2"
-BY_ID_DIR = Path("/dev/disk/by-id")
-BY_ID_PREFIX = "usb-RPI_RP2_"          # udev's name for the boot ROM's disk: usb-RPI_RP2_<serial>-0:0
+SYS_BLOCK = Path("/sys/block")        # each disk links to its device path, which names the USB port it hangs off
 PROC_MOUNTS = Path("/proc/mounts")
 VOLUME_POLL_S = 0.2
 VOLUME_APPEAR_TIMEOUT_S = 10.0        # the volume is mounted ~1.4 s after a reboot into BOOTSEL, more on slow hosts
@@ -47,14 +48,32 @@ def is_rp2_volume(folder: Path) -> bool:
         return False
 
 
-def _mount_point_of(device: Path, mounts_text: str) -> Path | None:
-    """Where the block device (or one of its partitions) is mounted, from /proc/mounts text."""
-    real = str(device.resolve())
+def disks_on_usb_port(usb_port: str, sys_block: Path = SYS_BLOCK) -> list[str]:
+    """Names of the disks ("sdb") whose device path runs through USB port `usb_port` ("1-1.2")."""
+    disks = []
+    try:
+        entries = sorted(sys_block.iterdir())
+    except OSError:
+        return disks
+    for entry in entries:
+        # /sys/block/sdb -> ../devices/pci0000:00/.../usb1/1-1/1-1.2/1-1.2:1.0/host3/.../block/sdb
+        parts = Path(os.path.realpath(entry)).parts
+        if usb_port in parts:
+            disks.append(entry.name)
+    return disks
+
+
+def mount_points_of(disk: str, mounts_text: str) -> list[Path]:
+    """Where disk `disk` ("sdb") or one of its partitions ("sdb1") is mounted, from /proc/mounts text."""
+    found = []
     for line in mounts_text.splitlines():
         fields = line.split()
-        if len(fields) >= 2 and fields[0].startswith(real):
-            return Path(fields[1].replace("\\040", " "))
-    return None
+        if len(fields) >= 2:
+            name = fields[0].rsplit("/", 1)[-1]
+            suffix = name[len(disk):] if name.startswith(disk) else None
+            if fields[0].startswith("/dev/") and suffix is not None and (suffix == "" or suffix.isdigit()):
+                found.append(Path(fields[1].replace("\\040", " ")))
+    return found
 
 
 class Uf2CopyFlasher(Flasher):
@@ -64,24 +83,23 @@ class Uf2CopyFlasher(Flasher):
 
     def __init__(self, board_id: str, serial_number: str | None = None, *,
                  env: Mapping[str, str] | None = None, mount_roots: Iterable[Path] | None = None,
-                 port_finder: Callable[[float], str] | None = None):
+                 port_finder: Callable[[float], str] | None = None,
+                 usb_port_finder: Callable[[], str | None] | None = None,
+                 sys_block: Path = SYS_BLOCK, proc_mounts: Path = PROC_MOUNTS):
         super().__init__(board_id, env)
         self.serial_number = serial_number
+        self.usb_port_finder = usb_port_finder   # the board's USB port path now, if the bench knows it
+        self.sys_block = sys_block
+        self.proc_mounts = proc_mounts
         self.mount_roots = list(mount_roots) if mount_roots is not None else default_mount_roots(
             self.env if self.env is not None else os.environ)
         self.port_finder = port_finder   # to send the board into BOOTSEL with a 1200-baud touch
 
     def find_volume(self) -> Path | None:
         """The RPI-RP2 volume of this board if mounted now; ProvisionError if several could be it."""
-        if self.serial_number and BY_ID_DIR.is_dir():
-            for entry in BY_ID_DIR.iterdir():
-                if entry.name.startswith(f"{BY_ID_PREFIX}{self.serial_number}"):
-                    try:
-                        mounted = _mount_point_of(entry, PROC_MOUNTS.read_text())
-                    except OSError:
-                        mounted = None
-                    if mounted and is_rp2_volume(mounted):
-                        return mounted
+        usb_port = self.usb_port_finder() if self.usb_port_finder else None
+        if usb_port and self.sys_block.is_dir():
+            return self._volume_on_port(usb_port)
         candidates: list[Path] = []
         for root in self.mount_roots:
             if is_rp2_volume(root):
@@ -98,6 +116,18 @@ class Uf2CopyFlasher(Flasher):
                                  f"({', '.join(map(str, unique))}) and none can be told apart by serial number; "
                                  "leave only this board in BOOTSEL")
         return unique[0] if unique else None
+
+    def _volume_on_port(self, usb_port: str) -> Path | None:
+        """The RPI-RP2 volume of the disk on USB port `usb_port`: None until it is there and mounted."""
+        try:
+            mounts_text = self.proc_mounts.read_text()
+        except OSError:
+            return None
+        for disk in disks_on_usb_port(usb_port, self.sys_block):
+            for mounted in mount_points_of(disk, mounts_text):
+                if is_rp2_volume(mounted):
+                    return mounted
+        return None
 
     def flash(self, image_path: str | Path, timeout_s: float,
               progress: ProgressCallback | None = None) -> FlashReport:

@@ -16,12 +16,16 @@ import pytest
 from hil.errors import ResultsNotWritable
 from hil.results.metric import Metric
 from hil.results.results_file import ResultsFile
+from hil.results.verdict import verdict_of
 
 METRIC_PREFIX = "hil.metric."
 BOARD_PREFIX = "hil.board."
 EVIDENCE_PREFIX = "hil.evidence."
 CLAIM_PROPERTY = "hil.claim"
 SCENARIO_PROPERTY = "hil.scenario"
+ASSERTION_PROPERTY = "hil.assertion"
+# Scenario text carried into each claim as is: the lesson's sentence, and where the Pico contradicts it.
+TEXT_PROPERTIES = {"hil.lesson": "lesson", "hil.contradicts_lesson": "contradicts_lesson"}
 NOT_COMPARABLE_PREFIX = "not comparable on this bench"
 EVIDENCE_LIMIT_CHARS = 4000
 TEST_PHASES = ("setup", "call", "teardown")
@@ -39,6 +43,11 @@ def record_evidence(item: pytest.Item, kind: str, text: str) -> None:
     item.user_properties.append((EVIDENCE_PREFIX + kind, text[-EVIDENCE_LIMIT_CHARS:]))
 
 
+def record_assertion(item: pytest.Item, record: dict) -> None:
+    """One judged assertion: measured value, bound, the lesson's figure and its outcome (see verdict.py)."""
+    item.user_properties.append((ASSERTION_PROPERTY, json.dumps(record, default=str)))
+
+
 class ItemRecorder:
     """What one test records, attached to its pytest item (the `Recorder` a BoardLease and a scenario write to)."""
 
@@ -54,21 +63,28 @@ class ItemRecorder:
     def evidence(self, kind: str, text: str) -> None:
         record_evidence(self.item, kind, text)
 
+    def assertion(self, record: dict) -> None:
+        record_assertion(self.item, record)
+
 
 class ResultsRecorder:
     """Controller side: turns test reports into claims in the results JSON (when --hil-results is given)."""
 
     def __init__(self, config: pytest.Config, run_dir: Path, path: str | None, run_facts: Callable[[], dict]):
-        """`path`: the results JSON (None: keep claims in memory only); `run_facts()` is asked only then."""
+        """`path`: the results JSON (None: keep claims in memory only); `run_facts()` is asked only when there
+        is a results JSON or a JUnit file to write."""
         self.config = config
         self.run_dir = run_dir
         self.claims: dict[str, dict] = {}
         self.running: dict[str, float] = {}
         self.write_error: ResultsNotWritable | None = None
         self.results: ResultsFile | None = None
+        self.run_facts: dict = {}
+        if path or getattr(config.option, "xmlpath", None):   # the JUnit file carries the run's facts too
+            self.run_facts = {"argv": list(config.invocation_params.args), "logs_dir": str(run_dir / "logs"),
+                              **run_facts()}
         if path:
-            self.results = ResultsFile(path, {"argv": list(config.invocation_params.args),
-                                              "logs_dir": str(run_dir / "logs"), **run_facts()})
+            self.results = ResultsFile(path, self.run_facts)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -95,6 +111,13 @@ class ResultsRecorder:
                 claim["claim"] = value
             elif name == SCENARIO_PROPERTY:
                 claim["scenario"] = value
+            elif name in TEXT_PROPERTIES:
+                claim[TEXT_PROPERTIES[name]] = value
+            elif name == ASSERTION_PROPERTY:
+                record = json.loads(value)
+                claim.setdefault("assertions", [])
+                if record not in claim["assertions"]:
+                    claim["assertions"].append(record)
         status = _status_of(report)
         if status != "passed" or report.when == "call":
             if _rank(status) >= _rank(claim["status"]):
@@ -106,6 +129,7 @@ class ResultsRecorder:
             claim["reason"] = (report.longrepr.strip().splitlines()[0] if isinstance(report.longrepr, str)
                                and report.longrepr.strip() else _first_line(report.longreprtext))
             claim["evidence"].setdefault("failure", report.longreprtext[-EVIDENCE_LIMIT_CHARS:])
+        claim["verdict"] = verdict_of(claim)
         # pytest-xdist reports an item whose worker died with a phase of its own ("???"): nothing follows it.
         if report.when == "teardown" or (report.when == "setup" and not report.passed) \
                 or report.when not in TEST_PHASES:
@@ -135,6 +159,7 @@ class ResultsRecorder:
                                                     "boards": {}, "evidence": {}, "duration_s": 0.0})
             claim["status"] = "interrupted"
             claim["reason"] = "the run was interrupted while this test was running"
+            claim["verdict"] = verdict_of(claim)
             self.finish(nodeid)
 
     def close(self, interrupted: bool) -> dict:
@@ -147,7 +172,9 @@ class ResultsRecorder:
             except ResultsNotWritable as error:
                 self._cannot_write(error)
             return self.results.document
-        return {"format": "pico-hil-results/1", "run": fields, "claims": list(self.claims.values())}
+        import socket
+        return {"format": "pico-hil-results/1", "run": {"host": socket.gethostname(), **self.run_facts, **fields},
+                "claims": list(self.claims.values())}
 
 
 _RANKS = {"passed": 0, "skipped": 1, "not-comparable": 1, "failed": 2, "error": 3, "interrupted": 4}

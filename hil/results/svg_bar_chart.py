@@ -1,15 +1,17 @@
 """An inline SVG bar chart of one comparison: one horizontal bar per runtime or board, each labelled with its value,
-unit and clock domain; a log axis when the figures differ by more than the comparison's log-scale ratio."""
+unit and clock domain; a log axis when the figures differ by more than the comparison's log-scale ratio; the
+assertion's bound (solid) and the lesson's published figure (dashed) as vertical lines, each labelled above the
+bars."""
 from __future__ import annotations
 
 import math
 
-from hil.results.comparison import Comparison
+from hil.results.comparison import LOG_SCALE_MIN_RATIO, Comparison
 from hil.results.text_format import escape, format_figure, format_number, unit_label
 
-WIDTH_PX = 760
+WIDTH_PX = 620              # fits beside a claim's text in the report
 LABEL_COLUMN_PX = 170       # runtime / board names, right-aligned against the bars
-PLOT_WIDTH_PX = 330         # the longest bar
+PLOT_WIDTH_PX = 240         # the longest bar
 VALUE_GAP_PX = 8            # between a bar's end and its value label
 BAR_HEIGHT_PX = 24
 BAR_GAP_PX = 10
@@ -17,6 +19,8 @@ TOP_PX = 8
 AXIS_HEIGHT_PX = 34
 MIN_BAR_PX = 2              # a zero still shows as a sliver, so every bar is visible
 LINEAR_TICKS = 4
+THRESHOLD_ROW_PX = 15       # one row of label per threshold line, above the bars
+THRESHOLD_COLOURS = {"bound": "#c53030", "published": "#1a202c"}
 BAR_COLOURS = {"Rust": "#b7410e", "MicroPython": "#2b6cb0"}
 OTHER_COLOURS = ("#2f855a", "#6b46c1", "#975a16", "#4a5568")
 
@@ -63,15 +67,21 @@ def _colour(label: str, index: int) -> str:
     return BAR_COLOURS.get(label.split(" · ")[0], OTHER_COLOURS[index % len(OTHER_COLOURS)])
 
 
+def _log_scale(values: list[float]) -> bool:
+    return min(values) > 0 and max(values) / min(values) > LOG_SCALE_MIN_RATIO
+
+
 def render_bar_chart(comparison: Comparison) -> str:
     bars = comparison.bars
-    axis = _Axis([bar.value for bar in bars], comparison.log_scale)
+    values = [bar.value for bar in bars] + [line.value for line in comparison.thresholds]
+    axis = _Axis(values, _log_scale(values))
     plot_x = LABEL_COLUMN_PX
+    top = TOP_PX + THRESHOLD_ROW_PX * len(comparison.thresholds)
     bars_height = len(bars) * (BAR_HEIGHT_PX + BAR_GAP_PX) - BAR_GAP_PX
-    axis_y = TOP_PX + bars_height + 4
+    axis_y = top + bars_height + 4
     height = axis_y + AXIS_HEIGHT_PX
     scale = "log scale" if axis.log_scale else "linear scale"
-    title = f"{comparison.quantity} ({unit_label(comparison.unit) or 'no unit'}, {scale})"
+    title = f"{comparison.title or comparison.quantity} ({unit_label(comparison.unit) or 'no unit'}, {scale})"
     parts = [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{WIDTH_PX}" height="{height}" '
         f'viewBox="0 0 {WIDTH_PX} {height}" role="img" aria-label="{escape(title)}" '
@@ -79,14 +89,14 @@ def render_bar_chart(comparison: Comparison) -> str:
         f"<title>{escape(title)}</title>",
     ]
     for x, label in axis.ticks():
-        parts.append(f'<line class="grid" x1="{plot_x + x:.1f}" y1="{TOP_PX - 4}" x2="{plot_x + x:.1f}" '
+        parts.append(f'<line class="grid" x1="{plot_x + x:.1f}" y1="{top - 4}" x2="{plot_x + x:.1f}" '
                      f'y2="{axis_y}"/>')
         parts.append(f'<text class="tick" x="{plot_x + x:.1f}" y="{axis_y + 14}" text-anchor="middle">'
                      f"{escape(label)}</text>")
     parts.append(f'<text class="axis-label" x="{plot_x}" y="{axis_y + 30}">'
                  f"{escape(unit_label(comparison.unit))} — {scale}</text>")
     for index, bar in enumerate(bars):
-        y = TOP_PX + index * (BAR_HEIGHT_PX + BAR_GAP_PX)
+        y = top + index * (BAR_HEIGHT_PX + BAR_GAP_PX)
         length = axis.length_px(bar.value) if not (axis.log_scale and bar.value <= 0) else MIN_BAR_PX
         middle = y + BAR_HEIGHT_PX / 2 + 4
         figure = f"{format_figure(bar.value, bar.unit)} · {bar.clock_domain}"
@@ -97,6 +107,18 @@ def render_bar_chart(comparison: Comparison) -> str:
                      f'data-value="{bar.value!r}"><title>{escape(bar.metric)}: {escape(figure)}</title></rect>')
         parts.append(f'<text class="bar-value" x="{plot_x + length + VALUE_GAP_PX:.1f}" y="{middle:.1f}">'
                      f"{escape(figure)}</text>")
-    parts.append(f'<line class="axis" x1="{plot_x}" y1="{TOP_PX - 4}" x2="{plot_x}" y2="{axis_y}"/>')
+    parts.append(f'<line class="axis" x1="{plot_x}" y1="{top - 4}" x2="{plot_x}" y2="{axis_y}"/>')
+    for row, line in enumerate(comparison.thresholds):
+        x = plot_x + axis.length_px(line.value)
+        label_y = TOP_PX + row * THRESHOLD_ROW_PX + 6
+        anchor = "end" if x > plot_x + PLOT_WIDTH_PX * 0.6 else "start"
+        colour = THRESHOLD_COLOURS.get(line.kind, THRESHOLD_COLOURS["bound"])
+        dash = ' stroke-dasharray="5 3"' if line.kind == "published" else ""
+        parts.append(f'<line class="threshold threshold-{escape(line.kind)}" x1="{x:.1f}" y1="{label_y + 3}" '
+                     f'x2="{x:.1f}" y2="{axis_y}" stroke="{colour}" stroke-width="2"{dash} '
+                     f'data-value="{line.value!r}"><title>{escape(line.label)}: '
+                     f'{escape(format_figure(line.value, comparison.unit))}</title></line>')
+        parts.append(f'<text class="threshold-label" x="{x + (-4 if anchor == "end" else 4):.1f}" y="{label_y}" '
+                     f'text-anchor="{anchor}" fill="{colour}">{escape(line.label)}</text>')
     parts.append("</svg>")
     return "".join(parts)

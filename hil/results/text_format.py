@@ -5,6 +5,7 @@ import html
 import math
 
 UNIT_LABELS = {"us": "µs", "x": "×"}
+UNSPACED_UNITS = {"×"}   # "98.3×" reads as a ratio; "98.3 ×" reads like a product
 # Characters that must not reach HTML raw: C0/C1 controls (except tab and newline) and lone surrogates, which
 # cannot even be encoded as UTF-8. They are shown as escapes, so the evidence still says what was received.
 _KEEP_CONTROLS = {"\n", "\t"}
@@ -54,7 +55,9 @@ def format_number(value) -> str:
 
 
 def format_figure(value, unit: str) -> str:
-    """'176,000 µs', '1.25 ×', 'halted'."""
+    """'176,000 µs', '1.25×', 'halted'."""
     label = unit_label(unit or "")
     text = format_number(value)
+    if label in UNSPACED_UNITS:
+        return f"{text}{label}"
     return f"{text} {label}" if label else text

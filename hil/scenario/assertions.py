@@ -18,6 +18,16 @@ class Outcome:
     assertion: Assertion
     status: str           # "passed" | "failed" | "not-comparable"
     detail: str
+    value: object = None  # the measured figure the bound was applied to (a ratio's quotient), for the results
+    unit: str = ""
+
+    def to_json(self) -> dict:
+        """The assertion's record in the results: what was measured, the bound, and the lesson's figure."""
+        raw = self.assertion.raw
+        return {"line": self.assertion.line, "label": self.assertion.label, "status": self.status,
+                "detail": self.detail, "subject": list(self.assertion.subject),
+                "comparator": self.assertion.comparator, "bound": self.assertion.operand,
+                "value": self.value, "unit": self.unit, "published": raw.get("published")}
 
 
 class NotComparable(Exception):
@@ -66,14 +76,16 @@ def evaluate(assertion: Assertion, metrics: dict[str, Metric], states: dict[str,
             subject = subjects[0]
             shown = _describe(subject)
         operand = assertion.operand
+        measured = (subject.value, subject.unit)
         comparator = assertion.comparator
         if comparator == "equals":
             ok = str(subject.value) == str(operand) if isinstance(operand, str) else subject.value == operand
-            return Outcome(assertion, "passed" if ok else "failed", f"{shown}, expected {operand!r}")
+            return Outcome(assertion, "passed" if ok else "failed", f"{shown}, expected {operand!r}", *measured)
         if comparator == "between":
             low, high = operand
             ok = low <= float(subject.value) <= high
-            return Outcome(assertion, "passed" if ok else "failed", f"{shown}, expected between {low} and {high}")
+            return Outcome(assertion, "passed" if ok else "failed", f"{shown}, expected between {low} and {high}",
+                           *measured)
         if isinstance(operand, str):
             other = _value(operand, metrics, states)
             left, right = _comparable(subject, other) if len(subjects) == 1 else (float(subject.value), float(other.value))
@@ -83,7 +95,8 @@ def evaluate(assertion: Assertion, metrics: dict[str, Metric], states: dict[str,
             against = str(operand)
         ok = {"less_than": left < right, "greater_than": left > right,
               "at_least": left >= right, "at_most": left <= right}[comparator]
-        return Outcome(assertion, "passed" if ok else "failed", f"{shown} {comparator.replace('_', ' ')} {against}")
+        return Outcome(assertion, "passed" if ok else "failed", f"{shown} {comparator.replace('_', ' ')} {against}",
+                       *measured)
     except NotComparable as reason:
         return Outcome(assertion, "not-comparable", str(reason))
     except KeyError as missing:

@@ -111,6 +111,8 @@ class Scenario:
     steps: list[Step]
     assertions: list[Assertion]
     tags: list[str]
+    lesson: str | None = None
+    contradicts_lesson: str | None = None
 
     def metric_names(self) -> set[str]:
         names = set()
@@ -287,4 +289,5 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
     known = set(seen)
     assertions = [_assertion(path_text, i, raw, known, set(boards)) for i, raw in enumerate(document.get("assert", []))]
     return Scenario(path=Path(path), name=document["scenario"], claim=document["claim"], boards=boards,
-                    steps=steps, assertions=assertions, tags=list(document.get("tags", [])))
+                    steps=steps, assertions=assertions, tags=list(document.get("tags", [])),
+                    lesson=document.get("lesson"), contradicts_lesson=document.get("contradicts_lesson"))

@@ -69,6 +69,10 @@ class ScenarioItem(pytest.Item):
             self.add_marker(tag)
         self.user_properties.append(("hil.claim", scenario.claim))
         self.user_properties.append(("hil.scenario", scenario.name))
+        if scenario.lesson:
+            self.user_properties.append(("hil.lesson", scenario.lesson))
+        if scenario.contradicts_lesson:
+            self.user_properties.append(("hil.contradicts_lesson", scenario.contradicts_lesson))
 
     def reportinfo(self):
         return self.path, 0, f"scenario {self.scenario.name}"
@@ -96,8 +100,11 @@ class ScenarioItem(pytest.Item):
         not_comparable = [o for o in outcomes if o.status == "not-comparable"]
         for outcome in outcomes:
             recorder.evidence(f"assert-line-{outcome.assertion.line}", f"{outcome.status}: {outcome.detail}")
+            recorder.assertion(outcome.to_json())
         if failed:
-            lines = [f"{self.path}:{o.assertion.line}: {o.assertion.label}: {o.detail}" for o in failed]
+            lines = [f"{self.path}:{o.assertion.line}: {o.assertion.label}: {o.detail}"
+                     + (f" (lesson: {o.assertion.raw['published']})" if "published" in o.assertion.raw else "")
+                     for o in failed]
             raise ClaimFailed("\n".join(["claim not upheld: " + self.scenario.claim] + lines))
         if not_comparable:
             reasons = "; ".join(f"{o.assertion.label}: {o.detail}" for o in not_comparable)

@@ -92,7 +92,17 @@ class ScenarioRunner:
 
     # -- steps ----------------------------------------------------------------------------------------------
 
+    def check_panics_recoverable(self) -> None:
+        """ScenarioSkip, before any step runs, if a step would panic a board that nothing can bring back."""
+        for step in self.scenario.steps:
+            board = self.boards.get(step.on) if step.on else None
+            if board is not None and ("expect_panic" in step.raw or step.action == "expect_panic"):
+                reason = board.cannot_recover_reason()
+                if reason:
+                    raise ScenarioSkip(f"{reason}; not panicking it (step at line {step.line})")
+
     def run(self) -> dict[str, Metric]:
+        self.check_panics_recoverable()
         for action in self.actions:
             step = action.step
             start = time.monotonic()

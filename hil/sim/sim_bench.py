@@ -25,6 +25,7 @@ from pathlib import Path
 
 from hil.bench.bench import AttachedBoard, Bench, ToolRequirement
 from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec
+from hil.bench.usb_ids import PID_RP2040_BOOTSEL, RASPBERRY_PI_VID, RP2040_BOOTSEL_USB_SERIAL, format_vid_pid
 from hil.deadline import Deadline
 from hil.errors import BoardNotFound, DeadlineExpired, HilError, PortVanished
 from hil.process import run_tool
@@ -33,6 +34,7 @@ from hil.sim.node_packages import INSTALL_COMMAND, ensure_installed, package_ver
 from hil.sim.sim_board_config import SimBoardConfig, default_board_ids
 from hil.sim.sim_errors import SimSupervisorUnavailable
 from hil.sim.supervisor import SUPERVISOR_LOCK_NAME, USERS_LOCK_NAME, default_sim_dir
+from hil.sim.uf2_volumes import VOLUMES_DIR
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]   # the folder holding the `hil` package (site-packages)
 STANDINS_DIR = Path(__file__).resolve().parent / "standins"
@@ -41,6 +43,7 @@ STARTED_BY = "sim-bench"
 NPM_PACKAGES = ("rp2040js", "@micropython/micropython-webassembly-pyscript")
 CLOCK_DOMAINS = {"rust": "rp2040js-virtual", "micropython": "wasm-host"}
 POLL_INTERVAL_S = 0.05
+BOOTSEL_VID_PID = format_vid_pid(RASPBERRY_PI_VID, PID_RP2040_BOOTSEL)
 CONTROL_TIMEOUT_S = 5.0
 LAST_USER_WAIT_S = 0.5     # stop(): how long to try to become the exclusive (last) user
 SUPERVISOR_EXIT_TIMEOUT_S = 15.0
@@ -206,6 +209,7 @@ class SimBench(Bench):
         env = dict(os.environ)
         env["PATH"] = os.pathsep.join(p for p in (str(STANDINS_DIR), env.get("PATH")) if p)
         env["HIL_SIM_DIR"] = str(self.sim_dir)
+        env["HIL_UF2_MOUNT_ROOTS"] = str(self.sim_dir / VOLUMES_DIR)   # the boards' RPI-RP2 drives (uf2_volumes.py)
         return env
 
     def halt_info(self, spec: BoardSpec) -> dict | None:
@@ -254,8 +258,12 @@ class SimBench(Bench):
                 detail += f" uart={board['uart_port']}"
             if board.get("probe"):
                 detail += f" probe={board['probe']}"
+            vid_pid, serial_number = board["vid_pid"], board["serial_number"]
+            if state == "bootsel":   # what the RP2040 boot ROM enumerates as, on every chip
+                vid_pid, serial_number = BOOTSEL_VID_PID, RP2040_BOOTSEL_USB_SERIAL
+                detail += f" flash-id={board['serial_number']}"
             result.append(AttachedBoard(spec.board_id, spec.runtime, board["port"] if board["pts"] else None,
-                                        board["vid_pid"], board["serial_number"], state, detail))
+                                        vid_pid, serial_number, state, detail))
         return result
 
     def device_clock_domain(self, runtime: str) -> str:
@@ -263,5 +271,6 @@ class SimBench(Bench):
 
     def describe(self) -> dict:
         described = super().describe()
-        described.update(sim_dir=str(self.sim_dir), link=self.link)
+        # `simulated` lets the results and the report label every figure of this bench as simulated.
+        described.update(sim_dir=str(self.sim_dir), link=self.link, simulated=True)
         return described

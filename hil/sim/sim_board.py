@@ -2,6 +2,7 @@
 its halts, and restarting its process when it dies."""
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 from typing import Callable
@@ -45,6 +46,7 @@ class SimBoard:
         self.restart_times_s: list[float] = []
         self.touches = 0
         self._stopping = False
+        self._power_cycling = False
         self._reopen_timer = None
 
     # ---- lifecycle
@@ -72,7 +74,8 @@ class SimBoard:
             self.process_state = "stopped"
             return
         now_s = time.monotonic()
-        self.exits.append({"returncode": returncode, "host_time_s": time.time()})
+        power_cycled, self._power_cycling = self._power_cycling, False
+        self.exits.append({"returncode": returncode, "host_time_s": time.time(), "power_cycle": power_cycled})
         self.restart_times_s = [t for t in self.restart_times_s if now_s - t < RESTART_WINDOW_S]
         self.log(f"{self.board_id}: board process exited with code {returncode}")
         # The device is gone: its USB port goes away until the new process is up (the UART stays, as a
@@ -80,7 +83,7 @@ class SimBoard:
         usb = self.relays.get(USB_LINK)
         if usb and usb.port_open:
             usb.close_port()
-        if len(self.restart_times_s) >= MAX_RESTARTS_IN_WINDOW:
+        if len(self.restart_times_s) >= MAX_RESTARTS_IN_WINDOW and not power_cycled:
             self.process_state = "failed"
             self.log(f"{self.board_id}: not restarted: {MAX_RESTARTS_IN_WINDOW} restarts within "
                      f"{RESTART_WINDOW_S:g} s")
@@ -88,16 +91,26 @@ class SimBoard:
             return
         self.process_state = "restarting"
         self.on_change()
-        self.reactor.call_later(RESTART_DELAY_S, self._restart)
+        self.reactor.call_later(RESTART_DELAY_S, lambda: self._restart(counted=not power_cycled))
 
-    def _restart(self) -> None:
+    def _restart(self, counted: bool = True) -> None:
         if self._stopping:
             return
-        self.restart_times_s.append(time.monotonic())
+        if counted:
+            self.restart_times_s.append(time.monotonic())
         usb = self.relays.get(USB_LINK)
         if usb and not usb.port_open:
             usb.open_port()
         self._start_process()
+
+    def power_cycle(self) -> bool:
+        """Cut the board process (power off); _on_exit brings it back (power on) without counting a crash."""
+        if self.process is None or not self.process.running:
+            return False
+        self._power_cycling = True
+        self.log(f"{self.board_id}: power cycle")
+        self.process.kill_group(signal.SIGKILL)
+        return True
 
     def begin_stop(self) -> None:
         self._stopping = True

@@ -31,6 +31,7 @@ from hil.sim.reactor import Reactor
 from hil.sim.sim_board import SimBoard
 from hil.sim.sim_board_config import SimBoardConfig, default_board_ids
 from hil.sim.sim_errors import SimSupervisorRunning
+from hil.sim.uf2_volumes import POLL_INTERVAL_S as VOLUME_POLL_INTERVAL_S, VOLUMES_DIR, Uf2Volumes
 from hil.sim.unix_socket import bind_unix
 
 SUPERVISOR_LOCK_NAME = "supervisor.lock"
@@ -43,7 +44,7 @@ BOARD_EXIT_GRACE_S = 3.0          # on shutdown, how long board processes get to
 KILL_GRACE_S = 1.0
 DEFAULT_REENUMERATE_GAP_S = 0.2   # how long a re-enumerating board's USB port is absent
 DEFAULT_WAIT_HALT_TIMEOUT_S = 10.0
-SUPERVISOR_COMMANDS = ("ping", "list", "halts", "wait_halt", "reconnect", "start", "shutdown")
+SUPERVISOR_COMMANDS = ("ping", "list", "halts", "wait_halt", "reconnect", "start", "power_cycle", "shutdown")
 
 
 class Supervisor:
@@ -94,6 +95,8 @@ class Supervisor:
             for board in self.boards.values():
                 self._start_board(board)
         self.reactor.call_every(HOST_POLL_INTERVAL_S, self._poll_hosts)
+        volumes = Uf2Volumes(self.sim_dir / VOLUMES_DIR, self.boards, self.log)   # the RPI-RP2 drive in BOOTSEL
+        self.reactor.call_every(VOLUME_POLL_INTERVAL_S, volumes.poll)
         if self.exit_when_unused:
             self._users_file = open(self.sim_dir / USERS_LOCK_NAME, "a+")
             self.reactor.call_every(UNUSED_CHECK_INTERVAL_S, self._check_unused)
@@ -252,6 +255,9 @@ class Supervisor:
         elif cmd == "reconnect" and board is not None:
             board.reenumerate()
             reply({"ok": True})
+        elif cmd == "power_cycle" and board is not None:
+            # power off and on: the board process restarts from its saved flash (what uhubctl does to a Pico)
+            reply({"ok": board.power_cycle()})
         elif cmd == "shutdown":
             reply({"ok": True})
             self.reactor.call_later(0.0, self.reactor.stop)

@@ -14,12 +14,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LAYERS: list[tuple[str, ...]] = [
     ("hil.errors", "hil.deadline", "hil.process", "hil.yamlfile"),
     ("hil.transport", "hil.deploy"),
-    ("hil.bench", "hil.sim"),              # benches; each bench kind lives in its own package (hil.sim is one)
+    ("hil.bench", "hil.sim", "hil.labgrid"),   # benches; each bench kind lives in its own package
     ("hil.results",),
     ("hil.board",),
     ("hil.run_context",),
     ("hil.scenario",),
-    ("hil.plugin", "hil.run_settings", "hil.commands", "hil.cli"),
+    ("hil.plugin", "hil.run_settings", "hil.commands", "hil.cli", "hil.labgrid_pytest_plugin"),
     ("fixtures", "conftest"),
 ]
 SIM_PACKAGE = "hil.sim"

@@ -36,6 +36,14 @@ def test_doctor_names_a_missing_tool_and_how_to_install_it(tmp_path):
     assert "MISSING" in line and "install:" in line
 
 
+def test_doctor_names_the_version_problem_of_a_picotool_that_is_too_old(tmp_path):
+    result = hil("doctor", env={"HIL_SIM_DIR": str(tmp_path / "sim"), "HIL_SIM_PICOTOOL_VERSION": "1.1.2"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("picotool")]
+    assert "TOO OLD" in line and "found version 1.1.2" in line and "2.0.0 or newer is needed" in line, line
+    assert result.stdout.splitlines()[-1] == "1 too old"
+
+
 def test_boards_on_the_simulated_bench_prints_one_line_per_board_starting_with_its_id(tmp_path):
     result = hil("boards", env={"HIL_SIM_DIR": str(tmp_path / "sim")})
     assert result.returncode == 0, result.stderr

@@ -8,7 +8,7 @@ import pytest
 from hil.deploy.flash_failed import FlashFailed
 from hil.deploy.picotool_flasher import PicotoolFlasher
 from hil.deploy.tool_output import PROBLEM_NO_BOOTSEL_DEVICE, PROBLEM_VERIFY_FAILED
-from hil.errors import ProvisionError, ToolTimeout
+from hil.errors import ProvisionError, ToolTimeout, ToolTooOld
 
 SERIAL = "E66138935F4D4B2C"
 VERSION = {"stdout": "picotool v2.1.1 (Linux, GNU-12.2.0, Release)\n"}
@@ -35,6 +35,14 @@ def test_a_board_in_bootsel_is_loaded_in_one_step(fake_tools, elf_image):
     assert report.tool_versions == {"picotool": "picotool v2.1.1 (Linux, GNU-12.2.0, Release)"}
     assert ("Loading into Flash", 100) in [(p.phase, p.percent) for p in seen]
     assert ("Verifying Flash", 100) in [(p.phase, p.percent) for p in seen]
+
+
+def test_picotool_older_than_2_is_refused_before_it_touches_the_board(fake_tools, elf_image):
+    fake_tools.install("picotool").on("picotool version", {"stdout": "picotool v1.1.2 (Linux, GNU-10.2.1, Release)\n"}) \
+        .on("picotool load", LOADED)
+    with pytest.raises(ToolTooOld, match=r"found version 1\.1\.2, version 2\.0\.0 or newer is needed"):
+        PicotoolFlasher("rust", SERIAL, env=fake_tools.env).flash(elf_image, 20)
+    assert [c[1] for c in fake_tools.calls()] == ["version"]
 
 
 def test_a_running_board_is_rebooted_into_bootsel_then_loaded(fake_tools, elf_image):

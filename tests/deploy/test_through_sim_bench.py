@@ -153,7 +153,11 @@ def test_second_provisioning_of_unchanged_boards_flashes_nothing_and_writes_noth
     rust = make_board(bench, bench.spec("sim-rust-0"))
     mpy = make_board(bench, bench.spec("sim-mpy-0"))
     try:
-        rust.provision(ProvisionArtifacts(firmware=image), FLASH_TIMEOUT_S)               # flashes only if needed: either way, now current
+        first = rust.provision(ProvisionArtifacts(firmware=image), FLASH_TIMEOUT_S)   # flashes only if needed
+        # a flash is recorded with the board's facts (so with the results) exactly when one happened
+        assert rust.describe().get("flash") == (first.details or None)
+        if first.flashed:
+            assert {"flasher", "steps", "verified", "image_size_bytes", "elapsed_s"} <= set(first.details)
         again = rust.provision(ProvisionArtifacts(firmware=image), FLASH_TIMEOUT_S)
         assert not again.flashed and again.build_id_after == image.build_id
         files = plan_files([scripts], dest="/again")
@@ -164,3 +168,109 @@ def test_second_provisioning_of_unchanged_boards_flashes_nothing_and_writes_noth
     finally:
         rust.close()
         mpy.close()
+
+
+@needs_node
+def test_a_board_sent_to_bootsel_shows_the_boot_roms_serial_and_picotool_still_finds_it_by_flash_id(bench,
+                                                                                                lesson_elf):
+    from hil.process import run_tool
+
+    spec = bench.spec("sim-rust-0")
+    env = bench.tool_env()
+    PicotoolFlasher(spec.board_id, spec.serial_number, env=env).flash(lesson_elf, FLASH_TIMEOUT_S)
+    run_tool(["picotool", "reboot", "-u", "-f", "--ser", spec.serial_number], FLASH_TIMEOUT_S, env=env)
+    rows = {row.board_id: row for row in bench.attached()}
+    assert (rows[spec.board_id].state, rows[spec.board_id].vid_pid, rows[spec.board_id].serial_number) == (
+        "bootsel", "2e8a:0003", "E0C9125B0D9B")
+    assert f"flash-id={spec.serial_number}" in rows[spec.board_id].detail
+    info = run_tool(["picotool", "info", "-d", "--ser", spec.serial_number], FLASH_TIMEOUT_S, env=env).stdout
+    assert f"flash id:             0x{spec.serial_number.upper()}" in info
+    report = PicotoolFlasher(spec.board_id, spec.serial_number, env=env).flash(lesson_elf, FLASH_TIMEOUT_S)
+    assert report.verified
+    assert wait_for_line(bench.locate_port(spec, PORT_TIMEOUT_S), r"OK id name=lesson", READY_TIMEOUT_S)
+    rows = {row.board_id: row for row in bench.attached()}
+    assert rows[spec.board_id].serial_number == spec.serial_number and rows[spec.board_id].state != "bootsel"
+
+
+@needs_node
+@pytest.mark.parametrize("resource", ["power", "reset"])
+def test_a_panicked_probe_less_board_is_brought_back_by_its_bench_file_power_or_run_line(bench, lesson_elf,
+                                                                                       resource):
+    import dataclasses
+
+    from hil.board.board_factory import make_board
+    from hil.deploy.build_id import embedded_build_id
+    from hil.deploy.firmware_image import FirmwareImage
+    from hil.deploy.elf_image import ElfImage
+
+    board_ids = [b["id"] for b in bench.client.list_boards(10)]
+    sim_spec = bench.spec("sim-rust-0")
+    wiring = {"power": {"power": {"uhubctl": {"hub": "1-1", "port": board_ids.index("sim-rust-0") + 1}}},
+              "reset": {"reset": {"gpioset": {"chip": "gpiochip0", "line": board_ids.index("sim-rust-0")}}}}
+    spec = dataclasses.replace(sim_spec, probe=None, flash_method="picotool", extra=wiring[resource])
+    board = make_board(bench, spec)
+    try:
+        assert board.cannot_recover_reason() == ""
+        board.provision(ProvisionArtifacts(firmware=FirmwareImage(lesson_elf, None, embedded_build_id(
+            ElfImage.read(lesson_elf)))), FLASH_TIMEOUT_S)
+        board.open(PORT_TIMEOUT_S)
+        board.transport.write("panic unwrap\n")
+        board.expect_panic(10)
+        assert board.state == "halted"
+        board.reset(FLASH_TIMEOUT_S)
+        expected = {"power": "power cycle (uhubctl hub 1-1 port", "reset": "RUN pin (gpiochip0 line"}[resource]
+        assert board.facts["reset_by"].startswith(expected)
+        assert board.state != "halted" and board.running_build_id(10) == embedded_build_id(ElfImage.read(lesson_elf))
+    finally:
+        board.close()
+
+
+@needs_node
+def test_the_panic_scenario_on_a_probe_less_simulated_board_is_refused_without_power_and_recovered_with_it(
+        tmp_path, lesson_elf):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def run(power: str) -> tuple[subprocess.CompletedProcess, dict]:
+        bench_file = tmp_path / f"bench{len(power)}.yaml"
+        bench_file.write_text(f"bench: probe-less\nkind: sim\nboards:\n"
+                              f"  - {{id: sim-rust-0, runtime: rust, flash: picotool{power}}}\n"
+                              f"  - {{id: sim-mpy-0, runtime: micropython}}\n")
+        results = tmp_path / f"results{len(power)}.json"
+        env = {**os.environ, "HIL_SIM_DIR": tempfile.mkdtemp(prefix="hil-pw-")}
+        done = subprocess.run([sys.executable, "-m", "pytest", "scenarios/panic_vs_exception.yaml", "-q", "-rs",
+                               "-p", "no:cacheprovider", f"--hil-bench={bench_file}", f"--hil-results={results}"],
+                              cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+        return done, json.loads(results.read_text())
+
+    refused, document = run("")
+    assert "board sim-rust-0 cannot be recovered after a panic" in refused.stdout, refused.stdout
+    assert document["claims"][0]["status"] == "skipped"
+    recovered, document = run(', power: {uhubctl: {hub: "1-1", port: 1}}')
+    (claim,) = document["claims"]
+    assert claim["status"] == "passed", recovered.stdout
+    assert claim["boards"]["sim-rust-0"]["reset_by"] == "power cycle (uhubctl hub 1-1 port 1)"
+
+
+@needs_node
+def test_uf2_copy_through_the_simulated_rpi_rp2_volume_then_the_firmware_answers(bench, lesson_elf):
+    import dataclasses
+
+    from hil.board.board_factory import make_flasher
+
+    spec = dataclasses.replace(bench.spec("sim-rust-0"), flash_method="uf2")
+    PicotoolFlasher(spec.board_id, spec.serial_number, env=bench.tool_env()).flash(lesson_elf, FLASH_TIMEOUT_S)
+    wait_for_line(bench.locate_port(spec, PORT_TIMEOUT_S), r"OK id name=lesson", READY_TIMEOUT_S)
+    report = make_flasher(bench, spec).flash(lesson_elf, FLASH_TIMEOUT_S)   # running: 1200-baud touch first
+    assert report.flasher == "uf2-copy" and report.reset_done
+    assert report.steps[0].startswith("1200-baud touch on ")
+    volume = bench.sim_dir / "volumes" / spec.board_id
+    assert report.steps[-1].endswith(f"-> {volume / 'lesson.uf2'}")
+    assert wait_for_line(bench.locate_port(spec, PORT_TIMEOUT_S), r"OK id name=lesson", READY_TIMEOUT_S)
+    assert not volume.exists()        # loaded and started: the boot ROM's drive went away
+    log = (bench.sim_dir / "supervisor.log").read_text()
+    assert f"{spec.board_id}: lesson.uf2 copied to its RPI-RP2 volume" in log
+    rows = {row.board_id: row for row in bench.attached()}
+    assert rows[spec.board_id].state == "running" and rows[spec.board_id].serial_number == spec.serial_number

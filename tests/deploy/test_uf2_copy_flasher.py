@@ -70,3 +70,58 @@ def test_a_file_that_is_neither_uf2_nor_elf_is_refused(tmp_path):
 def test_mount_roots_come_from_the_environment(tmp_path):
     flasher = Uf2CopyFlasher("rust", env={"HIL_UF2_MOUNT_ROOTS": f"{tmp_path}/a:{tmp_path}/b"})
     assert flasher.mount_roots == [tmp_path / "a", tmp_path / "b"]
+
+
+def fake_usb_disks(tmp_path, disks: dict[str, str]):
+    """/sys/block with each disk linked under its USB port's device path, and /proc/mounts text for their first
+    partition, as Linux lays them out."""
+    sys_block, devices = tmp_path / "sys-block", tmp_path / "sys-devices"
+    sys_block.mkdir()
+    mounts = []
+    for disk, usb_port in disks.items():
+        target = devices / "pci0000:00" / "0000:00:14.0" / "usb1" / usb_port / f"{usb_port}:1.0" / "host3" / "block" / disk
+        target.mkdir(parents=True)
+        (sys_block / disk).symlink_to(target)
+        mounts.append(f"/dev/{disk}1 {tmp_path}/media/{disk} vfat rw,nosuid 0 0")
+    proc_mounts = tmp_path / "mounts"
+    proc_mounts.write_text("\n".join(mounts) + "\n")
+    return sys_block, proc_mounts
+
+
+def test_two_boards_in_bootsel_each_get_the_volume_on_their_own_usb_port(tmp_path, uf2_image):
+    # Both volumes are labelled RPI-RP2 and both disks carry the boot ROM's shared serial: only the port tells.
+    sys_block, proc_mounts = fake_usb_disks(tmp_path, {"sdb": "1-1.2", "sdc": "1-1.3"})
+    media = tmp_path / "media"
+    volume_b, volume_c = make_volume(media, "sdb"), make_volume(media, "sdc")
+    flasher = Uf2CopyFlasher("rust", mount_roots=[media], usb_port_finder=lambda: "1-1.3", sys_block=sys_block,
+                             proc_mounts=proc_mounts)
+    flasher.flash(uf2_image, timeout_s=5)
+    assert (volume_c / "lesson.uf2").exists() and not (volume_b / "lesson.uf2").exists()
+
+
+def test_a_known_port_without_its_volume_waits_and_never_takes_another_boards(tmp_path, uf2_image):
+    sys_block, proc_mounts = fake_usb_disks(tmp_path, {"sdb": "1-1.2"})
+    make_volume(tmp_path / "media", "sdb")
+    flasher = Uf2CopyFlasher("rust", mount_roots=[tmp_path / "media"], usb_port_finder=lambda: "1-1.3",
+                             sys_block=sys_block, proc_mounts=proc_mounts)
+    with pytest.raises(ProvisionError, match="no RPI-RP2 volume appeared"):
+        flasher.flash(uf2_image, timeout_s=0.5)
+    assert not (tmp_path / "media" / "sdb" / "lesson.uf2").exists()
+
+
+def test_the_simulated_volume_takes_a_uf2_only_once_every_block_is_there(tmp_path):
+    import struct
+
+    from hil.sim.uf2_volumes import uf2_complete
+
+    def block(number: int, total: int) -> bytes:
+        return struct.pack("<IIIIIIII", 0x0A324655, 0x9E5D5157, 0x2000, 0x10000000 + 256 * number, 256, number,
+                           total, 0xE48BFF56) + bytes(476) + struct.pack("<I", 0x0AB16F30)
+
+    image = tmp_path / "x.uf2"
+    image.write_bytes(block(0, 3) + block(1, 3))
+    assert not uf2_complete(image)                      # still being copied
+    image.write_bytes(block(0, 3) + block(1, 3) + block(2, 3))
+    assert uf2_complete(image)
+    image.write_bytes(b"not a uf2".ljust(512, b"\0"))
+    assert not uf2_complete(image)

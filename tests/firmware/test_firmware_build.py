@@ -153,6 +153,7 @@ def test_stored_images_are_read_only(project, toolchain):
     result, _ = build(project, toolchain)
     for path in (result.elf_path, result.uf2_path):
         assert not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    assert stat.S_IMODE(result.elf_path.parent.stat().st_mode) == 0o755     # readable by every user of the bench
 
 
 def hold_in_another_process(result) -> subprocess.Popen:

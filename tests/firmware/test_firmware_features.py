@@ -65,3 +65,36 @@ def test_handicap_sort_makes_the_same_sort_many_times_slower_on_the_same_clock(t
     handicapped_us = sort_us(handicapped.elf_path, tmp_path / "handicapped")
     assert plain_us > 0
     assert handicapped_us >= HANDICAP_AT_LEAST * plain_us, (plain_us, handicapped_us)
+
+
+def test_a_panic_leaves_its_message_in_the_rtt_up_channel_a_probe_reads(tmp_path):
+    """What `probe-rs run` shows: the control block at `_SEGGER_RTT` names up channel 0, whose ring buffer holds
+    the same PANIC line as the serial links. Needs a board process that can read target memory."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed: the simulated bench needs Node.js")
+    import struct
+
+    from tests.sim_rust.board_harness import BoardHarness
+    build = lesson()
+    address, size_bytes = ElfImage.read(build.elf_path).symbol("_SEGGER_RTT")
+    harness = BoardHarness(tmp_path)
+    try:
+        assert harness.request("load", path=str(build.elf_path))["ok"] is True
+        assert harness.request("reset")["state"] == "running"
+        harness.expect("uart", rb"READY lesson build=", BOOT_TIMEOUT_S)
+        harness.send("uart", b"panic explicit\n")
+        line = harness.expect("uart", rb"PANIC [^\n]*\n", ANSWER_TIMEOUT_S).group(0)
+        harness.wait_event("halt", ANSWER_TIMEOUT_S)
+        reply = harness.request("read_memory", address=address, length=size_bytes)
+        if not reply.get("ok", True) or "data_hex" not in reply:
+            pytest.skip(f"this board process cannot read target memory: {reply.get('error', reply)}")
+        block = bytes.fromhex(reply["data_hex"])
+        assert block[:10] == b"SEGGER RTT"
+        max_up, _max_down = struct.unpack_from("<II", block, 16)
+        assert max_up >= 1
+        _name, buffer, buffer_bytes, write_offset, read_offset, _flags = struct.unpack_from("<IIIIII", block, 24)
+        assert RAM_START <= buffer < RAM_END and 0 <= read_offset <= write_offset <= buffer_bytes
+        written = bytes.fromhex(harness.request("read_memory", address=buffer, length=write_offset)["data_hex"])
+        assert written.endswith(line)
+    finally:
+        harness.close()

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from hil.board.board_factory import make_board
-from hil.board.rust_board import FirmwareImage
+from hil.board.board import ProvisionArtifacts
+from hil.deploy.firmware_image import FirmwareImage
 from hil.deploy.firmware_build import build_firmware
 from hil.deploy.rust_toolchain import NoRustToolchain, detect_toolchain
 from hil.sim.sim_bench import SimBench
@@ -60,7 +61,7 @@ def test_flashing_either_stored_build_makes_the_board_report_its_own_id(two_buil
     try:
         for result in (builds[0], builds[1], builds[0]):
             image = FirmwareImage(result.elf_path, result.uf2_path, result.build_id, name="lesson")
-            report = board.provision(image, FLASH_TIMEOUT_S)
+            report = board.provision(ProvisionArtifacts(firmware=image), FLASH_TIMEOUT_S)
             assert report.flashed and report.build_id_after == result.build_id
     finally:
         board.close()

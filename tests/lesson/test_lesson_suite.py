@@ -80,6 +80,19 @@ def test_metrics_carry_unit_clock_domain_and_board(lesson_run):
     assert deploy["mpy_deploy_s"]["value"] < deploy["rust_deploy_s"]["value"]
 
 
+def test_each_claim_has_its_verdict_and_the_lessons_sentence(lesson_run):
+    _, reports = lesson_run
+    claims = {c["scenario"]: c for c in json.loads((reports / "results.json").read_text())["claims"]}
+    for name in JUDGED:
+        assert claims[name]["verdict"] == "holds", (name, claims[name].get("reason"))
+    for name in SKIPPED_BECAUSE:
+        assert claims[name]["verdict"] == "not comparable on this bench", name
+    assert all(claim["lesson"] for claim in claims.values())
+    assert claims["dual-core-micropython"]["contradicts_lesson"]
+    html = (reports / "report.html").read_text()
+    assert "simulated bench" in html and 'class="scorecard"' in html
+
+
 def test_evidence_keeps_the_panic_and_the_traceback(lesson_run):
     _, reports = lesson_run
     claims = {c["scenario"]: c for c in json.loads((reports / "results.json").read_text())["claims"]}

@@ -13,7 +13,7 @@ from hil.bench.physical_bench import PhysicalBench, match_board
 from hil.bench.usb_discovery import UsbDiscovery
 from hil.errors import BoardNotFound
 from tests.physical_bench.usb_fakes import (
-    PICO_A, PICO_B, PROBE_SERIAL, debug_probe_port, micropython_port, port, probe_listing, rust_port,
+    BOOTSEL_SERIAL, PICO_A, PICO_B, PROBE_SERIAL, bootsel_device, debug_probe_port, unplug, micropython_port, port, probe_listing, rust_port,
     write_sysfs_device,
 )
 
@@ -52,9 +52,21 @@ def attached(tmp_path) -> Attached:
     return Attached(root)
 
 
-def bench(attached: Attached, *specs: BoardSpec) -> PhysicalBench:
+class FlashIds:
+    """What picotool would read as the flash id of the BOOTSEL device on each USB port (None: cannot read)."""
+
+    def __init__(self, by_port: dict[str, str] | None = None):
+        self.by_port = dict(by_port or {})
+        self.reads: list[str] = []
+
+    def __call__(self, device) -> str | None:
+        self.reads.append(device.bus_path)
+        return self.by_port.get(device.bus_path)
+
+
+def bench(attached: Attached, *specs: BoardSpec, flash_ids: FlashIds | None = None) -> PhysicalBench:
     config = BenchConfig(path="bench.yaml", name="desk", kind="physical", specs=list(specs))
-    return PhysicalBench(config, discovery=attached.discovery())
+    return PhysicalBench(config, discovery=attached.discovery(), flash_id_reader=flash_ids or FlashIds())
 
 
 MPY = BoardSpec("mpy", "micropython", serial_number=PICO_A, source="bench.yaml:3")
@@ -98,13 +110,59 @@ def test_a_port_that_comes_back_after_a_reset_is_found_within_the_deadline(attac
     assert attached.scans > 1
 
 
-def test_a_board_in_bootsel_is_reported_as_such(attached):
-    write_sysfs_device(attached.sysfs_root, "1-1.2", 0x2E8A, 0x0003, PICO_B, "RP2 Boot")
-    the_bench = bench(attached, RUST)
+def test_a_board_sent_to_bootsel_is_found_on_its_usb_port_and_again_under_its_own_id(attached):
+    attached.ports = [rust_port("/dev/ttyACM0", PICO_B, "1-1.2")]
+    the_bench = bench(attached, RUST, flash_ids=FlashIds({"1-1.2": PICO_B}))
+    assert the_bench.locate_port(RUST, timeout_s=1) == "/dev/ttyACM0"
+    attached.ports = []                                   # reboot into BOOTSEL: same port, the ROM's serial
+    bootsel_device(attached.sysfs_root, "1-1.2")
     rows = {row.board_id: row for row in the_bench.attached()}
-    assert rows["rust"].state == "bootsel" and rows["rust"].vid_pid == "2e8a:0003"
-    with pytest.raises(BoardNotFound, match="in BOOTSEL mode"):
+    assert (rows["rust"].state, rows["rust"].vid_pid, rows["rust"].serial_number) == ("bootsel", "2e8a:0003",
+                                                                                       BOOTSEL_SERIAL)
+    assert "USB port 1-1.2, flash id E6614C311B4A6B2B confirmed" in rows["rust"].detail
+    assert not [row for row in rows.values() if row.board_id == "-" and row.serial_number == BOOTSEL_SERIAL]
+    with pytest.raises(BoardNotFound, match="in BOOTSEL at USB 1-1.2"):
         the_bench.locate_port(RUST, timeout_s=0.3)
+    unplug(attached.sysfs_root, "1-1.2")                  # flashed: back under its own serial
+    attached.ports = [rust_port("/dev/ttyACM1", PICO_B, "1-1.2")]
+    assert the_bench.locate_port(RUST, timeout_s=1) == "/dev/ttyACM1"
+
+
+def test_two_boards_in_bootsel_are_told_apart_by_usb_port(attached):
+    bootsel_device(attached.sysfs_root, "1-1.2", devnum=7)
+    bootsel_device(attached.sysfs_root, "1-1.3", devnum=8)
+    one = BoardSpec("one", "rust", serial_number=PICO_A, usb_port="1-1.3", flash_method="picotool")
+    two = BoardSpec("two", "rust", serial_number=PICO_B, usb_port="1-1.2", flash_method="picotool")
+    rows = {row.board_id: row for row in bench(attached, one, two).attached()}
+    assert (rows["one"].state, rows["two"].state) == ("bootsel", "bootsel")
+    assert "USB 1-1.3" in rows["one"].detail and "USB 1-1.2" in rows["two"].detail
+    assert "-" not in rows
+
+
+def test_two_boards_in_bootsel_are_told_apart_by_flash_id_alone(attached):
+    bootsel_device(attached.sysfs_root, "1-1.2", devnum=7)
+    bootsel_device(attached.sysfs_root, "1-1.3", devnum=8)
+    one = BoardSpec("one", "rust", serial_number=PICO_A, flash_method="picotool")
+    two = BoardSpec("two", "rust", serial_number=PICO_B, flash_method="picotool")
+    the_bench = bench(attached, one, two, flash_ids=FlashIds({"1-1.2": PICO_B, "1-1.3": PICO_A}))
+    rows = {row.board_id: row for row in the_bench.attached()}
+    assert "USB 1-1.3 (recognised by its flash id E66138935F4D4B2C)" in rows["one"].detail
+    assert "USB 1-1.2 (recognised by its flash id E6614C311B4A6B2B)" in rows["two"].detail
+
+
+def test_another_board_on_this_boards_port_is_named_not_taken(attached):
+    bootsel_device(attached.sysfs_root, "1-1.2")
+    spec = BoardSpec("rust", "rust", serial_number=PICO_B, usb_port="1-1.2", flash_method="picotool")
+    match = bench(attached, spec, flash_ids=FlashIds({"1-1.2": PICO_A})).match(spec, attached.discovery().scan(False))
+    assert match.state == "missing"
+    assert f"has flash id {PICO_A}, not {PICO_B}" in match.detail
+
+
+def test_a_bootsel_device_is_never_assumed_to_be_a_board(attached):
+    bootsel_device(attached.sysfs_root, "1-1.2")
+    rows = {row.board_id: row for row in bench(attached, RUST).attached()}
+    assert rows["rust"].state == "missing"
+    assert f"report the shared serial {BOOTSEL_SERIAL}" in rows["rust"].detail and "usb_port:" in rows["rust"].detail
 
 
 def test_two_devices_with_one_serial_number_are_ambiguous_at_once(attached):

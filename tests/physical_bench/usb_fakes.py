@@ -30,9 +30,16 @@ def debug_probe_port(device: str, serial: str = PROBE_SERIAL, bus: str = "1-1.4"
     return port(device, 0x2E8A, 0x000C, serial, f"{bus}:1.1", "Debug Probe (CMSIS-DAP)")
 
 
-def write_sysfs_device(root: Path, bus_path: str, vid: int, pid: int, serial: str | None, product: str) -> None:
+BOOTSEL_SERIAL = "E0C9125B0D9B"   # what every RP2040 boot ROM reports
+
+
+def write_sysfs_device(root: Path, bus_path: str, vid: int, pid: int, serial: str | None, product: str,
+                       devnum: int | None = None) -> None:
     folder = root / bus_path
     folder.mkdir(parents=True, exist_ok=True)
+    if devnum is not None:
+        (folder / "busnum").write_text(bus_path.split("-")[0] + "\n")
+        (folder / "devnum").write_text(f"{devnum}\n")
     (folder / "idVendor").write_text(f"{vid:04x}\n")
     (folder / "idProduct").write_text(f"{pid:04x}\n")
     if serial:
@@ -43,3 +50,14 @@ def write_sysfs_device(root: Path, bus_path: str, vid: int, pid: int, serial: st
 
 def probe_listing(serial: str = PROBE_SERIAL, inaccessible: bool = False) -> ProbeListing:
     return ProbeListing(0, "Debug Probe (CMSIS-DAP)", 0x2E8A, 0x000C, None, serial, "CMSIS-DAP", inaccessible)
+
+
+def bootsel_device(root: Path, bus_path: str, devnum: int = 9) -> None:
+    """A Pico in BOOTSEL on USB port `bus_path`, as the RP2040 boot ROM enumerates."""
+    write_sysfs_device(root, bus_path, 0x2E8A, 0x0003, BOOTSEL_SERIAL, "RP2 Boot", devnum)
+
+
+def unplug(root: Path, bus_path: str) -> None:
+    import shutil
+    shutil.rmtree(root / bus_path, ignore_errors=True)
+    shutil.rmtree(root / f"{bus_path}:1.0", ignore_errors=True)

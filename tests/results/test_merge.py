@@ -10,7 +10,7 @@ from hil.errors import ConfigError
 from hil.results.html_report import render_report
 from hil.results.merge import load_and_merge, merge_documents
 from tests.results.page_parser import parse_page
-from tests.results.sample_documents import lesson_document
+from tests.results.sample_documents import lesson_document, lesson_run
 
 
 def two_runners():
@@ -35,18 +35,49 @@ def test_the_same_claim_from_two_hosts_stays_two_rows_side_by_side():
     assert [merged["runs"][c["run_index"]]["host"] for c in sort_rows] == ["runner-a", "runner-b"]
 
 
-def test_merged_report_labels_rows_and_charts_with_host_and_bench():
+def hardware_and_simulated():
+    return [("lab.json", lesson_run(simulated=False, host="lab-pi")),
+            ("sim.json", lesson_run(simulated=True, host="ci-runner"))]
+
+
+def test_merged_report_shows_each_claim_per_bench_side_by_side():
+    merged = merge_documents(hardware_and_simulated())
+    page = parse_page(render_report(merged))
+    assert page.problems == []
+    scorecard = page.find_all("table", "scorecard")[0]
+    header = [page.text_of(th) for th in page.find_all("th") if "thead" in th.parents][:3]
+    assert header == ["Lesson claim", "lab-pi · Picos E66138528361BD2A, E6614C311B4A2F21",
+                      "ci-runner · simulated bench"]
+    assert "scorecard" in scorecard.classes
+    # One row per claim, one verdict per bench in it: the same claim is not two rows.
+    rows = page.find_all("tr", "score")
+    assert len(rows) == len(lesson_run()["claims"])
+    dual = next(r for r in rows if r.attrs["data-claim"] == "dual-core-micropython")
+    dual_text = page.text_of(dual)
+    assert "MicroPython speed-up with a _thread on core 1: 1.9× (needs ≥ 1.2×)" in dual_text
+    assert "[device clock]" in dual_text
+    assert "this MicroPython port has no _thread" in dual_text
+    verdicts = [c.attrs["data-verdict"] for c in page.elements if "data-verdict" in c.attrs]
+    assert verdicts.count("holds") == 9 and verdicts.count("not comparable on this bench") == 1
+    # Each claim's card has one column per bench, each with its verdict and its own charts, labelled.
+    compute = next(a for a in page.find_all("article", "claim-card")
+                   if a.attrs["data-claim"] == "compute-throughput")
+    text = page.text_of(compute)
+    assert "lab-pi · Picos E66138528361BD2A, E6614C311B4A2F21" in text and "ci-runner · simulated bench" in text
+    assert "107.2×" in text and "98.3×" in text
+    columns = [e for e in page.elements if e.tag == "div" and "bench-column" in e.classes and "data-run" in e.attrs]
+    assert {c.attrs["data-run"] for c in columns} == {"0", "1"}
+    captions = [page.text_of(c) for c in page.find_all("p", "caption")]
+    assert any(c.endswith("· simulated bench") for c in captions)
+    assert any(c.endswith("· Picos E66138528361BD2A, E6614C311B4A2F21") for c in captions)
+
+
+def test_merged_report_of_two_runners_on_one_kind_of_bench_names_each_host():
     page = parse_page(render_report(merge_documents(two_runners())))
     assert page.problems == []
-    header = [page.text_of(th) for th in page.find_all("th")]
-    assert "Host · bench" in header
-    rows = page.find_all("tr", "claim")
-    assert "runner-a · benches/lab-a.yaml" in page.text_of(rows[0])
-    assert "runner-b · sim" in page.text_of(rows[1])
-    captions = [page.text_of(c) for c in page.find_all("figcaption")]
-    assert any("runner-a · benches/lab-a.yaml" in c for c in captions)
-    assert any("runner-b · sim" in c for c in captions)
-    assert len(page.find_all("svg", "chart")) == 8
+    header = [page.text_of(th) for th in page.find_all("th") if "thead" in th.parents][:3]
+    assert header[0] == "Lesson claim"
+    assert {"runner-a", "runner-b"} <= {h.split(" · ")[0] for h in header[1:]}
 
 
 def test_merging_a_merge_with_one_of_its_sources_does_not_double_claims():

@@ -28,7 +28,9 @@ def test_report_of_two_runners_writes_the_page_and_the_merged_results(tmp_path, 
     merged = tmp_path / "merged.json"
     assert hil_report([a, b, "-o", str(out), "--merged-results", str(merged)]) == 0
     page = parse_page(out.read_text(encoding="utf-8"))
-    assert page.problems == [] and len(page.find_all("tr", "claim")) == 14
+    # one scorecard row per claim, one verdict per runner in it
+    assert page.problems == [] and len(page.find_all("tr", "score")) == 7
+    assert len([e for e in page.elements if "data-verdict" in e.attrs]) == 14
     document = json.loads(merged.read_text())
     assert [run["host"] for run in document["runs"]] == ["runner-a", "runner-b"]
     stdout = capsys.readouterr().out
@@ -40,7 +42,7 @@ def test_the_merged_results_can_be_reported_again(tmp_path):
     merged = tmp_path / "merged.json"
     assert hil_report([a, "-o", str(tmp_path / "r1.html"), "--merged-results", str(merged)]) == 0
     assert hil_report([str(merged), "-o", str(tmp_path / "r2.html")]) == 0
-    assert len(parse_page((tmp_path / "r2.html").read_text()).find_all("tr", "claim")) == 7
+    assert len(parse_page((tmp_path / "r2.html").read_text()).find_all("tr", "score")) == 7
 
 
 def test_an_invalid_file_is_one_line_naming_it_and_exit_code_2(tmp_path, capsys):

@@ -81,6 +81,7 @@ def test_the_report_job_merges_every_runners_results_with_hil_report(workflow):
     (report_command,) = [c for c in commands(job) if c.startswith("hil report")]
     args = build_parser().parse_args(shlex.split(report_command)[1:])   # the real CLI accepts it
     assert args.results == ["runs/*/results.json"] and args.merged_results == "merged/results.json"
+    assert args.junit == ["runs/*/junit.xml"] and args.merged_junit == "merged/junit.xml"
     assert any(s.get("uses", "").startswith(UPLOAD) for s in job["steps"])
 
 
@@ -96,3 +97,43 @@ def test_every_board_set_of_the_matrix_has_a_valid_example_bench_file_of_that_na
         config = load_bench_file(EXAMPLE_DIR / "benches" / f"{entry['bench']}.yaml")   # schema + checks
         assert config.name == entry["bench"] and config.kind == "physical"
         assert len({spec.runtime for spec in config.specs}) == 2, "each set has boards of both runtimes"
+
+
+FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repository"
+
+
+def test_pull_requests_from_forks_never_reach_the_self_hosted_runners(workflow):
+    guard = workflow["jobs"]["bench"]["if"]
+    assert "github.event_name != 'pull_request'" in guard and FORK_GUARD in guard
+
+
+def _step_index(job: dict, predicate) -> int:
+    return next(i for i, step in enumerate(job["steps"]) if predicate(step))
+
+
+def test_bench_jobs_install_the_tools_check_them_with_doctor_and_build_before_the_tests(workflow):
+    job = workflow["jobs"]["bench"]
+    run_of = lambda word: (lambda step: word in step.get("run", ""))   # noqa: E731
+    install = _step_index(job, run_of("apt-get install"))
+    doctor = _step_index(job, run_of("hil doctor"))
+    build = _step_index(job, run_of("hil build"))
+    tests = _step_index(job, run_of("pytest "))
+    assert install < doctor < build < tests
+    packages = job["steps"][install]["run"]
+    for needed in ("picotool", "uhubctl", "gpiod", "thumbv6m-none-eabi", "probe-rs-tools"):
+        assert needed in packages, needed
+    (doctor_command,) = [c for c in commands(job) if "hil doctor" in c]
+    argv = shlex.split(doctor_command)
+    args = build_parser().parse_args(argv[argv.index("doctor"):])
+    assert args.bench == "benches/${{ matrix.bench }}.yaml"
+    (build_command,) = [c for c in commands(job) if "hil build" in c]
+    build_parser().parse_args(shlex.split(build_command)[1:])
+
+
+@pytest.mark.parametrize("job_name", ["simulated", "bench"])
+def test_each_test_job_publishes_its_junit_file_in_the_runs_ui_even_when_tests_fail(workflow, job_name):
+    job = workflow["jobs"][job_name]
+    (publish,) = [s for s in job["steps"] if "junit-report" in s.get("uses", "")]
+    assert publish["if"].startswith("always()")
+    assert publish["with"]["report_paths"] == "${{ env.REPORTS }}/junit.xml"
+    assert workflow["permissions"]["checks"] == "write"

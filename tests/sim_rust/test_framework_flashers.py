@@ -16,7 +16,7 @@ def test_probe_rs_flasher_flashes_and_resets_a_simulated_board(sim_bench, images
     flasher = ProbeRsFlasher(board["id"], board["probe"], env=sim_bench.env())
     report = flasher.flash(images.write("echo", thumb_image.echo_firmware())["elf"], FLASH_TIMEOUT_S)
     assert report.reset_done
-    assert flasher.version().startswith("probe-rs 0.0.0+hil-sim")
+    assert flasher.version().startswith("probe-rs 0.32.0 ")
     assert ask(sim_bench.sim_dir / f"{board['id']}.uart0", b"probe\n", rb"probe\n", ANSWER_TIMEOUT_S)
 
 

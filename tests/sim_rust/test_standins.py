@@ -47,7 +47,7 @@ def test_probe_rs_list_without_a_simulated_bench_finds_no_probes(tmp_path):
 
 def test_probe_rs_version_looks_like_the_real_one(sim_bench):
     result = tool(sim_bench, "probe-rs", "--version", check=True)
-    assert result.stdout.startswith("probe-rs 0.0.0+hil-sim (git commit: ")
+    assert result.stdout.startswith("probe-rs 0.32.0 (git commit: hil-sim stand-in)")
 
 
 def test_probe_rs_download_leaves_the_core_halted_and_reset_starts_the_firmware(sim_bench, images):
@@ -93,7 +93,9 @@ def test_probe_rs_needs_probe_selection_when_several_probes_are_attached(sim_ben
     elf = images.write("echo", thumb_image.echo_firmware())["elf"]
     result = tool(sim_bench, "probe-rs", "download", "--chip", "RP2040", "--non-interactive", str(elf))
     assert result.returncode == 1
-    assert "More than a single probe detected" in result.stderr
+    assert result.stderr.startswith("Error: The following devices were found:\n[0]: Debug Probe (CMSIS-DAP) -- "
+                                    "2e8a:000c-0:")
+    assert "Use '--probe VID:PID' or '--probe VID:PID:Serial' to select one." in result.stderr
 
 
 def test_probe_rs_with_an_unknown_probe_serial_fails(sim_bench, images):
@@ -101,7 +103,7 @@ def test_probe_rs_with_an_unknown_probe_serial_fails(sim_bench, images):
     result = tool(sim_bench, "probe-rs", "download", "--chip", "RP2040", "--probe", "2e8a:000c:NOSUCHPROBE",
                   str(elf))
     assert result.returncode == 1
-    assert result.stderr.startswith("Error: ")
+    assert result.stderr == "Error: No connected probes were found.\n"
 
 
 def test_probe_rs_download_of_a_missing_file_fails(sim_bench, tmp_path):
@@ -139,7 +141,7 @@ def test_a_silent_firmware_is_unresponsive_by_the_host_deadline_not_hung(sim_ben
 # ---- picotool ---------------------------------------------------------------------------------------------
 
 def test_picotool_version_looks_like_the_real_one(sim_bench):
-    assert tool(sim_bench, "picotool", "version", check=True).stdout.startswith("picotool v0.0.0+hil-sim ")
+    assert tool(sim_bench, "picotool", "version", check=True).stdout.startswith("picotool v2.1.1 (Linux, hil-sim stand-in)")
 
 
 def test_picotool_load_needs_a_board_in_bootsel_unless_forced(sim_bench, images):
@@ -149,7 +151,8 @@ def test_picotool_load_needs_a_board_in_bootsel_unless_forced(sim_bench, images)
     assert sim_bench.wait_state(board, "running")["state"] == "running"
     result = tool(sim_bench, "picotool", "load", "-v", "-x", "--ser", board["serial_number"], str(paths["uf2"]))
     assert result.returncode == PICOTOOL_NO_DEVICE
-    assert "No accessible RP-series devices in BOOTSEL mode were found." in result.stdout
+    assert (f"No accessible RP-series devices in BOOTSEL mode were found with serial number "
+            f"{board['serial_number']}.") in result.stdout
     assert "consider -f" in result.stdout
 
 
@@ -201,3 +204,20 @@ def test_a_silent_board_stays_silent(sim_bench, images):
     tool(sim_bench, "picotool", "load", "-x", "--ser", board["serial_number"], str(elf), check=True)
     sim_bench.wait_state(board, "running")
     assert silent_for(uart_port(sim_bench, board), b"id\n", 0.5) == b""
+
+
+def test_two_boards_in_bootsel_are_told_apart_by_flash_id_with_ser(sim_bench, images):
+    first, second = sim_bench.board(0), sim_bench.board(1)
+    echo = images.write("echo", thumb_image.echo_firmware())["uf2"]
+    for board in (first, second):
+        tool(sim_bench, "picotool", "load", "-x", "--ser", board["serial_number"], str(echo), check=True)
+        sim_bench.wait_state(board, "running")
+        tool(sim_bench, "picotool", "reboot", "-u", "-f", "--ser", board["serial_number"], check=True)
+        sim_bench.wait_state(board, "bootsel")
+    unselected = tool(sim_bench, "picotool", "info", "-d")
+    assert "Multiple RP-series devices in BOOTSEL mode found - use --ser to select one" in unselected.stdout
+    info = tool(sim_bench, "picotool", "info", "-d", "--ser", second["serial_number"], check=True)
+    assert f"flash id:             0x{second['serial_number'].upper()}" in info.stdout
+    tool(sim_bench, "picotool", "load", "-x", "--ser", second["serial_number"], str(echo), check=True)
+    assert sim_bench.wait_state(second, "running")["state"] == "running"
+    assert sim_bench.status(first)["state"] == "bootsel"     # the other board was not touched

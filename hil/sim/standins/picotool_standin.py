@@ -13,7 +13,14 @@ import time
 from hil.sim.standins import flash_timing
 from hil.sim.standins.sim_control_client import SimControlClient, SimRequestFailed, SimUnavailable
 
-VERSION_LINE = "picotool v0.0.0+hil-sim (simulated bench stand-in)"
+# The stand-in follows picotool 2.1.1's options and messages, so it says so; HIL_SIM_PICOTOOL_VERSION makes it claim
+# another version (to try `hil doctor` and the flashers' version check).
+VERSION_ENV = "HIL_SIM_PICOTOOL_VERSION"
+MODELLED_VERSION = "2.1.1"
+
+
+def version_line() -> str:
+    return f"picotool v{os.environ.get(VERSION_ENV) or MODELLED_VERSION} (Linux, hil-sim stand-in)"
 CONTROL_TIMEOUT_S = 10.0
 LOAD_TIMEOUT_S = 60.0
 PROGRESS_BAR = "[==============================]  100%"
@@ -27,6 +34,12 @@ ERROR_NOT_POSSIBLE = 248  # -8
 USB_BUS = 1
 FIRST_USB_ADDRESS = 2
 NO_BOOTSEL_DEVICE = "No accessible RP-series devices in BOOTSEL mode were found."
+
+
+def no_device_message(serial: str | None) -> str:
+    """picotool 2.x's wording (main.cpp, the "no device" message): which selection found nothing."""
+    return f"No accessible RP-series devices in BOOTSEL mode were found with serial number {serial}." if serial \
+        else NO_BOOTSEL_DEVICE
 FILE_TYPES = {"elf": "elf", "uf2": "uf2", "bin": "bin"}
 
 USAGE = """PICOTOOL:
@@ -128,7 +141,7 @@ class Picotool:
                 board["forced_into_bootsel"] = True
                 return board
         if not in_bootsel:
-            lines = [NO_BOOTSEL_DEVICE]
+            lines = [no_device_message(self.options.values.get("serial"))]
             for index, board in enumerate(boards):
                 if board["state"] == "running":
                     lines.append(f"RP2040 device at {self.usb_address(index)} appears to have a USB serial "
@@ -221,18 +234,18 @@ class Picotool:
             print(f" binary end:    0x{FLASH_BASE + image['flash_end_bytes']:08x}")
         else:
             print(" none")
-        if "all" in self.options.flags or "device" in self.options.flags:
+        if {"all", "device"} & self.options.flags:
             print("\nDevice Information")
             print(" type:                 RP2040")
             print(" flash size:           2048K")
-            print(f" flash id:             {board['serial_number']}")
+            print(f" flash id:             0x{board['serial_number'].upper()}")
         self.back_to_application(board)
         return EXIT_OK
 
     def run(self) -> int:
         command = self.options.command
         if command == "version":
-            print(VERSION_LINE)
+            print(version_line())
             return EXIT_OK
         if command == "help":
             print(USAGE)

@@ -12,11 +12,22 @@ import sys
 import time
 
 from hil.sim.standins import flash_timing
+from hil.sim.standins.rtt import RTT_SYMBOL, RttError, RttReader, elf_symbol_address
 from hil.sim.standins.sim_control_client import SimControlClient, SimRequestFailed, SimUnavailable
 
-VERSION_LINE = "probe-rs 0.0.0+hil-sim (git commit: simulated-bench-stand-in)"
+# The stand-in follows probe-rs 0.32's formats, so it says so; HIL_SIM_PROBE_RS_VERSION makes it claim another
+# version (to try `hil doctor` and the flashers' version check).
+VERSION_ENV = "HIL_SIM_PROBE_RS_VERSION"
+MODELLED_VERSION = "0.32.0"
+
+
+def version_line() -> str:
+    return f"probe-rs {os.environ.get(VERSION_ENV) or MODELLED_VERSION} (git commit: hil-sim stand-in)"
 PROBE_NAME = "Debug Probe (CMSIS-DAP)"
 PROBE_TYPE = "CMSIS-DAP"
+PROBE_INTERFACE = 0        # the Debug Probe's CMSIS-DAP v2 interface: `list` shows it as 2e8a:000c-0:SERIAL
+# probe-rs 0.32's errors (probe-rs-tools util/common_options.rs OperationError, util/cli.rs MultipleProbesFound)
+NO_PROBES = "No connected probes were found."
 SUPPORTED_CHIP_PREFIX = "rp2040"
 CONTROL_TIMEOUT_S = 10.0
 LOAD_TIMEOUT_S = 60.0
@@ -117,21 +128,26 @@ def parse_selector(selector: str) -> tuple[int, int, str | None]:
     return vid, pid, parts[2] if len(parts) == 3 and parts[2] else None
 
 
+def listing_line(board: dict) -> str:
+    """One probe as probe-rs prints it (DebugProbeInfo's Display): name -- vid:pid-interface:serial (type)."""
+    vid, pid, serial = parse_selector(board["probe"])
+    return f"{PROBE_NAME} -- {vid:04x}:{pid:04x}-{PROBE_INTERFACE}:{serial or ''} ({PROBE_TYPE})"
+
+
 def select_probe(probes: list[dict], selector: str | None) -> dict:
+    """As probe-rs 0.32 selects: the selector filters the list; none left is "no probes", several is an error
+    listing them (with --non-interactive; the stand-in never asks)."""
+    if selector is not None:
+        vid, pid, serial = parse_selector(selector)
+        probes = [board for board in probes if parse_selector(board["probe"])[:2] == (vid, pid)
+                  and (serial is None or serial == parse_selector(board["probe"])[2])]
     if not probes:
-        raise ProbeRsError("No connected probes were found.")
-    if selector is None:
-        if len(probes) > 1:
-            raise ProbeRsError("More than a single probe detected. Use the --probe argument to select which "
-                               "probe to use.")
-        return probes[0]
-    vid, pid, serial = parse_selector(selector)
-    for board in probes:
-        board_vid, board_pid, board_serial = parse_selector(board["probe"])
-        if (board_vid, board_pid) == (vid, pid) and (serial is None or serial == board_serial):
-            return board
-    raise ProbeRsError(f"Failed to open the debug probe.\n\nCaused by:\n    Probe with selector '{selector}' "
-                       "was not found.")
+        raise ProbeRsError(NO_PROBES)
+    if len(probes) > 1:
+        listed = "".join(f"[{number}]: {listing_line(board)}\n" for number, board in enumerate(probes))
+        raise ProbeRsError(f"The following devices were found:\n{listed}\n"
+                           "Use '--probe VID:PID' or '--probe VID:PID:Serial' to select one.")
+    return probes[0]
 
 
 def check_chip(chip: str | None) -> None:
@@ -189,14 +205,57 @@ def reset(client: SimControlClient, board: dict) -> None:
     client.board(board["id"], CONTROL_TIMEOUT_S, "reset")
 
 
-def monitor(client: SimControlClient, board: dict) -> int:
-    """Wait for the core to stop (no deadline of its own, like the real tool) and report it as probe-rs does."""
+def rtt_reader(client: SimControlClient, board: dict, elf_path: str | None) -> RttReader | None:
+    """An RTT reader on the board's RAM if the ELF has a control block symbol, as probe-rs finds it."""
+    if not elf_path:
+        return None
+    try:
+        with open(elf_path, "rb") as elf:
+            address = elf_symbol_address(elf.read(), RTT_SYMBOL)
+    except OSError:
+        return None
+    if address is None:
+        return None
+
+    def read_memory(at: int, length: int) -> bytes:
+        reply = client.board(board["id"], CONTROL_TIMEOUT_S, "read_memory", address=at, length=length)
+        return bytes.fromhex(reply["data_hex"])
+    return RttReader(read_memory, address)
+
+
+def print_rtt(rtt: RttReader | None) -> tuple[RttReader | None, bool]:
+    """Print new RTT output (channel 0 plain, others prefixed by name, as probe-rs shows them); returns the
+    reader (None once the board cannot be read) and whether anything was printed."""
+    if rtt is None:
+        return None, False
+    try:
+        chunks = rtt.poll()
+    except RttError:
+        return rtt, False          # not initialised yet: the firmware sets it up at boot
+    except SimRequestFailed:
+        return None, False         # a board process without read_memory: RTT cannot be followed
+    for number, name, text in chunks:
+        sys.stdout.write(text if number == 0 else "".join(f"{name or number}: {line}\n"
+                                                         for line in text.splitlines()))
+    sys.stdout.flush()
+    return rtt, bool(chunks)
+
+
+def monitor(client: SimControlClient, board: dict, elf_path: str | None = None) -> int:
+    """Wait for the core to stop (no deadline of its own, like the real tool), printing RTT output meanwhile
+    when the ELF has an RTT control block, and report the stop as probe-rs does."""
+    rtt = rtt_reader(client, board, elf_path)
+    printed_rtt = False
     while True:
         try:
             status = client.board(board["id"], CONTROL_TIMEOUT_S, "status")
         except (SimUnavailable, SimRequestFailed) as err:
             raise ProbeRsError(f"Lost the connection to the probe.\n\nCaused by:\n    {err}") from None
+        rtt, printed = print_rtt(rtt)
+        printed_rtt = printed_rtt or printed
         if status["state"] == "halted":
+            rtt, printed = print_rtt(rtt)     # what the firmware wrote just before it stopped (the panic)
+            printed_rtt = printed_rtt or printed
             break
         if status["state"] == "bootsel":
             raise ProbeRsError("The target was reset into its bootloader; the firmware is no longer running.")
@@ -205,7 +264,7 @@ def monitor(client: SimControlClient, board: dict) -> int:
     if halt.get("reason") == SEMIHOSTING_EXIT_REASON:
         return int(halt.get("exit_code", EXIT_ERROR))
     message = halt.get("message") or ""
-    if message:
+    if message and not printed_rtt:   # without RTT, what the board said when it stopped
         print(message)
     pc = int(halt.get("pc") or 0)
     print("Firmware exited unexpectedly: Exception", file=sys.stderr)
@@ -218,7 +277,7 @@ def monitor(client: SimControlClient, board: dict) -> int:
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.version:
-        print(VERSION_LINE)
+        print(version_line())
         return EXIT_OK
     if args.command is None:
         build_parser().error("a subcommand is required")
@@ -234,7 +293,7 @@ def main(argv: list[str]) -> int:
                 return EXIT_OK
             print("The following debug probes were found:")
             for number, board in enumerate(probes):
-                print(f"[{number}]: {PROBE_NAME} -- {board['probe']} ({PROBE_TYPE})")
+                print(f"[{number}]: {listing_line(board)}")
             return EXIT_OK
         board = select_probe(list_probes(client), args.probe)
         check_chip(args.chip)
@@ -248,7 +307,7 @@ def main(argv: list[str]) -> int:
         if args.command == "run":
             flash(client, board, args)
             reset(client, board)
-        return monitor(client, board)
+        return monitor(client, board, getattr(args, "path", None))
     except (ProbeRsError, SimRequestFailed, SimUnavailable, TimeoutError) as err:
         print(f"Error: {err}", file=sys.stderr)
         return EXIT_ERROR
