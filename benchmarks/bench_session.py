@@ -33,7 +33,7 @@ SIM_BENCH = "sim"
 
 
 class BenchSession:
-    def __init__(self, bench_selector: str = SIM_BENCH, link: str = "usb-fs"):
+    def __init__(self, bench_selector: str = SIM_BENCH, link: str = "usb-fs", xip_cache_model: bool = False):
         self.bench_selector = bench_selector
         self.workdir = Path(tempfile.mkdtemp(prefix="hil-benchmarks-"))
         self.sim_dir: Path | None = None
@@ -43,6 +43,7 @@ class BenchSession:
             self.sim_dir = self.workdir / "sim"
             self.bench: Bench = (SimBench(sim_dir=self.sim_dir, link=link) if config is None
                                  else SimBench.from_config(config, sim_dir=self.sim_dir))
+            self.bench.xip_cache_model = xip_cache_model
         else:
             self.bench = open_bench(bench_selector)
         self.lock_dir = self.workdir / "locks"

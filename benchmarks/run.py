@@ -23,7 +23,7 @@ if str(PROJECT_ROOT) not in sys.path:   # also runnable as `python benchmarks/ru
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from benchmarks import (deploy_vs_mpremote, lesson_figures, redeploy_unchanged, round_trip,  # noqa: E402
-                        transport_throughput)
+                        sim_chip, transport_throughput)
 from benchmarks.bench_session import BenchSession  # noqa: E402
 from benchmarks.figure import NO_CLOCK, Figure  # noqa: E402
 from benchmarks.goal import at_least  # noqa: E402
@@ -36,7 +36,7 @@ SPEEDUP_LINE = re.compile(r"speed-up: (?P<ratio>[\d.]+)x \(goal >= .*= (?P<goal>
 
 # In this order: the Rust board's first provisioning first; parallel_speedup (its own bench, ~1.5 min) last.
 ALL_BENCHMARKS = ["redeploy_unchanged", "deploy_vs_mpremote", "transport_throughput", "round_trip",
-                  "lesson_figures", PARALLEL_SPEEDUP]
+                  "lesson_figures", "sim_chip", PARALLEL_SPEEDUP]
 
 
 def parallel_speedup() -> list[Outcome]:
@@ -70,6 +70,8 @@ def run_one(name: str, session: BenchSession | None, args: argparse.Namespace) -
         return round_trip.run(session)
     if name == "lesson_figures":
         return lesson_figures.run(session, args.results)
+    if name == "sim_chip":
+        return sim_chip.run(session)
     if name == PARALLEL_SPEEDUP:
         return parallel_speedup()
     raise ValueError(name)
@@ -83,6 +85,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=5, help="runs of each side in transport_throughput")
     parser.add_argument("--deploy-repeats", type=int, default=2,
                         help="copies of each tree by each tool in deploy_vs_mpremote (alternated; medians)")
+    parser.add_argument("--xip-cache-model", action="store_true",
+                        help="simulated bench: charge XIP cache misses as flash wait states (sim_chip's fidelity)")
     parser.add_argument("--results", type=Path, default=None,
                         help="lesson_figures: read this results JSON instead of running the scenarios")
     return parser.parse_args(argv)
@@ -96,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"benchmarks on bench {args.bench!r}: {', '.join(names)}", flush=True)
     needs_bench = [name for name in names if name != PARALLEL_SPEEDUP
                    and not (name == "lesson_figures" and args.results is not None)]
-    with (BenchSession(args.bench) if needs_bench else contextlib.nullcontext()) as session:
+    with (BenchSession(args.bench, xip_cache_model=args.xip_cache_model) if needs_bench
+          else contextlib.nullcontext()) as session:
         if session is not None:
             where = f"private sim dir {session.sim_dir}, link {session.bench.link}" if session.is_simulated \
                 else f"bench file {args.bench}"

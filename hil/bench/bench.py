@@ -89,6 +89,10 @@ class Bench(ABC):
         """
         return spec.serial_number or spec.port or f"{self.name}/{spec.board_id}"
 
+    def board_facts(self, spec: BoardSpec) -> dict[str, str]:
+        """What the bench itself knows about a board that the results should record (e.g. the images a simulated
+        board runs). Empty where it knows nothing beyond the spec."""
+        return {}
     def usb_port_of(self, spec: BoardSpec) -> str | None:
         """The USB port path ("1-1.2") the board is plugged into, running or in BOOTSEL; None where unknown."""
         return None

@@ -58,6 +58,7 @@ class ProvisionArtifacts:
     firmware: FirmwareImage | None = None
     files: tuple[tuple[Path, str], ...] = ()
     restart_after_copy: bool = True   # MicroPython: soft reset once files changed (`hil deploy --no-soft-reset`)
+    copy_with: str = "deployer"       # MicroPython: "mpremote" copies every file with a plain `mpremote cp`
 
 
 class ProvisionOutcome(Protocol):
@@ -109,7 +110,8 @@ class Board(ABC):
         self.transport = SerialTransport(self._locate_port, board_id=spec.board_id, log=self.log)
         self._state = BoardState.UNKNOWN
         self.broken_reason: str | None = None
-        self.facts: dict[str, object] = {}  # recorded with results: build id, tool versions, firmware version...
+        # recorded with results: build id, tool versions, firmware version...; the bench's own facts first
+        self.facts: dict[str, object] = dict(bench.board_facts(spec))
 
     # -- identity and state -------------------------------------------------------------------------------------
 

@@ -189,13 +189,19 @@ class MicroPythonBoard(Board):
         deadline = Deadline(timeout_s)
         self.close()  # the deployer opens the port itself (mpremote)
         try:
-            report = self.deployer.deploy(self._locate_port(deadline.remaining_s), files, deadline.remaining_s,
-                                          progress=progress, soft_reset=artifacts.restart_after_copy)
+            port = self._locate_port(deadline.remaining_s)
+            if artifacts.copy_with == "mpremote":
+                report = self.deployer.copy_with_mpremote(port, files, deadline.remaining_s)
+            else:
+                report = self.deployer.deploy(port, files, deadline.remaining_s, progress=progress,
+                                              soft_reset=artifacts.restart_after_copy)
         except HilError as error:
             # A provisioning that failed once stays failed for this run: later tests fail fast, saying why.
             self.mark_broken(f"provisioning failed: {type(error).__name__}: {error}")
             raise
-        self.facts.update(micropython=report.micropython, files_written=str(len(report.files_written)))
+        if report.micropython:   # a plain mpremote copy does not ask
+            self.facts["micropython"] = report.micropython
+        self.facts["files_written"] = str(len(report.files_written))
         if self.state == BoardState.HALTED:
             self.set_state(BoardState.UNKNOWN)   # the deployer interrupted and restarted it
         self.set_state(BoardState.READY)

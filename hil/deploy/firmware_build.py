@@ -72,6 +72,16 @@ def firmware_dir(project_root: Path | None = None) -> Path:
     return Path(project_root or PROJECT_ROOT) / FIRMWARE_DIR_NAME
 
 
+def cargo_features(name: str, project_root: Path | None = None) -> set[str] | None:
+    """The cargo features firmware package `name` declares, or None when its Cargo.toml cannot be read."""
+    import tomllib
+    try:
+        manifest = tomllib.loads((firmware_dir(project_root) / name / "Cargo.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return set(manifest.get("features", {}))
+
+
 def _file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as file:

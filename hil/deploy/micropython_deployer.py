@@ -25,6 +25,7 @@ import hashlib
 import io
 import posixpath
 import struct
+import sys
 import zlib
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -338,6 +339,29 @@ class MicroPythonDeployer:
         finally:
             self._close(transport)
         report.elapsed_s = deadline.elapsed_s
+        return report
+
+    def copy_with_mpremote(self, port: str, files: Sequence[tuple[Path, str]], timeout_s: float) -> DeployReport:
+        """What a reader of the lesson does instead: a plain `mpremote cp` of each file, then `soft-reset`, through
+        mpremote's own command line (argv only). Nothing is skipped or compressed; mpremote's own soft reset on
+        entering the raw REPL is part of it, as it is for the reader."""
+        from hil.process import run_tool
+        report = DeployReport(self.board_id, files_total=len(files))
+        mpremote = self.version()
+        if mpremote:
+            report.tool_versions["mpremote"] = mpremote
+        argv = [sys.executable, "-m", "mpremote", "connect", port]
+        for local, remote in files:
+            argv += ["cp", str(local), ":" + remote, "+"]
+        argv += ["soft-reset"]
+        result = run_tool(argv, timeout_s, check=False)
+        if result.returncode != 0:
+            raise ProvisionError(self.board_id, f"mpremote cp failed (exit {result.returncode}): "
+                                 f"{(result.stderr or result.stdout).strip()[-300:]}")
+        report.files_written = [remote for _, remote in files]
+        report.bytes_written = sum(Path(local).stat().st_size for local, _ in files)
+        report.soft_reset_done = True
+        report.elapsed_s = result.elapsed_s
         return report
 
     # -- steps ----------------------------------------------------------------------------------------------

@@ -37,24 +37,26 @@ class Artifacts:
     def __init__(self, project_root: Path, progress: Callable[[str], None] | None = None):
         self.project_root = Path(project_root)
         self.progress = progress
-        self._firmware: dict[str, FirmwareImage] = {}
+        self._firmware: dict[tuple[str, tuple[str, ...]], FirmwareImage] = {}
         self._snapshot_root = Path(tempfile.mkdtemp(prefix="hil-deploy-"))
         # lists handed out may outlive this object: the snapshots go when the process ends
         atexit.register(shutil.rmtree, str(self._snapshot_root), True)
         self._edits = 0
 
-    def _build(self, name: str, edit_stamp: str | None) -> tuple[FirmwareImage, bool]:
+    def _build(self, name: str, edit_stamp: str | None, features: tuple[str, ...]) -> tuple[FirmwareImage, bool]:
         from hil.deploy.firmware_build import build_firmware, firmware_dir
         kind, location = self._locate(name)
         if kind != "cargo":
             if edit_stamp is not None:
                 raise ConfigError(name, None, "firmware", "an edit needs firmware built from source (a cargo "
                                                           "package), not a prebuilt image")
+            if features:
+                raise ConfigError(name, None, "firmware", "cargo features need firmware built from source")
             return self._prebuilt(kind, location), False
         package = location is not None and cargo_package_name(location)
         own = not package and (firmware_dir(self.project_root) / "Cargo.toml").is_file()
         result = build_firmware(name=package or name, timeout_s=BUILD_TIMEOUT_S, progress=self.progress,
-                                edit_stamp=edit_stamp, source_dir=location if package else None,
+                                edit_stamp=edit_stamp, features=features, source_dir=location if package else None,
                                 project_root=self.project_root if own else None)
         image = FirmwareImage(elf_path=Path(result.elf_path), uf2_path=Path(result.uf2_path),
                               build_id=result.build_id, name=package or name)
@@ -104,18 +106,20 @@ class Artifacts:
         return FirmwareImage(elf_path=copy, uf2_path=folder / (path.stem + ".uf2"),
                              build_id=embedded_build_id(ElfImage.read(copy)), name=path.stem)
 
-    def firmware(self, name: str) -> FirmwareImage:
-        """The current build of firmware `name` (a reference as above; built if needed)."""
-        if name not in self._firmware:
-            self._firmware[name] = self._build(name, None)[0]
-        return self._firmware[name]
+    def firmware(self, name: str, features: tuple[str, ...] = ()) -> FirmwareImage:
+        """The current build of firmware `name` with cargo `features` (built if needed)."""
+        key = (name, tuple(sorted(features)))
+        if key not in self._firmware:
+            self._firmware[key] = self._build(name, None, key[1])[0]
+        return self._firmware[key]
 
-    def build(self, name: str, edit: bool = False) -> tuple[FirmwareImage, float, bool]:
+    def build(self, name: str, edit: bool = False, features: tuple[str, ...] = ()) -> tuple[FirmwareImage, float, bool]:
         """Build `name` (after an edit if asked); returns the image, the host seconds it took, and if it rebuilt."""
         start = time.monotonic()
         stamp = self._next_stamp() if edit else None
-        image, rebuilt = self._build(name, stamp)
-        self._firmware[name] = image
+        key = (name, tuple(sorted(features)))
+        image, rebuilt = self._build(name, stamp, key[1])
+        self._firmware[key] = image
         return image, time.monotonic() - start, rebuilt
 
     def _next_stamp(self) -> str:
@@ -139,6 +143,11 @@ class Artifacts:
             contents["/" + EDIT_MODULE] = f"STAMP = {self._next_stamp()!r}\n".encode()
         snapshot = self._snapshot(contents)
         return [(snapshot / board_path.lstrip("/"), board_path) for board_path in contents]
+
+    @staticmethod
+    def is_edit_module(board_path: str) -> bool:
+        """Is this board path the module an edit generates?"""
+        return board_path == "/" + EDIT_MODULE
 
     def _snapshot(self, contents: dict[str, bytes]) -> Path:
         """The folder holding exactly `contents`, named by their hash; written once, then only read."""

@@ -28,12 +28,13 @@ COMPANIONS = {
     "exec_wait": {"expect", "expect_exception", "expect_no_exception", "skip_if"},
     "expect": {"skip_if"},
     "build": {"edit"},
-    "provision": {"edit"},
+    "provision": {"edit", "copy_with"},
     "write_bytes": {"expect"},
 }
 RUNTIME_ONLY = {"command": "rust", "expect_panic": "rust", "exec": "micropython", "eval": "micropython",
                 "exec_start": "micropython", "exec_wait": "micropython", "reset": "rust",
-                "soft_reset": "micropython", "interrupt": "micropython", "expect_exception": "micropython"}
+                "soft_reset": "micropython", "interrupt": "micropython", "expect_exception": "micropython",
+                "copy_with": "micropython"}
 NO_BOARD_ACTIONS = {"build", "wait_s"}
 COMMON_KEYS = {"name", "on", "timeout_s", "record", "record_elapsed", "record_rate", "skip_reason"}
 UNIT_SUFFIXES = (("_us", "us"), ("_ms", "ms"), ("_ns", "ns"), ("_s", "s"), ("_bytes", "bytes"),
@@ -56,6 +57,7 @@ class BoardRole:
     deploy: list[str]
     provision: bool
     line: int
+    features: tuple[str, ...] = ()  # cargo features the firmware is built with
 
 
 @dataclass
@@ -241,6 +243,19 @@ def _assertion(path: str, index: int, raw: YamlMap, known: set[str], roles: set[
     return Assertion(line=raw.line, raw=raw, subject=subject, comparator=comparator, operand=operand)
 
 
+def _check_features(path: str, spec: YamlMap, key: str, package: str, features: tuple[str, ...]) -> None:
+    """Features the package does not declare are refused here, naming the line, rather than by cargo later."""
+    from hil.deploy.firmware_build import cargo_features
+    declared = cargo_features(package)
+    if declared is None:
+        return          # no readable Cargo.toml: the build says what is wrong
+    unknown = [f for f in features if f not in declared]
+    if unknown:
+        known = ", ".join(sorted(declared)) or "none"
+        raise ConfigError(path, spec.line_of("features"), f"{key}.features",
+                          f"{package} has no cargo feature {unknown[0]!r} (it has: {known})")
+
+
 def load_scenario(path: str | Path, project_root: Path) -> Scenario:
     path_text = str(path)
     document = load_yaml_file(path)
@@ -256,7 +271,7 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
                               "a micropython board gets 'deploy', not 'firmware'")
         if runtime == "rust" and spec.get("provision", True) and "firmware" not in spec:
             raise ConfigError(path_text, spec.line, f"{at}.firmware", "a rust board needs the firmware to flash")
-        firmware = spec.get("firmware")
+        firmware = spec.get("firmware") if isinstance(spec.get("firmware"), str) else None   # {package:} below
         if firmware and "/" not in firmware and "." not in firmware and not FIRMWARE_NAME.fullmatch(firmware):
             raise ConfigError(path_text, spec.line_of("firmware"), f"{at}.firmware",
                               f"{firmware!r} is neither a path nor a firmware name (letters, digits, - and _)")
@@ -274,8 +289,13 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
             if not target.exists():
                 raise ConfigError(path_text, spec["deploy"].line_of(index), f"{at}.deploy[{index}]",
                                   f"{item} does not exist")
-        boards[role] = BoardRole(role, runtime, spec.get("firmware"), list(spec.get("deploy", [])),
-                                 spec.get("provision", True), document["boards"].line_of(role))
+        firmware = spec.get("firmware")
+        features: tuple[str, ...] = ()
+        if isinstance(firmware, dict):
+            firmware, features = firmware["package"], tuple(sorted(firmware.get("features", [])))
+            _check_features(path_text, spec["firmware"], f"{at}.firmware", firmware, features)
+        boards[role] = BoardRole(role, runtime, firmware, list(spec.get("deploy", [])),
+                                 spec.get("provision", True), document["boards"].line_of(role), features)
     if len(document["steps"]) > MAX_STEPS:
         raise ConfigError(path_text, document.line_of("steps"), "steps", f"more than {MAX_STEPS} steps")
     steps = [_step(path_text, i, raw, boards) for i, raw in enumerate(document["steps"])]

@@ -75,19 +75,27 @@ class ScenarioRunner:
 
     # -- provisioning ---------------------------------------------------------------------------------------
 
-    def artifacts_for(self, role: str, edit: bool = False) -> ProvisionArtifacts:
-        """What the scenario says the role's board runs: its firmware and/or its files (after an edit if asked)."""
+    def artifacts_for(self, role: str, edit: bool = False, copy_with: str = "deployer") -> ProvisionArtifacts:
+        """What the scenario says the role's board runs: its firmware and/or its files (after an edit if asked).
+        With copy_with="mpremote" and an edit, only the edited file is copied, as a reader would copy it."""
         spec = self.scenario.boards[role]
         firmware = None
         if spec.firmware:
-            firmware = self.artifacts.build(spec.firmware, edit=True)[0] if edit else self.artifacts.firmware(spec.firmware)
+            if edit:
+                firmware = self.artifacts.build(spec.firmware, edit=True, features=spec.features)[0]
+            else:
+                firmware = self.artifacts.firmware(spec.firmware, spec.features)
         files = tuple(self.artifacts.deploy_files(spec.deploy, edit=edit)) if spec.deploy else ()
-        return ProvisionArtifacts(firmware=firmware, files=files)
+        if copy_with == "mpremote" and edit:
+            files = tuple(f for f in files if self.artifacts.is_edit_module(f[1]))
+        return ProvisionArtifacts(firmware=firmware, files=files, copy_with=copy_with)
 
-    def provision(self, role: str, edit: bool = False, timeout_s: float = PROVISION_TIMEOUT_S) -> float:
-        """Bring a board to the scenario's artifacts (skipping what is unchanged); returns host seconds."""
+    def provision(self, role: str, edit: bool = False, timeout_s: float = PROVISION_TIMEOUT_S,
+                  copy_with: str = "deployer") -> float:
+        """Bring a board to the scenario's artifacts (skipping what is unchanged, unless copied with mpremote);
+        returns host seconds."""
         start = time.monotonic()
-        self.boards[role].provision(self.artifacts_for(role, edit), timeout_s)
+        self.boards[role].provision(self.artifacts_for(role, edit, copy_with), timeout_s)
         return time.monotonic() - start
 
     # -- steps ----------------------------------------------------------------------------------------------

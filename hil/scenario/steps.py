@@ -84,7 +84,8 @@ class Provision(StepAction):
     action = "provision"
 
     def run(self, runner):
-        runner.provision(self.step.on, edit=bool(self.step.raw.get("edit")), timeout_s=self.step.timeout_s)
+        runner.provision(self.step.on, edit=bool(self.step.raw.get("edit")), timeout_s=self.step.timeout_s,
+                         copy_with=self.step.raw.get("copy_with", "deployer"))
 
 
 @dataclass(frozen=True)

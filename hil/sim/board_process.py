@@ -1,4 +1,4 @@
-"""One running board process (node rust_board.mjs / micropython_board.mjs, or any program that follows the board
+"""One running board process (node pico_board.mjs, or any program that follows the board
 process contract in docs/sim-bench.md), driven from the supervisor's reactor.
 
 Started through `board_launcher.py`: its own session (so it and anything it starts can be killed as a group), a

@@ -90,6 +90,10 @@ class ControlClient:
     def list_boards(self, timeout_s: float) -> list[dict]:
         return self.request({"cmd": "list"}, timeout_s)["boards"]
 
+    def firmware_images(self, timeout_s: float) -> dict:
+        """The images the supervisor's boards run (kind -> path, sha256, version, found_in)."""
+        return self.request({"cmd": "list"}, timeout_s).get("firmware_images") or {}
+
     def board(self, board_id: str, timeout_s: float) -> dict:
         for board in self.list_boards(timeout_s):
             if board["id"] == board_id:

@@ -30,6 +30,8 @@ from hil.deadline import Deadline
 from hil.errors import BoardNotFound, DeadlineExpired, HilError, PortVanished
 from hil.process import run_tool
 from hil.sim.control_client import ControlClient
+from hil.sim.firmware_images import (HOW_TO_POINT, BenchFirmwareKey, FirmwareImages, bench_firmware_keys, locate_image,
+                                      locate_images)
 from hil.sim.node_packages import INSTALL_COMMAND, ensure_installed, package_versions
 from hil.sim.sim_board_config import SimBoardConfig, default_board_ids
 from hil.sim.sim_errors import SimSupervisorUnavailable
@@ -40,8 +42,9 @@ PACKAGE_PARENT = Path(__file__).resolve().parents[2]   # the folder holding the 
 STANDINS_DIR = Path(__file__).resolve().parent / "standins"
 START_LOCK_NAME = "start.lock"
 STARTED_BY = "sim-bench"
-NPM_PACKAGES = ("rp2040js", "@micropython/micropython-webassembly-pyscript")
-CLOCK_DOMAINS = {"rust": "rp2040js-virtual", "micropython": "wasm-host"}
+NPM_PACKAGES = ("rp2040js",)
+SIM_CLOCK_DOMAIN = "rp2040js-virtual"   # both runtimes run on the same emulated chip and its timer
+CLOCK_DOMAINS = {"rust": SIM_CLOCK_DOMAIN, "micropython": SIM_CLOCK_DOMAIN}
 POLL_INTERVAL_S = 0.05
 BOOTSEL_VID_PID = format_vid_pid(RASPBERRY_PI_VID, PID_RP2040_BOOTSEL)
 CONTROL_TIMEOUT_S = 5.0
@@ -63,7 +66,8 @@ def _flock_within(file, operation: int, deadline: Deadline, what: str) -> None:
 class SimBench(Bench):
     def __init__(self, name: str = "sim", sim_dir: str | os.PathLike | None = None, rust_count: int = 1,
                  micropython_count: int = 1, boards: list[tuple[str, str]] | None = None, link: str = "usb-fs",
-                 board_commands: dict[str, list[str]] | None = None):
+                 board_commands: dict[str, list[str]] | None = None,
+                 firmware_keys: dict[str, BenchFirmwareKey] | None = None, xip_cache_model: bool = False):
         self.name = name
         self.sim_dir = Path(sim_dir or default_sim_dir()).resolve()
         self.link = link
@@ -71,6 +75,10 @@ class SimBench(Bench):
         self.board_ids = boards if boards is not None else default_board_ids(rust_count, micropython_count)
         self.specs = [self._spec(board_id, runtime) for board_id, runtime in self.board_ids]
         self.client = ControlClient(self.sim_dir)
+        self.firmware_keys = firmware_keys or {}
+        self.xip_cache_model = xip_cache_model
+        self.images: FirmwareImages | None = None   # found and checked before starting a supervisor
+        self.running_images: dict = {}               # as the running supervisor reports them
         self.supervisor_info: dict = {}
         self._users_file = None
         self._started_boards: set[str] = set()   # boards this bench asked the supervisor to start
@@ -80,8 +88,9 @@ class SimBench(Bench):
         """The default sim bench (config None), or one from a bench file with `kind: sim` (a BenchConfig)."""
         if config is None:
             return cls(sim_dir=sim_dir)
+        keys = bench_firmware_keys(config)
         bench = cls(name=config.name, sim_dir=sim_dir, link=config.options.get("link") or "usb-fs",
-                    boards=[(spec.board_id, spec.runtime) for spec in config.specs])
+                    boards=[(spec.board_id, spec.runtime) for spec in config.specs], firmware_keys=keys)
         # Identity and ports come from the simulator; flashing method, source line and labels from the file.
         bench.specs = [dataclasses.replace(sim, flash_method=spec.flash_method, source=spec.source, extra=spec.extra)
                        for spec, sim in zip(config.specs, bench.specs)]
@@ -103,6 +112,13 @@ class SimBench(Bench):
             self.stop()   # give up this user's share (and the supervisor, if it was started for nobody else)
             raise
 
+    def locate_images(self) -> FirmwareImages:
+        """The bootrom and (with a MicroPython board) the UF2 this bench's boards run, checked."""
+        if self.images is None:
+            self.images = locate_images(any(runtime == "micropython" for _, runtime in self.board_ids),
+                                        self.firmware_keys)
+        return self.images
+
     def _start(self, deadline: Deadline) -> None:
         # Here, not in the detached supervisor: the progress line and a missing node/npm reach the user.
         ensure_installed(timeout_s=deadline.remaining_s)
@@ -115,9 +131,12 @@ class SimBench(Bench):
             try:
                 self.supervisor_info = self.client.ping(min(CONTROL_TIMEOUT_S, deadline.remaining_s))
             except (SimSupervisorUnavailable, DeadlineExpired):
+                self.locate_images()   # a missing or wrong image is reported here, not from a detached supervisor
                 self.start_supervisor(deadline.remaining_s)
                 self.supervisor_info = self.client.ping(min(CONTROL_TIMEOUT_S, deadline.remaining_s))
         self._wait_ready(deadline)
+        # What the running supervisor's boards run (it may be `hil sim serve`'s, found with other settings).
+        self.running_images = self.client.firmware_images(min(CONTROL_TIMEOUT_S, max(deadline.remaining_s, 0.1)))
 
     def start_supervisor(self, timeout_s: float, started_by: str = STARTED_BY) -> None:
         """Start a detached supervisor for this bench's boards in its sim dir. `started_by` is recorded in
@@ -127,6 +146,12 @@ class SimBench(Bench):
                 "--link", self.link, "--lazy-boards"]
         for board_id, runtime in self.board_ids:
             argv += ["--board", f"{board_id}:{runtime}"]
+        images = self.locate_images()
+        argv += ["--bootrom", str(images.bootrom.path)]
+        if images.micropython_uf2 is not None:
+            argv += ["--micropython-uf2", str(images.micropython_uf2.path)]
+        if self.xip_cache_model:
+            argv.append("--xip-cache-model")
         if self.board_commands:
             argv += ["--board-command-json", json.dumps(self.board_commands)]
         env = dict(os.environ)
@@ -203,7 +228,20 @@ class SimBench(Bench):
                 *(ToolRequirement(f"npm {package}", None, INSTALL_COMMAND, npm_version(package))
                   for package in NPM_PACKAGES),
                 ToolRequirement("probe-rs", ["probe-rs", "--version"], "ships with the project (hil/sim/standins)"),
-                ToolRequirement("picotool", ["picotool", "version"], "ships with the project (hil/sim/standins)")]
+                ToolRequirement("picotool", ["picotool", "version"], "ships with the project (hil/sim/standins)"),
+                *(ToolRequirement(f"firmware image {kind}", None, HOW_TO_POINT, self._image_version(kind))
+                  for kind in self._image_kinds())]
+
+    def _image_kinds(self) -> list[str]:
+        return ["bootrom"] + (["micropython_uf2"] if any(r == "micropython" for _, r in self.board_ids) else [])
+
+    def _image_version(self, kind: str):
+        def probe() -> str | None:
+            try:
+                return locate_image(kind, self.firmware_keys.get(kind)).version
+            except HilError:
+                return None
+        return probe
 
     def tool_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -267,10 +305,28 @@ class SimBench(Bench):
         return result
 
     def device_clock_domain(self, runtime: str) -> str:
-        return CLOCK_DOMAINS[runtime]
+        return SIM_CLOCK_DOMAIN
 
     def describe(self) -> dict:
         described = super().describe()
         # `simulated` lets the results and the report label every figure of this bench as simulated.
-        described.update(sim_dir=str(self.sim_dir), link=self.link, simulated=True)
+        described.update(sim_dir=str(self.sim_dir), link=self.link, xip_cache_model=self.xip_cache_model,
+                         simulated=True)
+        described["firmware_images"] = self._image_facts() or {"error": "no firmware images found (yet)"}
         return described
+
+    def _image_facts(self) -> dict:
+        """The running supervisor's images once started, else the ones this bench would start it with."""
+        if self.running_images:
+            return self.running_images
+        try:
+            return self.locate_images().facts()
+        except HilError:   # describing a bench must not fail; starting it reports the problem
+            return {}
+
+    def board_facts(self, spec: BoardSpec) -> dict[str, str]:
+        """The images the simulated board runs: version and sha256 of each."""
+        images = self._image_facts()
+        kinds = ("bootrom", "micropython_uf2") if spec.runtime == "micropython" else ("bootrom",)
+        return {kind: f"{images[kind]['version']} sha256:{images[kind]['sha256']}" for kind in kinds
+                if kind in images}

@@ -20,7 +20,7 @@ DEBUG_PROBE_VID_PID = f"{RASPBERRY_PI_VID}:000c"
 BOARD_ID_PREFIX = {"rust": "sim-rust", "micropython": "sim-mpy"}
 SERIAL_NUMBER_HEX_DIGITS = 16
 NODE_DIR = Path(__file__).resolve().parent / "node"
-BOARD_SCRIPTS = {"rust": NODE_DIR / "rust_board.mjs", "micropython": NODE_DIR / "micropython_board.mjs"}
+BOARD_SCRIPT = NODE_DIR / "pico_board.mjs"   # one emulated RP2040 for both runtimes: only the flash differs
 LINKS_BY_RUNTIME = {"rust": ("usb", "uart0"), "micropython": ("usb",)}   # fd 3, then fd 4
 
 
@@ -34,7 +34,7 @@ def default_board_command(runtime: str) -> list[str]:
     if node is None:
         raise ToolMissing("node", "Node.js 18 or newer, e.g. apt-get install nodejs")
     from hil.sim.node_packages import ensure_installed   # the scripts run beside their npm packages
-    return [node, str(ensure_installed() / BOARD_SCRIPTS[runtime].name)]
+    return [node, str(ensure_installed() / BOARD_SCRIPT.name)]
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,13 @@ class SimBoardConfig:
     vid_pid: str = ""
     probe: str | None = None
     links: tuple[str, ...] = field(default=())
+    bootrom: str = ""                 # the RP2040 bootrom image every board maps at 0
+    firmware_uf2: str = ""            # a MicroPython board: the UF2 programmed into its flash
+    xip_cache_model: bool = False     # charge XIP cache misses (flash wait states) in virtual time
 
     @classmethod
-    def create(cls, board_id: str, runtime: str, command: list[str] | None = None) -> "SimBoardConfig":
+    def create(cls, board_id: str, runtime: str, command: list[str] | None = None, bootrom: str = "",
+               firmware_uf2: str = "", xip_cache_model: bool = False) -> "SimBoardConfig":
         if runtime not in USB_VID_PID:
             raise ValueError(f"unknown runtime {runtime!r} for board {board_id!r}")
         probe = None
@@ -57,12 +61,20 @@ class SimBoardConfig:
         return cls(board_id=board_id, runtime=runtime,
                    command=tuple(command if command is not None else default_board_command(runtime)),
                    serial_number=serial_number_for(board_id), vid_pid=USB_VID_PID[runtime], probe=probe,
-                   links=LINKS_BY_RUNTIME[runtime])
+                   links=LINKS_BY_RUNTIME[runtime], bootrom=bootrom,
+                   firmware_uf2=firmware_uf2 if runtime == "micropython" else "", xip_cache_model=xip_cache_model)
 
     def options(self) -> dict:
         """What the board process is told in --options-json (it may ignore any of it)."""
-        return {"serial_number": self.serial_number, "vid_pid": self.vid_pid, "probe": self.probe,
-                "links": list(self.links)}
+        options = {"serial_number": self.serial_number, "vid_pid": self.vid_pid, "probe": self.probe,
+                   "links": list(self.links), "runtime": self.runtime}
+        if self.bootrom:
+            options["bootrom"] = self.bootrom
+        if self.firmware_uf2:
+            options["firmware_uf2"] = self.firmware_uf2
+        if self.xip_cache_model:
+            options["xip_cache_model"] = True
+        return options
 
 
 def default_board_ids(rust_count: int, micropython_count: int) -> list[tuple[str, str]]:

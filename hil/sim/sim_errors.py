@@ -31,3 +31,22 @@ class SimSupervisorRunning(HilError):
         self.pid = pid
         super().__init__(f"a simulated bench supervisor (pid {pid or '?'}) already runs in {sim_dir}; "
                          f"connect to it, stop it, or use another --sim-dir / HIL_SIM_DIR")
+
+
+class FirmwareImageMissing(HilError):
+    """A firmware image a simulated board needs (bootrom, MicroPython UF2) is not where it was looked for."""
+
+    def __init__(self, kind: str, detail: str):
+        self.kind = kind
+        self.detail = detail
+        super().__init__(f"simulated Pico {kind.replace('_', ' ')}: {detail}")
+
+
+class FirmwareImageInvalid(HilError):
+    """A file given as a firmware image is not one (not an RP2040 UF2, not MicroPython, not a 16 KiB bootrom)."""
+
+    def __init__(self, path, kind: str, detail: str):
+        self.path = str(path)
+        self.kind = kind
+        self.detail = detail
+        super().__init__(f"{path}: {detail} (refused as the simulated Pico's {kind.replace('_', ' ')})")

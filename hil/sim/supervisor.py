@@ -26,6 +26,7 @@ from hil.bench.bench_file import load_bench_file
 from hil.errors import ConfigError, HilError
 from hil.sim.control_client import BENCH_JSON_NAME, CONTROL_SOCKET_NAME
 from hil.sim.control_connection import ControlConnection
+from hil.sim.firmware_images import FIRMWARE_DIR_ENV, BenchFirmwareKey, FirmwareImages, bench_firmware_keys, locate_images
 from hil.sim.link_model import LINK_NAMES, LinkModel
 from hil.sim.reactor import Reactor
 from hil.sim.sim_board import SimBoard
@@ -51,8 +52,9 @@ class Supervisor:
     def __init__(self, sim_dir: str | os.PathLike, boards: list[SimBoardConfig], link_model: LinkModel,
                  started_by: str = "supervisor", exit_when_unused: bool = False,
                  reenumerate_gap_s: float = DEFAULT_REENUMERATE_GAP_S, log_stream: TextIO | None = None,
-                 lazy_boards: bool = False):
+                 images: FirmwareImages | None = None, lazy_boards: bool = False):
         self.sim_dir = Path(sim_dir).resolve()
+        self.images = images
         self.configs = boards
         self.link_model = link_model
         self.started_by = started_by
@@ -185,7 +187,8 @@ class Supervisor:
     def describe(self) -> dict:
         return {"version": 1, "supervisor_pid": os.getpid(), "started_by": self.started_by,
                 "sim_dir": str(self.sim_dir), "control_socket": str(self.sim_dir / CONTROL_SOCKET_NAME),
-                "link": self.link_model.describe(), "boards": [b.describe() for b in self.boards.values()]}
+                "link": self.link_model.describe(), "boards": [b.describe() for b in self.boards.values()],
+                "firmware_images": self.images.facts() if self.images else {}}
 
     def _write_bench_json(self) -> None:
         self._bench_json_dirty = False
@@ -244,7 +247,7 @@ class Supervisor:
             reply({"ok": True, "pid": os.getpid(), "sim_dir": str(self.sim_dir), "started_by": self.started_by})
         elif cmd == "list":
             reply({"ok": True, "boards": [b.describe() for b in self.boards.values()],
-                   "link": self.link_model.describe()})
+                   "link": self.link_model.describe(), "firmware_images": self.images.facts() if self.images else {}})
         elif cmd == "halts":
             reply({"ok": True, "halts": [h for h in self.halts if board is None or h["board"] == board_id]})
         elif cmd == "wait_halt" and board is not None:
@@ -322,7 +325,8 @@ class Supervisor:
 
 # ---- command line
 def board_configs(rust_count: int, micropython_count: int, boards: list[str],
-                  commands: dict[str, list[str]] | None) -> list[SimBoardConfig]:
+                  commands: dict[str, list[str]] | None, images: FirmwareImages | None = None,
+                  xip_cache_model: bool = False) -> list[SimBoardConfig]:
     """Board configs from counts (default ids) plus explicit `ID:RUNTIME` entries."""
     pairs = default_board_ids(rust_count, micropython_count)
     for entry in boards:
@@ -334,7 +338,11 @@ def board_configs(rust_count: int, micropython_count: int, boards: list[str],
         if board_id in seen:
             raise ValueError(f"board id {board_id!r} given twice")
         seen.add(board_id)
-        configs.append(SimBoardConfig.create(board_id, runtime, (commands or {}).get(runtime)))
+        configs.append(SimBoardConfig.create(
+            board_id, runtime, (commands or {}).get(runtime),
+            bootrom=str(images.bootrom.path) if images else "",
+            firmware_uf2=str(images.micropython_uf2.path) if images and images.micropython_uf2 else "",
+            xip_cache_model=xip_cache_model))
     return configs
 
 
@@ -362,6 +370,12 @@ def add_supervisor_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how long a re-enumerating USB port is absent")
     parser.add_argument("--lazy-boards", action="store_true",
                         help="start a board's process only when a user asks for the board (control `start`)")
+    parser.add_argument("--bootrom", metavar="FILE", help="the RP2040 bootrom image (default: the bench file's "
+                                                          f"firmware.bootrom, then ${FIRMWARE_DIR_ENV}, then the cache)")
+    parser.add_argument("--micropython-uf2", metavar="FILE",
+                        help="the MicroPython RPI_PICO UF2 for MicroPython boards (same default order)")
+    parser.add_argument("--xip-cache-model", action="store_true",
+                        help="charge XIP cache misses as flash wait states in the boards' virtual time")
     parser.add_argument("--board-command-json", metavar="JSON",
                         help='board process argv prefix per runtime, e.g. {"micropython": ["python3", "b.py"]}')
 
@@ -386,20 +400,31 @@ def supervisor_from_args(args: argparse.Namespace, started_by: str, log_stream: 
     sim_dir = Path(args.sim_dir) if args.sim_dir else default_sim_dir()
     boards = list(args.board)
     bench_link = None
+    firmware_keys: dict[str, BenchFirmwareKey] = {}
     if getattr(args, "bench", None):
         config = load_bench_file(args.bench)
         if config.kind != "sim":
             raise ConfigError(args.bench, None, "kind", "the simulator serves only a bench file with kind: sim")
         boards = [f"{spec.board_id}:{spec.runtime}" for spec in config.specs] + boards
         bench_link = config.options.get("link")
+        firmware_keys = bench_firmware_keys(config)
     with_bench = bool(getattr(args, "bench", None))   # a bench file names all the boards unless counts are given
     rust = args.rust if args.rust is not None else (0 if with_bench else DEFAULT_RUST_BOARDS)
     micropython = args.micropython if args.micropython is not None else (0 if with_bench
                                                                           else DEFAULT_MICROPYTHON_BOARDS)
-    return Supervisor(sim_dir, board_configs(rust, micropython, boards, commands),
+    # Command-line images win over the bench file's; each is checked like one found by the lookup.
+    if getattr(args, "bootrom", None):
+        firmware_keys["bootrom"] = BenchFirmwareKey(str(Path(args.bootrom).resolve()), "--bootrom", None)
+    if getattr(args, "micropython_uf2", None):
+        firmware_keys["micropython_uf2"] = BenchFirmwareKey(str(Path(args.micropython_uf2).resolve()),
+                                                            "--micropython-uf2", None)
+    configs = board_configs(rust, micropython, boards, commands)
+    images = locate_images(any(c.runtime == "micropython" for c in configs), firmware_keys)
+    return Supervisor(sim_dir, board_configs(rust, micropython, boards, commands, images,
+                                             getattr(args, "xip_cache_model", False)),
                       link_model_from_args(args, bench_link), started_by=started_by,
                       exit_when_unused=exit_when_unused, reenumerate_gap_s=args.reenumerate_gap_ms / 1000,
-                      log_stream=log_stream, lazy_boards=getattr(args, "lazy_boards", False))
+                      log_stream=log_stream, images=images, lazy_boards=getattr(args, "lazy_boards", False))
 
 
 def _detach(sim_dir: Path) -> int | None:

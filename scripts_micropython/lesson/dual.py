@@ -2,8 +2,8 @@
 
 run(n) does the firmware's `dual N` work: the XOR of the CRC-32 of N work blocks, first on this core alone, then
 split in two halves, one in a second thread. It prints the firmware's line
-`OK dual n=N single_us=A dual_us=B cores=2 check=0x%08x`; where the port has no _thread (the WebAssembly port)
-it prints `SKIP dual: no _thread on this port` instead of inventing a figure.
+`OK dual n=N single_us=A dual_us=B cores=2 check=0x%08x`; on a port without _thread (not a Pico) it prints
+`SKIP dual: no _thread on this port` instead of inventing a figure.
 """
 from kernels import ticks_diff, ticks_us, work_blocks
 

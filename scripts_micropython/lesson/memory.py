@@ -3,8 +3,8 @@
 report() prints `OK mem free=B alloc=B heap=B` (bytes; after a collection): gc.mem_free(), gc.mem_alloc() and
 their sum, the size of the MicroPython heap.
 big(size_bytes=65536) tries one bytearray of that size and prints `OK alloc size=S result=ok free=B` or
-`OK alloc size=S result=MemoryError free=B`: on a Pico (about 210 KB free after boot, fragmented) a 64 KB block may
-fail, and the REPL keeps working; the WebAssembly port grows its heap on demand, so there it succeeds.
+`OK alloc size=S result=MemoryError free=B`: on a Pico (about 240 KB free after boot) a block larger than the
+free heap (e.g. 300 KB) raises MemoryError, and the REPL keeps working.
 """
 import gc
 

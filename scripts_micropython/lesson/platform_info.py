@@ -1,7 +1,7 @@
-"""Which MicroPython this is: a real board or the WebAssembly port of the simulated bench.
+"""Which MicroPython this is: the port, version, float width and threads of the board the scripts run on.
 
 info() prints `OK info platform=P version=X.Y.Z float_bits=B thread=0|1 machine=M` where P is sys.platform
-(`rp2` on a Pico, `webassembly` in the simulator) and M is sys.implementation._machine (free text, last).
+(`rp2` on a Pico, real or simulated) and M is sys.implementation._machine (free text, last).
 """
 import sys
 

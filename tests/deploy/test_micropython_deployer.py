@@ -194,3 +194,17 @@ def test_an_expired_deadline_stops_the_deployment(board, scripts):
     finally:
         slow.close()
 
+
+
+def test_a_plain_mpremote_copy_writes_each_file_and_soft_resets(board, scripts):
+    files = [(scripts / "main_helpers.py", "/main_helpers.py")]
+    report = MicroPythonDeployer("mpy").copy_with_mpremote(board.port, files, timeout_s=60)
+    assert board.board_file("/main_helpers.py").read_bytes() == (scripts / "main_helpers.py").read_bytes()
+    assert report.files_written == ["/main_helpers.py"] and report.soft_reset_done
+    assert board.soft_resets >= 1 and report.elapsed_s > 0
+
+
+def test_a_plain_mpremote_copy_to_a_port_that_is_gone_is_a_provision_error(scripts, tmp_path):
+    with pytest.raises(ProvisionError, match="mpremote cp failed"):
+        MicroPythonDeployer("mpy").copy_with_mpremote(str(tmp_path / "no-port"), [(scripts / "empty.py", "/e.py")],
+                                                      timeout_s=30)

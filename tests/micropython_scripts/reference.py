@@ -1,9 +1,8 @@
 """Reference figures for the lesson kernels, computed independently of the scripts under test (and of the Rust
-firmware): zlib for CRC-32, trial division for primes, struct's single-precision packing for f32 Fibonacci."""
+firmware): zlib for CRC-32, trial division for primes, integer arithmetic for the Fibonacci terms modulo 1,000,000."""
 from __future__ import annotations
 
 import math
-import struct
 import zlib
 
 PAYLOAD_FIRST_BYTE = 0x41
@@ -23,19 +22,12 @@ def primes_below(limit: int) -> int:
     return count
 
 
-def to_f32(value: float) -> float:
-    try:
-        return struct.unpack("<f", struct.pack("<f", value))[0]
-    except OverflowError:  # rounds past the largest single-precision value
-        return math.inf
-
-
-def fib_f32_text(terms: int) -> str:
-    """The firmware's `value=` for `bench fib N`: the last f32 term as an exact integer, or `inf`."""
-    a, b = 0.0, 1.0
+def fib_mod_text(terms: int) -> str:
+    """The firmware's `value=` for `bench fib N`: F(N) mod 1,000,000, with Python integers."""
+    a, b = 0, 1
     for _ in range(terms):
-        a, b = b, to_f32(a + b)
-    return "inf" if math.isinf(a) else str(int(a))
+        a, b = b, (a + b) % 1_000_000
+    return str(a)
 
 
 def tx_payload(size_bytes: int) -> bytes:

@@ -50,7 +50,7 @@ def test_recorded_metrics_reach_junit_properties_and_the_results_json(pytester):
     assert document["run"]["finished_at"] and document["run"]["interrupted"] is False
     # what the run says about its bench: boards, which clock times what, and the tools' versions
     facts = document["run"]["bench_facts"]
-    assert facts["clock_domains"] == {"host": "host", "micropython": "wasm-host", "rust": "rp2040js-virtual"}
+    assert facts["clock_domains"] == {"host": "host", "micropython": "rp2040js-virtual", "rust": "rp2040js-virtual"}
     assert {b["runtime"] for b in facts["boards"]} == {"rust", "micropython"}
     assert set(document["run"]["tool_versions"]) >= {"node", "probe-rs", "picotool", "mpremote"}
 

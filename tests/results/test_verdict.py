@@ -110,7 +110,7 @@ def test_different_clocks_leave_no_figure_and_no_verdict_but_not_comparable(tmp_
     path.write_text(SCENARIO)
     scenario = load_scenario(path, tmp_path)
     metrics = {"rust_sort_us": Metric("rust_sort_us", 176000, "us", "rp2040js-virtual", "rust-1"),
-               "mpy_sort_us": Metric("mpy_sort_us", 18874000, "us", "wasm-host", "mpy-1")}
+               "mpy_sort_us": Metric("mpy_sort_us", 18874000, "us", "host", "mpy-1")}
     record = evaluate(scenario.assertions[0], metrics, {}).to_json()
     assert record["status"] == "not-comparable" and record["value"] is None
 

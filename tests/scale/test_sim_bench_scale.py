@@ -1,6 +1,6 @@
 """The same guarantees on the simulated bench: four simulated MicroPython Picos, `pytest -n 4`, many items. Each
-item writes its BEGIN and END lines into a file on the board it holds (the board's own filesystem, kept by the
-simulator in a host folder), so the boards themselves record who used them, and when."""
+item writes its BEGIN and END lines into a file on the board it holds (the board's own filesystem, in its emulated
+flash, which outlives the run), so the boards themselves record who used them, and when."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from hil.bench.bench_file import load_bench_file
+from hil.sim.sim_bench import SimBench
 from tests.scale.conftest import PROJECT_ROOT
 from tests.scale.ownership import interleaved_users, overlapping_holds
 
@@ -20,6 +22,7 @@ WORKERS = 4
 BOARD_IDS = [f"pico-{letter}" for letter in "abcd"]
 RUN_TIMEOUT_S = 240
 OWNERS_FILE = "owners.txt"
+READ_BACK_TIMEOUT_S = 60.0
 
 SIM_BENCH_FILE = "kind: sim\nbench: sim-four\nboards:\n" + "".join(
     f"  - {{id: {board_id}, runtime: micropython}}\n" for board_id in BOARD_IDS)
@@ -81,10 +84,34 @@ def test_four_workers_on_four_simulated_boards_never_share_one(pytester, monkeyp
     assert overlapping_holds(intervals) == []
     assert {i["board"] for i in intervals} == set(BOARD_IDS)
     assert len({i["worker"] for i in intervals}) == WORKERS
+    owners = read_back_owners(bench_file, sim_dir)
     for board_id in BOARD_IDS:
-        lines = (sim_dir / "boards" / board_id / "fs" / OWNERS_FILE).read_text().splitlines()
+        lines = owners[board_id]
         assert len(lines) == 2 * sum(1 for i in intervals if i["board"] == board_id)
         assert interleaved_users([(0.0, line) for line in lines]) == [], board_id
     assert len(list(ET.parse(pytester.path / "junit.xml").iter("testcase"))) == ITEMS
     claims = json.loads((pytester.path / "results.json").read_text())["claims"]
     assert sorted(b["id"] for c in claims for b in c["boards"].values()) == sorted(i["board"] for i in intervals)
+
+
+def read_back_owners(bench_file, sim_dir) -> dict[str, list[str]]:
+    """Each board's owners file, read from its flash by the board itself (the bench comes back with the same
+    flash contents)."""
+    from mpremote.transport_serial import SerialTransport
+    bench = SimBench.from_config(load_bench_file(bench_file), sim_dir=sim_dir)
+    bench.start(READ_BACK_TIMEOUT_S)
+    try:
+        owners = {}
+        for spec in bench.specs:
+            transport = SerialTransport(bench.locate_port(spec, READ_BACK_TIMEOUT_S))
+            try:
+                transport.enter_raw_repl(soft_reset=False)
+                out, err = transport.exec_raw(f"print(open('/{OWNERS_FILE}').read(), end='')",
+                                              timeout=READ_BACK_TIMEOUT_S)
+                assert err == b"", err
+                owners[spec.board_id] = out.decode().replace("\r\n", "\n").splitlines()
+            finally:
+                transport.close()
+        return owners
+    finally:
+        bench.stop()

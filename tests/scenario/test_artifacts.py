@@ -57,3 +57,30 @@ def test_the_same_content_twice_shares_one_snapshot(project):
 def test_a_missing_entry_is_a_config_error_naming_it(project):
     with pytest.raises(ConfigError, match="nothing_here"):
         Artifacts(project).deploy_files(["nothing_here"])
+
+
+def test_firmware_features_reach_the_build_and_each_set_is_its_own_build(project, monkeypatch):
+    from pathlib import Path as _Path
+    from hil.deploy import firmware_build
+    calls = []
+
+    def fake_build(name, timeout_s, progress, edit_stamp, features):
+        calls.append((name, edit_stamp, tuple(features)))
+        build_id = f"{len(calls):016x}"
+        return firmware_build.BuildResult(_Path("/x") / build_id, _Path("/x") / f"{build_id}.uf2", build_id, "t",
+                                          True, 0.0)
+
+    monkeypatch.setattr(firmware_build, "build_firmware", fake_build)
+    artifacts = Artifacts(project)
+    plain = artifacts.firmware("lesson")
+    handicapped = artifacts.firmware("lesson", ("handicap-sort",))
+    assert artifacts.firmware("lesson", ("handicap-sort",)) is handicapped   # built once per process
+    assert plain.build_id != handicapped.build_id
+    assert calls == [("lesson", None, ()), ("lesson", None, ("handicap-sort",))]
+    artifacts.build("lesson", edit=True, features=("handicap-sort",))
+    assert calls[-1][0] == "lesson" and calls[-1][1] and calls[-1][2] == ("handicap-sort",)
+
+
+def test_the_edit_module_is_known_by_its_board_path(project):
+    pairs = Artifacts(project).deploy_files(["scripts"], edit=True)
+    assert [board for _, board in pairs if Artifacts.is_edit_module(board)] == ["/" + EDIT_MODULE]

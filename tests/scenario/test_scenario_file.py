@@ -101,3 +101,39 @@ def test_scenario_text_never_reaches_the_host_interpreter(tmp_path, monkeypatch)
     load_scenario(write(tmp_path, hostile), tmp_path)
     assert calls == []
     assert not (tmp_path / "pwned").exists()
+
+
+def test_a_rust_board_may_name_cargo_features_of_its_firmware(tmp_path):
+    text = VALID.replace("{runtime: rust, firmware: lesson}",
+                         "{runtime: rust, firmware: {package: lesson, features: [handicap-sort]}}")
+    scenario = load_scenario(write(tmp_path, text), tmp_path)
+    assert (scenario.boards["rust"].firmware, scenario.boards["rust"].features) == ("lesson", ("handicap-sort",))
+    assert load_scenario(write(tmp_path, VALID), tmp_path).boards["rust"].features == ()
+
+
+@pytest.mark.parametrize("firmware, key", [
+    ("{package: lesson, features: [Handicap Sort]}", "boards.rust.firmware"),
+    ("{features: [handicap-sort]}", "boards.rust.firmware"),
+    ("{package: lesson, options: [x]}", "boards.rust.firmware"),
+])
+def test_bad_firmware_features_are_refused_naming_the_board(tmp_path, firmware, key):
+    error = error_for(tmp_path, VALID.replace("{runtime: rust, firmware: lesson}", f"{{runtime: rust, firmware: {firmware}}}"))
+    assert error.line == 4 and error.key.startswith(key), str(error)
+
+
+def test_copy_with_mpremote_goes_with_provision_on_a_micropython_board(tmp_path):
+    steps = "steps:\n  - {on: mpy, provision: true, edit: true, copy_with: mpremote, record_elapsed: mpy_s}\n"
+    text = VALID.split("steps:\n")[0] + steps
+    scenario = load_scenario(write(tmp_path, text), tmp_path)
+    assert scenario.steps[0].raw["copy_with"] == "mpremote"
+    wrong_board = text.replace("{on: mpy, provision", "{on: rust, provision")
+    assert "only a micropython board" in error_for(tmp_path, wrong_board).message
+    assert error_for(tmp_path, text.replace("copy_with: mpremote", "copy_with: scp")).key == "steps[0].copy_with"
+
+
+def test_a_feature_the_firmware_does_not_declare_is_refused_naming_its_line(tmp_path):
+    text = VALID.replace("{runtime: rust, firmware: lesson}",
+                         "{runtime: rust, firmware: {package: lesson, features: [handicap-sorts]}}")
+    error = error_for(tmp_path, text)
+    assert (error.line, error.key) == (4, "boards.rust.firmware.features"), str(error)
+    assert "no cargo feature 'handicap-sorts'" in error.message and "handicap-sort" in error.message

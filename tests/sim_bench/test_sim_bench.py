@@ -117,6 +117,19 @@ def test_a_bench_uses_a_running_hil_sim_serve_and_never_stops_it(start_superviso
     assert supervisor_pid(supervisor.sim_dir) == supervisor.popen.pid
 
 
+def test_a_bench_joining_a_running_supervisor_needs_no_images_and_records_the_ones_it_runs(
+        start_supervisor, benches, monkeypatch, tmp_path):
+    supervisor = start_supervisor("--rust", "0", "--micropython", "1")
+    monkeypatch.delenv("HIL_FIRMWARE_DIR", raising=False)        # this user has no images of its own
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    bench = SimBench(sim_dir=supervisor.sim_dir, rust_count=0, micropython_count=1)
+    benches.append(bench)
+    bench.start(START_TIMEOUT_S)
+    facts = bench.board_facts(bench.spec("sim-mpy-0"))
+    assert facts["micropython_uf2"].startswith("MicroPython v") and " sha256:" in facts["micropython_uf2"]
+    assert bench.describe()["firmware_images"]["bootrom"]["sha256"] in facts["bootrom"]
+
+
 def test_a_board_the_running_supervisor_lacks_is_reported_by_name(start_supervisor, benches):
     supervisor = start_supervisor("--rust", "0", "--micropython", "1")
     bench = SimBench(sim_dir=supervisor.sim_dir)   # wants sim-rust-0 too
@@ -188,7 +201,7 @@ def test_sim_dir_defaults_to_hil_sim_dir_from_the_environment(monkeypatch, sim_d
 def test_device_clock_domains_name_the_simulators_clocks():
     bench = SimBench(sim_dir="/tmp/unused")
     assert bench.device_clock_domain("rust") == "rp2040js-virtual"
-    assert bench.device_clock_domain("micropython") == "wasm-host"
+    assert bench.device_clock_domain("micropython") == "rp2040js-virtual"
 
 
 def test_a_sim_bench_file_names_the_boards_and_the_link(tmp_path, sim_dir):

@@ -1,5 +1,6 @@
-"""Fixtures for the simulated MicroPython Pico: the board process alone (DirectBoard), and the real simulated
-bench (SimSupervisor) that unmodified mpremote connects to."""
+"""Fixtures for the simulated MicroPython Pico (the official MicroPython RPI_PICO firmware in the emulated RP2040):
+the real simulated bench (SimSupervisor, `hil sim serve`) that unmodified mpremote connects to, one for the
+whole folder so the board boots once."""
 from __future__ import annotations
 
 import shutil
@@ -9,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from hil.process import ToolResult, run_tool
-from tests.sim_micropython.direct_board import DirectBoard
 from tests.sim_micropython.sim_supervisor import SimSupervisor
 
 MPREMOTE = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "mpremote"
@@ -21,16 +21,7 @@ def short_tmp_dir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
 
 
-@pytest.fixture
-def board(tmp_path):
-    started = DirectBoard(tmp_path / "board")
-    started.wait_event("ready", 15.0)
-    started.wait_friendly_prompt()
-    yield started
-    started.close()
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def sim():
     sim_dir = short_tmp_dir("hil-mpy-")
     supervisor = SimSupervisor(sim_dir, board_count=1)

@@ -19,7 +19,7 @@ from hil.sim.control_client import ControlClient
 
 REPO = Path(__file__).resolve().parents[2]
 HIL = REPO / ".venv" / "bin" / "hil"
-START_TIMEOUT_S = 30.0
+START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 POLL_S = 0.05
 PORT_GONE_S = 0.2  # the supervisor closes a re-enumerating port at once; this lets it happen first
@@ -68,9 +68,6 @@ class SimSupervisor:
     @property
     def ports(self) -> list[str]:
         return [board["port"] for board in self.boards]
-
-    def board_fs(self, index: int = 0) -> Path:
-        return Path(self.boards[index]["state_dir"]) / "fs"
 
     def wait_port_back(self, index: int, timeout_s: float = 10.0) -> None:
         """After a hard reset the port goes away and comes back: wait until it opens again."""

@@ -82,12 +82,11 @@ def test_repl_ctrl_c_interrupts_a_sleeping_loop_and_ctrl_bracket_exits(terminal)
     assert not terminal.session_alive(), "mpremote repl did not exit on Ctrl-]"
 
 
-def test_repl_ctrl_c_interrupts_pure_computation(terminal):
+def test_repl_ctrl_c_stops_while_true_pass(terminal):
     terminal.wait_for("Use Ctrl-] or Ctrl-x to exit this shell")
-    terminal.keys("x = 0", "Enter")
-    terminal.keys("while True: x += 1", "Enter", "Enter")
+    terminal.keys("while True: pass", "Enter", "Enter")
     time.sleep(0.5)
     terminal.keys("C-c")
     terminal.wait_for("KeyboardInterrupt:\n>>>")
-    terminal.keys("print(x > 1000)", "Enter")
-    terminal.wait_for("True\n>>>")
+    terminal.keys("print(6 * 7)", "Enter")
+    terminal.wait_for("42\n>>>")

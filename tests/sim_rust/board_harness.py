@@ -1,4 +1,4 @@
-"""Runs the Rust board process the way the supervisor does (docs/sim-bench.md, "Board process contract"):
+"""Runs the board process (the emulated Pico, here with Rust images) the way the supervisor does (docs/sim-bench.md, "Board process contract"):
 socketpairs on fd 3 (USB) and fd 4 (UART0), JSON lines on stdin/stdout. Every wait has a deadline."""
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from pathlib import Path
 
 from hil.deadline import Deadline
 from hil.errors import DeadlineExpired
+from hil.sim.firmware_images import locate_image
 from tests.board_process_control import BoardProcessControl
 
 REPO = Path(__file__).resolve().parents[2]
 NODE_DIR = REPO / "hil" / "sim" / "node"
-BOARD_SCRIPT = NODE_DIR / "rust_board.mjs"
+BOARD_SCRIPT = NODE_DIR / "pico_board.mjs"
 STANDINS_DIR = REPO / "hil" / "sim" / "standins"
 READ_CHUNK_BYTES = 65536
 POLL_S = 0.05
@@ -32,6 +33,11 @@ class BoardHarness(BoardProcessControl):
         self.usb, usb_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.uart, uart_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         argv = ["node", str(BOARD_SCRIPT), "--board-id", board_id, "--state-dir", str(state_dir)]
+        options = dict(options or {})
+        if "bootrom" not in options:   # as the supervisor does: the checked bootrom image (None: boot without)
+            options["bootrom"] = str(locate_image("bootrom").path)
+        elif options["bootrom"] is None:
+            del options["bootrom"]
         if options:
             argv += ["--options-json", json.dumps(options)]
         state_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""The simulated Rust Pico's board process (hil/sim/node/rust_board.mjs), driven as the supervisor drives it."""
+"""The board process with Rust images (hil/sim/node/pico_board.mjs), driven as the supervisor drives it."""
 from __future__ import annotations
 
 import time

@@ -9,6 +9,9 @@ pub const MAX_SIEVE_LIMIT: u32 = 100_000;
 pub const MAX_FIB_TERMS: u32 = 1_000_000;
 pub const MAX_TRANSFER_BYTES: u32 = 16 * 1024 * 1024;
 pub const MAX_JITTER_ITERATIONS: u32 = 100_000;
+/// `jitter N churn [B]`: the object allocated per iteration (two are alive at once: the firmware's heap holds them).
+pub const DEFAULT_CHURN_BYTES: u32 = 256;
+pub const MAX_CHURN_BYTES: u32 = 16 * 1024;
 pub const MAX_DUAL_BLOCKS: u32 = 65_536;
 
 /// Which benchmark kernel `bench` runs.
@@ -73,10 +76,11 @@ pub enum Command<'a> {
         kind: PanicKind,
     },
     Mem,
-    /// `jitter N [churn]`: with `churn`, each iteration also allocates an object and frees the previous one.
+    /// `jitter N [churn [B]]`: with `churn`, each iteration also allocates a B-byte object (default
+    /// DEFAULT_CHURN_BYTES) and frees the previous one; `churn_bytes` is 0 without churn.
     Jitter {
         iterations: u32,
-        churn: bool,
+        churn_bytes: u32,
     },
     Dual {
         blocks: u32,
@@ -167,12 +171,13 @@ pub fn parse(line: &str) -> Result<Command<'_>, CommandError<'_>> {
         "mem" => Command::Mem,
         "jitter" => {
             let iterations = args.number("N", 1, MAX_JITTER_ITERATIONS)?;
-            let churn = match args.optional_word() {
-                None => false,
-                Some("churn") => true,
+            let churn_bytes = match args.optional_word() {
+                None => 0,
+                Some("churn") if args.at_end() => DEFAULT_CHURN_BYTES,
+                Some("churn") => args.number("B", 1, MAX_CHURN_BYTES)?,
                 Some(given) => return Err(args.error(CommandErrorKind::UnknownVariant { given, expected: "churn" })),
             };
-            Command::Jitter { iterations, churn }
+            Command::Jitter { iterations, churn_bytes }
         }
         "dual" => Command::Dual { blocks: args.number("N", 2, MAX_DUAL_BLOCKS)? },
         _ => return Err(args.error(CommandErrorKind::Unknown)),
@@ -224,6 +229,10 @@ impl<'a> Args<'a> {
             return Err(self.error(CommandErrorKind::OutOfRange { value, min, max }));
         }
         Ok(value)
+    }
+
+    fn at_end(&self) -> bool {
+        split_word(self.rest).0.is_empty()
     }
 
     fn finish(&self) -> Result<(), CommandError<'a>> {
@@ -323,13 +332,17 @@ mod tests {
     fn transfer_and_measurement_commands_take_sizes() {
         assert_eq!(parse("tx 4096"), Ok(Command::Tx { size_bytes: 4096 }));
         assert_eq!(parse("rx 0"), Ok(Command::Rx { size_bytes: 0 }));
-        assert_eq!(parse("jitter 1000"), Ok(Command::Jitter { iterations: 1000, churn: false }));
-        assert_eq!(parse("jitter 1000 churn"), Ok(Command::Jitter { iterations: 1000, churn: true }));
+        assert_eq!(parse("jitter 1000"), Ok(Command::Jitter { iterations: 1000, churn_bytes: 0 }));
+        assert_eq!(parse("jitter 1000 churn"), Ok(Command::Jitter { iterations: 1000, churn_bytes: 256 }));
+        assert_eq!(parse("jitter 50 churn 16384"), Ok(Command::Jitter { iterations: 50, churn_bytes: 16384 }));
+        assert!(matches!(parse("jitter 50 churn 16385").unwrap_err().kind, CommandErrorKind::OutOfRange { .. }));
+        assert!(matches!(parse("jitter 50 churn 0").unwrap_err().kind, CommandErrorKind::OutOfRange { .. }));
         assert!(matches!(
             parse("jitter 10 gc").unwrap_err().kind,
             CommandErrorKind::UnknownVariant { given: "gc", .. }
         ));
-        assert!(matches!(parse("jitter 10 churn x").unwrap_err().kind, CommandErrorKind::ExtraArgument("x")));
+        assert!(matches!(parse("jitter 10 churn x").unwrap_err().kind, CommandErrorKind::NotANumber("x")));
+        assert!(matches!(parse("jitter 10 churn 8 x").unwrap_err().kind, CommandErrorKind::ExtraArgument("x")));
         assert_eq!(parse("dual 512"), Ok(Command::Dual { blocks: 512 }));
         assert!(matches!(parse("jitter 0").unwrap_err().kind, CommandErrorKind::OutOfRange { .. }));
         assert!(matches!(parse("dual 1").unwrap_err().kind, CommandErrorKind::OutOfRange { .. }));

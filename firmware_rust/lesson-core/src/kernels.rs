@@ -116,25 +116,28 @@ pub fn sieve_count(flags: &mut [u8]) -> u32 {
     flags.iter().filter(|&&f| f != 0).count() as u32
 }
 
-/// Float Fibonacci in f32: `a, b = 0.0, 1.0`, then N times `a, b = b, a + b`; the result is `a`.
-/// Overflows to infinity after 186 terms (f32 range), exactly as a single-precision MicroPython build does.
+/// The float Fibonacci kernel keeps its terms below this modulus, so every f32 sum is exact (below 2^24) and the
+/// result stays finite whatever the number of terms (plain f32 terms overflow to infinity after 186).
+pub const FIB_MODULUS: f32 = 1_000_000.0;
+
+/// Float Fibonacci modulo 1,000,000 in f32: `a, b = 0.0, 1.0`, then N times `a, b = b, (a + b) mod 1e6` (one
+/// compare and at most one subtraction); the result is `a`, i.e. F(N) mod 1,000,000, an exact integer.
 pub fn fib_f32(terms: u32) -> f32 {
     let (mut a, mut b) = (0.0f32, 1.0f32);
     for _ in 0..terms {
-        let next = a + b;
+        let mut next = a + b;
+        if next >= FIB_MODULUS {
+            next -= FIB_MODULUS;
+        }
         a = b;
         b = next;
     }
     a
 }
 
-/// An f32 Fibonacci term as an integer: terms are integer-valued, so the conversion is exact; None if infinite.
-pub fn float_to_integer(value: f32) -> Option<u128> {
-    if value.is_finite() && value >= 0.0 {
-        Some(value as u128)
-    } else {
-        None
-    }
+/// A term of `fib_f32` as an integer (terms are integer-valued and below the modulus, so this is exact).
+pub fn float_to_integer(value: f32) -> u32 {
+    value as u32
 }
 
 /// Size of one unit of `dual` and `jitter` work.
@@ -225,22 +228,26 @@ mod tests {
         assert_eq!(fib_f32(1), 1.0);
         assert_eq!(fib_f32(2), 1.0);
         assert_eq!(fib_f32(10), 55.0);
-        assert_eq!(float_to_integer(fib_f32(30)), Some(832_040));
+        assert_eq!(float_to_integer(fib_f32(30)), 832_040);
+    }
+
+    /// F(n) mod 1,000,000 with integers: what the f32 kernel must equal exactly.
+    fn fib_mod_reference(terms: u32) -> u32 {
+        let (mut a, mut b) = (0u32, 1u32);
+        for _ in 0..terms {
+            (a, b) = (b, (a + b) % 1_000_000);
+        }
+        a
     }
 
     #[test]
-    fn fib_overflows_to_infinity_in_single_precision() {
-        assert!(fib_f32(186).is_finite());
-        assert!(fib_f32(187).is_infinite());
-        assert_eq!(float_to_integer(fib_f32(800)), None);
-    }
-
-    #[test]
-    fn large_fib_terms_convert_exactly() {
-        // f32 terms are integer-valued; the conversion keeps every digit of the float.
-        let value = fib_f32(100);
-        assert_eq!(float_to_integer(value), Some(value as u128));
-        assert_eq!(float_to_integer(value).unwrap() as f32, value);
+    fn fib_stays_finite_and_exact_modulo_one_million() {
+        for terms in [31, 100, 186, 187, 800, 5000] {
+            let value = fib_f32(terms);
+            assert!(value.is_finite());
+            assert_eq!(float_to_integer(value), fib_mod_reference(terms), "{terms} terms");
+        }
+        assert_eq!(float_to_integer(fib_f32(800)), 398_725);
     }
 
     #[test]

@@ -24,8 +24,6 @@ const RX_IDLE_TIMEOUT_US: u32 = 2_000_000;
 /// Core 1 gets this many times the single-core duration (plus a floor) to finish its half.
 const DUAL_TIMEOUT_FACTOR: u32 = 4;
 const DUAL_TIMEOUT_FLOOR_US: u32 = 100_000;
-/// `jitter N churn`: bytes allocated per iteration, as the MicroPython script's `bytearray(256)`.
-const CHURN_OBJECT_BYTES: usize = 256;
 /// The `handicap-sort` feature sorts this many times per `bench sort`: Rust made ~30x slower on purpose.
 #[cfg(feature = "handicap-sort")]
 const HANDICAP_SORT_REPEATS: u32 = 30;
@@ -81,12 +79,16 @@ impl Executor {
                 answer(
                     link,
                     format_args!(
-                        "OK mem ram_total={} stack_free={} static_used={}",
-                        report.ram_total_bytes, report.stack_free_bytes, report.static_used_bytes
+                        "OK mem ram_total={} stack_free={} static_used={} heap_total={} heap_used={}",
+                        report.ram_total_bytes,
+                        report.stack_free_bytes,
+                        report.static_used_bytes,
+                        report.heap_total_bytes,
+                        report.heap_used_bytes
                     ),
                 )
             }
-            Command::Jitter { iterations, churn } => jitter(iterations, churn, link),
+            Command::Jitter { iterations, churn_bytes } => jitter(iterations, churn_bytes as usize, link),
             Command::Dual { blocks } => self.dual(blocks, link),
         }
     }
@@ -124,10 +126,8 @@ impl Executor {
                 let start_us = now_us();
                 let value = kernels::fib_f32(black_box(n));
                 let elapsed_us = since_us(start_us);
-                match kernels::float_to_integer(value) {
-                    Some(value) => answer(link, format_args!("OK fib n={n} value={value} us={elapsed_us}")),
-                    None => answer(link, format_args!("OK fib n={n} value=inf us={elapsed_us}")),
-                }
+                let value = kernels::float_to_integer(value);
+                answer(link, format_args!("OK fib n={n} value={value} us={elapsed_us}"));
             }
         }
     }
@@ -231,19 +231,22 @@ fn receive(size_bytes: u32, link: LinkId, pending: &mut Pending) {
     answer(link, format_args!("OK rx n={size_bytes} crc=0x{:08x} us={elapsed_us}", crc.value()));
 }
 
-/// The loop of the GC-jitter claim. With `churn`, as the MicroPython script: each iteration allocates a new
-/// 256-byte object on the heap and drops the previous one (freed right there, by ownership: no collector).
-fn jitter(iterations: u32, churn: bool, link: LinkId) {
+/// The loop of the GC-jitter claim. With churn, as the MicroPython script: each iteration allocates a new
+/// `churn_bytes` object on the heap and drops the previous one (freed right there, by ownership: no collector).
+/// `heap_max_used` (sampled after each iteration, outside the timed part) shows the objects were on the heap.
+fn jitter(iterations: u32, churn_bytes: usize, link: LinkId) {
     let mut stats = TimingStats::new();
     let mut keep: Option<Vec<u8>> = None;
+    let mut heap_max_used_bytes = memory::heap_used_bytes();
     for i in 0..iterations {
         let start_us = now_us();
         black_box(kernels::work_block(black_box(i)));
-        if churn {
+        if churn_bytes > 0 {
             // Assigning drops the previous object, so at most two are alive, and the heap never fills.
-            keep = Some(black_box(alloc::vec![black_box(i as u8); CHURN_OBJECT_BYTES]));
+            keep = Some(black_box(alloc::vec![black_box(i as u8); churn_bytes]));
         }
         stats.add(since_us(start_us));
+        heap_max_used_bytes = heap_max_used_bytes.max(memory::heap_used_bytes());
     }
     drop(black_box(keep));
     let mut text = TextBuffer::<ANSWER_BYTES>::new();
@@ -255,8 +258,12 @@ fn jitter(iterations: u32, churn: bool, link: LinkId) {
         stats.mean_us(),
         stats.total_us
     );
-    if churn {
-        let _ = write!(text, " churn=1");
+    if churn_bytes > 0 {
+        let _ = write!(
+            text,
+            " churn={churn_bytes} heap_max_used={heap_max_used_bytes} heap_used={}",
+            memory::heap_used_bytes()
+        );
     }
     send_line(link, &mut text);
 }

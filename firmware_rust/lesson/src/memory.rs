@@ -4,15 +4,16 @@
 //! a pattern; the stack's high-water mark is where the pattern ends.
 //!
 //! The heap is a fixed arena among the statics (so `static_used` includes it), managed by embedded-alloc's
-//! linked-list allocator. Only `jitter N churn` allocates; what it allocates is freed by ownership when dropped.
+//! linked-list allocator. Only `jitter N churn` allocates; what it allocates is freed by ownership when dropped, so
+//! `mem` reports the heap back at 0 bytes used afterwards (there is no collector to wait for).
 
 use core::mem::MaybeUninit;
 use core::ptr::addr_of_mut;
 
 use embedded_alloc::LlffHeap;
 
-/// Ample for `jitter N churn` (two 256-byte objects live at once at most) with room for fragmentation.
-pub const HEAP_BYTES: usize = 8 * 1024;
+/// Ample for `jitter N churn B` (two objects of at most 16 KiB live at once) with room for fragmentation.
+pub const HEAP_BYTES: usize = 40 * 1024;
 
 #[global_allocator]
 static HEAP: LlffHeap = LlffHeap::empty();
@@ -59,10 +60,17 @@ pub fn paint_stack() {
     }
 }
 
+/// Bytes of the heap arena currently allocated.
+pub fn heap_used_bytes() -> usize {
+    HEAP.used()
+}
+
 pub struct MemoryReport {
     pub ram_total_bytes: usize,
     pub static_used_bytes: usize,
     pub stack_free_bytes: usize,
+    pub heap_total_bytes: usize,
+    pub heap_used_bytes: usize,
 }
 
 /// Measures the stack's high-water mark: the painted words above the statics that are still intact.
@@ -78,5 +86,7 @@ pub fn report() -> MemoryReport {
         ram_total_bytes: end - ram_start(),
         static_used_bytes: start - ram_start(),
         stack_free_bytes: address - start,
+        heap_total_bytes: HEAP_BYTES,
+        heap_used_bytes: heap_used_bytes(),
     }
 }

@@ -48,6 +48,11 @@ export class HaltDetector {
     };
   }
 
+  /** The emulator itself cannot go on (not a fault of the firmware): the board halts with this detail. */
+  emulatorError(detail) {
+    this.pending = { kind: 'emulator', detail };
+  }
+
   onLog(level, component, message) {
     this.log(`${level} [${component}] ${message}`);
     if (this.pending) return;
@@ -80,6 +85,9 @@ export class HaltDetector {
       }
       return this.stop(isBkpt ? 'bkpt' : 'udf', at,
         `${isBkpt ? 'bkpt' : 'udf'} #${pending.code} (HardFault on hardware without a debugger)`, coreNumber);
+    }
+    if (pending && pending.kind === 'emulator') {
+      return this.stop('emulator-error', pc, pending.detail, coreNumber);
     }
     if (pending && pending.kind === 'fault') {
       // ARMv6-M: a fault while in the NMI or HardFault handler cannot escalate further: the core locks up.

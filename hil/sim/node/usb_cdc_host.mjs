@@ -24,15 +24,17 @@ const CDC_LINE_DTR_RTS = 0x3;
 const FULL_SPEED_BULK_PACKET_BYTES = 64;
 export const HOST_QUEUE_LIMIT_BYTES = 256 * 1024; // host bytes waiting for the firmware; beyond this they are dropped
 
-export class RustUsbCdcHost {
+export class UsbCdcHost {
   /**
    * `usb` is the RP2040's RPUSBController. `onData(Uint8Array)` gets bytes the firmware sent;
-   * `onConfigured()` is called once the device is configured and DTR is raised (the port is open).
+   * `onConfigured()` is called once the device is configured and DTR is raised (the port is open);
+   * `onNoSerialPort()` when the configuration has no CDC data interface (e.g. the bootrom's USB boot device).
    */
-  constructor(usb, { onData, onConfigured }) {
+  constructor(usb, { onData, onConfigured, onNoSerialPort }) {
     this.usb = usb;
     this.onData = onData;
     this.onConfigured = onConfigured;
+    this.onNoSerialPort = onNoSerialPort;
     this.configured = false;
     this.descriptorsSize = null;
     this.descriptors = [];
@@ -98,6 +100,10 @@ export class RustUsbCdcHost {
       if (this.descriptors.length >= this.descriptorsSize) {
         this.descriptors.length = this.descriptorsSize;
         this.parseDescriptors();
+        if (this.inEndpoint < 0 || this.outEndpoint < 0) {
+          this.onNoSerialPort?.();
+          return;
+        }
         this.usb.sendSetupPacket(setDeviceConfigurationPacket(CONFIGURATION_VALUE));
         this.pump();
       }

@@ -7,14 +7,14 @@ import net from 'node:net';
 
 export const OUTPUT_BACKLOG_LIMIT_BYTES = 4 * 1024 * 1024;
 
-export class RustSerialLink {
+export class SerialLink {
   /** `fd`: inherited descriptor; `onInput(Uint8Array)`: bytes from the host side. */
   constructor(name, fd, onInput) {
     this.name = name;
     this.pending = [];
     this.droppedBytes = 0;
     this.socket = null;
-    if (!RustSerialLink.fdIsOpen(fd)) return;
+    if (!SerialLink.fdIsOpen(fd)) return;
     this.socket = new net.Socket({ fd, readable: true, writable: true });
     this.socket.on('data', (chunk) => onInput(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
     this.socket.on('error', () => this.detach());

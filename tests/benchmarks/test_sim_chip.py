@@ -1,0 +1,34 @@
+"""The emulated chip's benchmark turns board figures into verdicts correctly (no bench needed)."""
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import sim_chip
+from benchmarks.outcome import FAIL, PASS, RECORDED
+
+
+def test_fidelity_is_judged_either_way_and_the_ratio_is_set_beside_the_published_one():
+    measured = {("rust", "sort"): 176_000 * 2, ("rust", "fib"): 2_050, ("micropython", "sort"): 18_874_000 // 2,
+                ("micropython", "fib"): int(38_300 * 1.4)}
+    outcomes = {o.title: o for o in sim_chip._fidelity(measured)}
+    rust_sort = outcomes["fidelity, rust bubble sort of 1000 reversed ints"]
+    assert (rust_sort.verdict, round(rust_sort.ratio, 3)) == (FAIL, 2.0)          # twice as slow as a Pico
+    mpy_sort = outcomes["fidelity, micropython bubble sort of 1000 reversed ints"]
+    assert (mpy_sort.verdict, round(mpy_sort.ratio, 3)) == (FAIL, 2.0)            # twice as fast
+    assert outcomes["fidelity, rust float Fibonacci, 800 terms"].verdict == PASS
+    assert outcomes["fidelity, micropython float Fibonacci, 800 terms"].verdict == PASS
+    pair = outcomes["Rust:MicroPython, bubble sort"]
+    assert pair.verdict == RECORDED
+    assert round(pair.figures[0].value, 1) == round(18_874_000 // 2 / (176_000 * 2), 1)
+    assert round(pair.ratio, 4) == round(18_874_000 // 2 / (176_000 * 2) / 107, 4)
+
+
+def test_emulation_speed_is_virtual_seconds_per_host_second():
+    assert sim_chip._emulation_speed(2_000_000, 4.0).ratio == 0.5
+    assert sim_chip._emulation_speed(2_000_000, 4.0).verdict == PASS
+    assert sim_chip._emulation_speed(1_000_000, 4.0).verdict == FAIL
+
+
+def test_a_missing_us_figure_is_an_error_not_a_zero():
+    with pytest.raises(RuntimeError, match="no us= figure"):
+        sim_chip._us_of("Traceback: MemoryError")
