@@ -28,5 +28,5 @@ def pytest_configure(config) -> None:
         bench.set_tool_mode(tool_and_subcommand, mode)
     image = FirmwareImage(elf_path=Path(settings["image"]), uf2_path=None, build_id=settings["build_id"])
     hil.run_context.RunContext.open_bench = lambda self: bench
-    Artifacts.firmware = lambda self, name: image
+    Artifacts.firmware = lambda self, name, features=(): image
     ScenarioItem.provision_timeout_s = settings["provision_timeout_s"]
