@@ -143,9 +143,19 @@ _FROM_SETTINGS = object()
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
-    """A test that borrows a board is a hil test (so `-m hil` selects it and its errors read as one line)."""
-    if set(BOARD_FIXTURES) & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("hil") is None:
+    """A test that borrows a board through these fixtures is a hil test (so `-m hil` selects it and its errors read
+    as one line); a project's own fixture of the same name, which overrides ours, does not count."""
+    if item.get_closest_marker("hil") is None and _uses_our_board_fixture(item):
         item.add_marker(pytest.mark.hil)
+
+
+def _uses_our_board_fixture(item: pytest.Item) -> bool:
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    for name in BOARD_FIXTURES:
+        chain = definitions.get(name)
+        if chain and getattr(chain[-1].func, "__module__", None) == __name__:   # the closest definition wins
+            return True
+    return False
 
 
 def _test_artifacts(request: pytest.FixtureRequest) -> tuple[str | None, list[str]]:

@@ -136,3 +136,18 @@ def test_a_test_that_uses_a_board_fixture_is_a_hil_test(pytester, monkeypatch):
     """)
     result = pytester.runpytest("-m", "hil")
     result.assert_outcomes(passed=1, deselected=1)
+
+
+def test_a_project_fixture_of_the_same_name_overrides_ours_and_is_not_marked_hil(pytester, monkeypatch):
+    _project(pytester, "")
+    (pytester.path / "conftest.py").write_text((pytester.path / "conftest.py").read_text() + textwrap.dedent("""
+        @pytest.fixture
+        def micropython_board():
+            return "the project's own"
+    """))
+    pytester.makepyfile("""
+        def test_own(micropython_board):
+            assert micropython_board == "the project's own"
+    """)
+    pytester.runpytest("-m", "hil").assert_outcomes(deselected=1)
+    pytester.runpytest().assert_outcomes(passed=1)
