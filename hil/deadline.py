@@ -1,10 +1,31 @@
 """A host-side deadline, passed down instead of loose numbers so nested waits share one budget."""
 from __future__ import annotations
 
+import math
 import time
 from typing import Callable, TypeVar
 
-from hil.errors import DeadlineExpired
+from hil.errors import DeadlineExpired, InvalidTimeout
+
+# A day: no step, flash or deploy on a Pico comes near it; a bigger figure is a typo, not a budget.
+MAX_TIMEOUT_S = 86_400.0
+
+
+def checked_timeout_s(timeout_s: object, what: str = "timeout_s") -> float:
+    """`timeout_s` as a float if it is a finite number in [0, MAX_TIMEOUT_S]; InvalidTimeout naming `what` if not.
+
+    NaN fails every comparison, so a plain `< 0` test lets it through and a deadline built on it never expires.
+    """
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)):
+        raise InvalidTimeout(what, timeout_s, "is not a number")
+    value = float(timeout_s)
+    if not math.isfinite(value):
+        raise InvalidTimeout(what, timeout_s, "is not a finite number")
+    if value < 0:
+        raise InvalidTimeout(what, timeout_s, "is negative")
+    if value > MAX_TIMEOUT_S:
+        raise InvalidTimeout(what, timeout_s, f"is more than {MAX_TIMEOUT_S:g} s")
+    return value
 
 T = TypeVar("T")
 
@@ -13,9 +34,7 @@ class Deadline:
     """Expires `timeout_s` seconds after creation, measured on the host's monotonic clock."""
 
     def __init__(self, timeout_s: float):
-        if timeout_s < 0:
-            raise ValueError(f"timeout_s must be >= 0, got {timeout_s}")
-        self.timeout_s = float(timeout_s)
+        self.timeout_s = checked_timeout_s(timeout_s)
         self._start = time.monotonic()
         self._end = self._start + self.timeout_s
 
@@ -33,7 +52,7 @@ class Deadline:
 
     def sub(self, timeout_s: float) -> "Deadline":
         """A nested deadline that never outlives this one."""
-        return Deadline(min(timeout_s, self.remaining_s))
+        return Deadline(min(checked_timeout_s(timeout_s), self.remaining_s))
 
     def check(self, what: str) -> None:
         """Raise DeadlineExpired naming `what` if the deadline has passed."""

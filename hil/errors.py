@@ -71,6 +71,16 @@ class ToolTimeout(HilError):
         )
 
 
+class InvalidTimeout(HilError, ValueError):
+    """A deadline was asked for with a figure that is not a finite, non-negative number of seconds."""
+
+    def __init__(self, what: str, value: object, problem: str):
+        self.what = what
+        self.value = value
+        self.problem = problem
+        super().__init__(f"{what}: {value!r} {problem}")
+
+
 class DeadlineExpired(HilError):
     """A host-side deadline ran out while waiting for something."""
 
@@ -98,6 +108,16 @@ class PortVanished(HilError):
         self.timeout_s = timeout_s
         who = f"board {board_id!r} " if board_id else ""
         super().__init__(f"{who}serial port {port} disappeared and did not come back within {timeout_s:g} s")
+
+
+class PatternTooSlow(HilError):
+    """A scenario's regex did not finish matching within the step's deadline (catastrophic backtracking)."""
+
+    def __init__(self, pattern: str, text_chars: int, timeout_s: float):
+        self.pattern = pattern
+        self.timeout_s = timeout_s
+        super().__init__(f"regex {pattern!r} did not finish matching {text_chars} characters within {timeout_s:g} s "
+                         f"(it backtracks: make its repeats unambiguous, e.g. (a+)+ -> a+)")
 
 
 class StepTimeout(HilError):

@@ -26,6 +26,7 @@ from hil.run_settings import SETTINGS, resolve, split_list
 DEFAULT_RUN_DIR = Path(".hil") / "last-run"
 
 recorder_key = pytest.StashKey[ResultsRecorder]()
+interrupt_latch_key = pytest.StashKey["_InterruptLatch"]()
 
 
 # -- options ------------------------------------------------------------------------------------------------
@@ -78,18 +79,43 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[run_context_key] = context
     if not _is_xdist_worker(config):
         context.forget_broken_boards()
-    _stop_cleanly_on_sigterm()
+    latch = _InterruptLatch()
+    latch.install()
+    config.stash[interrupt_latch_key] = latch
 
 
-def _stop_cleanly_on_sigterm() -> None:
-    """SIGTERM ends the run the way Ctrl-C does, so pytest writes JUnit and we keep every finished result."""
-    def on_sigterm(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills at once
-        raise KeyboardInterrupt("SIGTERM")
-    try:
-        signal.signal(signal.SIGTERM, on_sigterm)
-    except ValueError:  # not in the main thread (embedded use): leave the default
-        pass
+class _InterruptLatch:
+    """SIGINT and SIGTERM stop the run once; later ones wait until the files are written.
+
+    The first raises KeyboardInterrupt (for SIGTERM too), so pytest ends the session the usual way: teardown, the
+    JUnit file, the results file marked interrupted. A second Ctrl-C 50 ms later would otherwise land inside that
+    ending and cut the files short; until unconfigure, further signals are noted, not raised. Every wait left is
+    bounded by its own deadline, so the run still ends promptly.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.count = 0
+        self._previous: dict = {}
+
+    def install(self) -> None:
+        try:
+            for signum in self.SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._on_signal)
+        except ValueError:  # not in the main thread (embedded use): leave the defaults
+            self.restore()
+
+    def _on_signal(self, signum, frame) -> None:
+        self.count += 1
+        if self.count == 1:
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+        os.write(2, b"\nhil: interrupted again: finishing the JUnit and results files first\n")
+
+    def restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -100,8 +126,13 @@ def pytest_configure_node(node) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     context = config.stash.get(run_context_key, None)
-    if context is not None:
-        context.close()
+    try:
+        if context is not None:
+            context.close()
+    finally:
+        latch = config.stash.get(interrupt_latch_key, None)
+        if latch is not None:
+            latch.restore()
 
 
 # -- scenario collection ------------------------------------------------------------------------------------

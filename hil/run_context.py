@@ -7,6 +7,7 @@ pool's file locks and the run folder through the controller.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -36,7 +37,12 @@ def default_lock_dir() -> Path:
 
 
 def safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:150] or "test"
+    """A file name for `text`; two texts never share one (`a/b` and `a_b` differ by a short hash of the text)."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:150] or "test"
+    if name != text:
+        # In front, so the readable end of the name stays the test's own.
+        name = f"{hashlib.sha256(text.encode('utf-8', 'surrogateescape')).hexdigest()[:10]}-{name}"
+    return name
 
 
 class RunContext:

@@ -7,6 +7,7 @@ Alias bombs, huge files, duplicate keys and bytes that are not UTF-8 are refused
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any, Iterable
@@ -15,6 +16,7 @@ import jsonschema
 import yaml
 
 from hil.errors import ConfigError
+from hil.user_file import read_user_file
 
 MAX_FILE_BYTES = 1_000_000      # no lesson or bench file comes close; a bigger one is a mistake
 MAX_NODES = 50_000              # bounds alias expansion ("billion laughs") and absurd documents
@@ -91,7 +93,13 @@ class _Converter:
                 result.item_lines.append(_line(item))
                 result.append(self.convert(item, f"{key_path}[{index}]"))
             return result
-        return _SCALAR_LOADER.construct_object(node, deep=True)
+        value = _SCALAR_LOADER.construct_object(node, deep=True)
+        # .nan fails every schema bound (NaN compares false) and .inf (or 1.0e999) passes `minimum`: neither is a
+        # figure a user means, and either one reaching a deadline makes a wait that never ends.
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(self.path, _line(node), key_path or None,
+                              f"{node.value!r} is not a finite number")
+        return value
 
 
 # Only used to walk events when an error needs its key path; libyaml's parser when present, for speed.
@@ -209,20 +217,14 @@ def load_yaml_file(path: str | Path) -> Any:
     """Read and parse a YAML file with size, encoding and structure checks."""
     path = Path(path)
     try:
-        size_bytes = path.stat().st_size
-        if size_bytes > MAX_FILE_BYTES:
-            with open(path, "rb") as file:
-                head = file.read(MAX_FILE_BYTES)
-            # Name where the file crosses the limit, so the runaway part can be found.
-            raise ConfigError(path, head.count(b"\n") + 1, _key_path_reached(head.decode("utf-8", "replace")),
-                              f"file is {size_bytes} bytes; the limit is {MAX_FILE_BYTES} (reached at this line)")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(path, None, None, "file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(path, None, None, "is a directory, not a file") from None
-    except PermissionError:
-        raise ConfigError(path, None, None, "permission denied") from None
+        data = read_user_file(path, MAX_FILE_BYTES)
+    except ConfigError as error:
+        head = getattr(error, "head", None)
+        if head is None:
+            raise
+        # Name where the file crosses the limit, so the runaway part can be found.
+        raise ConfigError(path, head.count(b"\n") + 1, _key_path_reached(head.decode("utf-8", "replace")),
+                          f"file is too large: the limit is {MAX_FILE_BYTES} bytes (reached at this line)") from None
     return load_yaml_text(_decode(str(path), data), str(path))
 
 

@@ -47,6 +47,18 @@ RUST_BUILD_INSTALL_HINT = ("rustup target add thumbv6m-none-eabi, or apt-get ins
                            "rust-web-src lld-16")
 
 
+# The longest a bench may take to say whether a board's core stopped; callers pass what is left of their step.
+HALT_INFO_TIMEOUT_S = 5.0
+
+
+def port_identity(port: str) -> str:
+    """One spelling for a serial port: the resolved path of a local device, the host:port of a network one."""
+    if "://" in port:
+        scheme, _, rest = port.partition("://")
+        return f"{scheme.lower()}://{rest.split('?', 1)[0].rstrip('/').lower()}"
+    return os.path.realpath(port)
+
+
 class Bench(ABC):
     """A set of boards plus the means to reach them (ports, tools, clocks)."""
 
@@ -87,7 +99,12 @@ class Bench(ABC):
 
         The board pool locks boards by it, so two runs naming one Pico in different bench files never share it.
         """
-        return spec.serial_number or spec.port or f"{self.name}/{spec.board_id}"
+        if spec.serial_number:
+            return f"usb-serial:{spec.serial_number.casefold()}"   # matched case-blind, as the bench does
+        if spec.port:
+            # However the port is spelled (a by-id symlink, its /dev/ttyACM0 target, a relative path): one device.
+            return f"port:{port_identity(spec.port)}"
+        return f"{self.name}/{spec.board_id}"
 
     def board_facts(self, spec: BoardSpec) -> dict[str, str]:
         """What the bench itself knows about a board that the results should record (e.g. the images a simulated
@@ -97,7 +114,7 @@ class Bench(ABC):
         """The USB port path ("1-1.2") the board is plugged into, running or in BOOTSEL; None where unknown."""
         return None
 
-    def halt_info(self, spec: BoardSpec) -> dict | None:
+    def halt_info(self, spec: BoardSpec, timeout_s: float = HALT_INFO_TIMEOUT_S) -> dict | None:
         """If the bench can see that a board's core stopped (panic, HardFault, lockup): reason, pc, message.
 
         None when the board runs or when this bench cannot tell (a physical board without a debugger attached).

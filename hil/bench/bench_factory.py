@@ -10,6 +10,7 @@ from hil.bench.bench import Bench
 from hil.bench.bench_file import BenchConfig, load_bench_file
 from hil.bench.bench_kind import BenchKind, bench_kind, bench_kinds, default_bench_selector
 from hil.errors import ConfigError
+from hil.user_file import UserFileMissing
 
 
 def resolve_bench(selector: str | None) -> tuple[BenchKind, BenchConfig | None]:
@@ -18,12 +19,13 @@ def resolve_bench(selector: str | None) -> tuple[BenchKind, BenchConfig | None]:
     kinds = bench_kinds()
     if selector in kinds and kinds[selector].opens_without_file:
         return kinds[selector], None
-    path = Path(selector)
-    if not path.exists():
+    try:
+        config = load_bench_file(Path(selector))
+    except UserFileMissing:
         by_name = ", ".join(sorted(name for name, kind in kinds.items() if kind.opens_without_file))
         raise ConfigError(selector, None, None,
-                          f"bench file not found (use a bench YAML file, or one of: {by_name or 'none installed'})")
-    config = load_bench_file(path)
+                          f"bench file not found (use a bench YAML file, or one of: {by_name or 'none installed'})"
+                          ) from None
     return bench_kind(config.kind, config.path), config
 
 

@@ -70,6 +70,9 @@ def load_bench_file(path: str | Path) -> BenchConfig:
             raise ConfigError(path, entry.line_of("flash"), f"{key}.flash",
                               f"{flash!r} cannot provision a {runtime} board "
                               f"(use one of: {', '.join(FLASH_METHODS_BY_RUNTIME[runtime])})")
+        if runtime == Runtime.RUST and "deploy_verify" in entry:
+            raise ConfigError(path, entry.line_of("deploy_verify"), f"{key}.deploy_verify",
+                              "only a micropython board is deployed to")
         if is_shared_bootsel_serial(entry.get("serial_number")):
             raise ConfigError(path, entry.line_of("serial_number"), f"{key}.serial_number",
                               f"{RP2040_BOOTSEL_USB_SERIAL} is the serial number every RP2040 reports in BOOTSEL, "
@@ -83,8 +86,9 @@ def load_bench_file(path: str | Path) -> BenchConfig:
             usb_port=entry.get("usb_port"),
             uart_port=entry.get("uart_port"), probe=entry.get("probe"), flash_method=flash,
             source=f"{path}:{entry.line}",
-            extra={"labels": list(entry.get("labels", [])), "power": _plain(entry.get("power")),
-                   "reset": _plain(entry.get("reset")), **{k: entry[k] for k in kind.board_keys if k in entry}},
+            extra={"labels": list(entry.get("labels", [])), "deploy_verify": bool(entry.get("deploy_verify", False)),
+                   "power": _plain(entry.get("power")), "reset": _plain(entry.get("reset")),
+                   **{k: entry[k] for k in kind.board_keys if k in entry}},
         ))
     name = document.get("bench") or Path(path).stem
     options = {key: document[key] for key in kind.file_keys if key in document}

@@ -28,6 +28,9 @@ from hil.deadline import Deadline
 from hil.errors import BoardNotFound
 
 LOCATE_POLL_S = 0.1
+# A Pico re-enumerating after a reset or a flash is back on USB well within this; a board absent for longer is not
+# coming back by waiting, so a long step deadline is not spent waiting for it.
+MISSING_GRACE_S = 10.0
 REMOTE_PREFIXES = ("rfc2217://", "socket://", "loop://")
 
 STATE_PRESENT = "present"
@@ -240,6 +243,8 @@ class PhysicalBench(Bench):
         """The board's port now. Waits (polling, never opening ports) for a board that is absent or in BOOTSEL,
         e.g. re-enumerating after a reset; an ambiguous match fails at once."""
         deadline = Deadline(timeout_s)
+        where = f" (bench file {spec.source})" if spec.source else ""
+        missing_since: float | None = None
         while True:
             # no picotool while polling: a board in BOOTSEL has no port to return anyway
             match = self.match(spec, self.discovery.scan(with_probes=False), confirm_bootsel=False)
@@ -247,8 +252,11 @@ class PhysicalBench(Bench):
                 return match.port
             if match.state == STATE_AMBIGUOUS:
                 raise BoardNotFound(spec.board_id, match.detail)
+            missing_since = (missing_since or time.monotonic()) if match.state == STATE_MISSING else None
+            if missing_since is not None and time.monotonic() - missing_since >= MISSING_GRACE_S:
+                raise BoardNotFound(spec.board_id, f"{match.detail}; not on USB for {MISSING_GRACE_S:g} s, longer "
+                                                   f"than a Pico takes to re-enumerate (is it plugged in?){where}")
             if deadline.expired:
-                where = f" (bench file {spec.source})" if spec.source else ""
                 raise BoardNotFound(spec.board_id, f"{match.detail}; waited {timeout_s:g} s{where}")
             time.sleep(min(LOCATE_POLL_S, deadline.remaining_s))
 

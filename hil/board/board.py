@@ -25,11 +25,13 @@ from hil.bench.board_spec import BoardSpec, Runtime
 from hil.deadline import Deadline
 from hil.deploy.firmware_image import FirmwareImage
 from hil.errors import BoardBroken, BoardStateError, ProvisionError
+from hil.transport import user_pattern
 from hil.transport.serial_log import SerialLog
 from hil.transport.serial_transport import SerialTransport
 
 OPEN_TIMEOUT_S = 10.0
 MIN_OPEN_S = 0.1                # an open that has no time left still gets one try
+HALT_QUERY_MIN_S = 0.05         # a halt query with no time left still gets one short try
 HALT_POLL_S = 0.02
 
 
@@ -58,6 +60,8 @@ class ProvisionArtifacts:
     firmware: FirmwareImage | None = None
     files: tuple[tuple[Path, str], ...] = ()
     restart_after_copy: bool = True   # MicroPython: soft reset once files changed (`hil deploy --no-soft-reset`)
+    # MicroPython: hash every board file afresh (`hil deploy --verify`, deploy_verify); None: the bench's setting
+    verify: bool | None = None
     copy_with: str = "deployer"       # MicroPython: "mpremote" copies every file with a plain `mpremote cp`
 
 
@@ -94,6 +98,16 @@ class HaltReporting(Protocol):
 @runtime_checkable
 class Responsive(Protocol):
     def is_responsive(self, timeout_s: float) -> bool: ...
+
+
+def console_pattern(text: str, fail_on: tuple[re.Pattern, ...]) -> str:
+    """The one pattern a console wait runs for `text` and the `fail_on` lines (the scenario loader checks user
+    patterns with it too). `text` comes first, so its groups keep their numbers and its backreferences their
+    meaning; each fail line is a named group `hil_fail_<i>` (user groups may not start with "hil_"), with inline
+    i and x flags of the user's (which the regex package applies to the whole pattern) switched off inside it."""
+    if not fail_on:
+        return text
+    return "|".join([f"(?:{text})"] + [f"(?-ix:(?P<hil_fail_{i}>{p.pattern}))" for i, p in enumerate(fail_on)])
 
 
 class Board(ABC):
@@ -166,20 +180,20 @@ class Board(ABC):
         self.open(deadline.remaining_s)
         self.transport.write(data, timeout_s=max(deadline.remaining_s, MIN_OPEN_S))
 
-    def expect(self, pattern: str | re.Pattern, timeout_s: float,
+    def expect(self, pattern: str | re.Pattern | user_pattern.Pattern, timeout_s: float,
                fail_on: tuple[re.Pattern, ...] | None = None) -> re.Match:
         """Wait for `pattern` in the board's output. A line matching one of `fail_on` (default: the runtime's
-        `console_fail_on`) ends the wait at once through `_console_failed` (Rust: BoardHalted)."""
+        `console_fail_on`) ends the wait at once through `_console_failed` (Rust: BoardHalted). A user's pattern
+        (hil.transport.user_pattern) stays one, so matching it is bounded by the deadline."""
         fail_on = self.console_fail_on if fail_on is None else fail_on
         deadline = Deadline(timeout_s)
         self.open(deadline.remaining_s)
-        text = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
-        flags = pattern.flags if isinstance(pattern, re.Pattern) else 0
-        if not fail_on:
-            return self.transport.expect(re.compile(text, flags), max(deadline.remaining_s, 0.0))
-        # Named groups that a user's pattern would not use, so its own groups keep their names.
-        alternatives = [f"(?P<hil_fail_{i}>{p.pattern})" for i, p in enumerate(fail_on)]
-        combined = re.compile("|".join(alternatives + [f"(?:{text})"]), flags | re.MULTILINE)
+        if isinstance(pattern, user_pattern.Pattern):
+            combined = user_pattern.compile_pattern(console_pattern(pattern.pattern, fail_on))
+        else:
+            text = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
+            flags = pattern.flags if isinstance(pattern, re.Pattern) else 0
+            combined = re.compile(console_pattern(text, fail_on), flags | (re.MULTILINE if fail_on else 0))
         match = self.transport.expect(combined, max(deadline.remaining_s, 0.0))
         for i in range(len(fail_on)):
             if match.group(f"hil_fail_{i}") is not None:
@@ -200,7 +214,10 @@ class Board(ABC):
     def halt_report(self, timeout_s: float) -> dict | None:
         """The bench's own view that the core stopped (a debugger, the emulator), if it can tell within
         timeout_s: reason, pc, message. None when it runs or the bench cannot see."""
-        return Deadline(timeout_s).poll(lambda: self.bench.halt_info(self.spec), HALT_POLL_S)
+        deadline = Deadline(timeout_s)
+        # each query is bounded by what is left of the caller's step, not by the bench's own default
+        return deadline.poll(lambda: self.bench.halt_info(self.spec, timeout_s=max(deadline.remaining_s,
+                                                                                   HALT_QUERY_MIN_S)), HALT_POLL_S)
 
     def note_unresponsive(self, halt: dict | None) -> None:
         """The board stopped answering (a `check` found it so): it is halted until a reset."""

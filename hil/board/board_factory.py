@@ -28,8 +28,17 @@ def make_flasher(bench: Bench, spec: BoardSpec):
     raise ConfigError(spec.source or bench.name, None, "flash", f"{spec.flash_method!r} cannot flash Rust firmware")
 
 
+BOARD_CLASSES: dict[Runtime, type[Board]] = {Runtime.RUST: RustBoard, Runtime.MICROPYTHON: MicroPythonBoard}
+
+
+def console_fail_on(runtime: str) -> tuple:
+    """The console lines that end any wait on a `runtime` board (see Board.console_fail_on)."""
+    return BOARD_CLASSES[Runtime(runtime)].console_fail_on
+
+
 def make_board(bench: Bench, spec: BoardSpec) -> Board:
     if spec.runtime == Runtime.RUST:
         return RustBoard(spec, bench, make_flasher(bench, spec))
     from hil.deploy.micropython_deployer import MicroPythonDeployer
-    return MicroPythonBoard(spec, bench, MicroPythonDeployer(spec.board_id))
+    return MicroPythonBoard(spec, bench, MicroPythonDeployer(spec.board_id,
+                                                             verify=bool(spec.extra.get("deploy_verify"))))

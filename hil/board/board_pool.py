@@ -5,6 +5,7 @@ a `.broken` file next to its lock, so every worker fails fast on it with the fir
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 import re
@@ -46,9 +47,24 @@ class BoardPool:
                 bench.spec(board_id)  # an unknown id is an error now, not a silent "no boards"
 
     def _lock_path(self, board_id: str) -> Path:
+        # Named by the device's identity only: two bench files may give one Pico two ids.
         identity = self.bench.board_identity(self.bench.spec(board_id))
         digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
-        return self.lock_dir / f"{_safe(board_id)}.{digest}.lock"
+        return self.lock_dir / f"board.{digest}.lock"
+
+    @contextlib.contextmanager
+    def holding(self, board_id: str, timeout_s: float):
+        """Hold board `board_id`'s lock (the one test runs take) for a command such as `hil deploy`; BoardBusy if
+        another holder keeps it past timeout_s."""
+        lock = filelock.FileLock(str(self._lock_path(board_id)))
+        try:
+            lock.acquire(timeout=timeout_s, poll_interval=LOCK_POLL_S)
+        except filelock.Timeout:
+            raise BoardBusy(f"board {board_id!r}", timeout_s, "another run or command holds it") from None
+        try:
+            yield self.bench.spec(board_id)
+        finally:
+            lock.release()
 
     def _broken_path(self, board_id: str) -> Path:
         return self.broken_dir / f"{_safe(self.bench.name)}.{_safe(board_id)}.broken"

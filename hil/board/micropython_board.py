@@ -25,10 +25,16 @@ CTRL_D = b"\x04"  # end of input in raw REPL / soft reset
 RAW_REPL_BANNER = "raw REPL; CTRL-B to exit\r\n>"
 EOT = "\x04"
 ENTER_TIMEOUT_S = 5.0
+# Silence for less than this says nothing about the board (a step's own deadline was just short): only a wait at
+# least this long, or an answer that is not the raw REPL's, is evidence that no MicroPython REPL is there.
+NO_REPL_EVIDENCE_S = 0.5
 EXEC_TIMEOUT_S = 10.0
 INTERRUPT_TIMEOUT_S = 3.0
 INTERRUPT_GRACE_S = 0.5        # after an exec timed out: the Ctrl-C answer must come within this
 WRITE_CHUNK_BYTES = 256
+# The end of a raw-REPL exec: stdout, EOT, stderr, EOT, the prompt. Program output may itself hold EOT bytes; the
+# greedy stdout (anchored at the start) takes them, so only the last "EOT stderr EOT >" ends the answer.
+EXEC_ANSWER = re.compile(r"\A(?P<stdout>.*)\x04(?P<stderr>[^\x04]*)\x04>", re.DOTALL)
 TRACEBACK_LAST_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?:: (?P<message>.*))?$")
 TRACEBACK_FILE_LINE = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
@@ -93,6 +99,8 @@ class MicroPythonBoard(Board):
         try:
             self.transport.expect(re.escape(RAW_REPL_BANNER), deadline.remaining_s)
         except StepTimeout as error:
+            if deadline.elapsed_s < NO_REPL_EVIDENCE_S:
+                raise  # the caller's deadline ran out before the board could show what it is: not its fault
             seen = error.tail.decode("utf-8", "replace").strip()[-200:] or "nothing"
             raise WrongRuntime(self.board_id, "a MicroPython REPL", f"no raw REPL answer (received: {seen!r})",
                                "flash MicroPython for the Pico (a .uf2 from micropython.org) onto it") from None
@@ -120,7 +128,9 @@ class MicroPythonBoard(Board):
             self.transport.write(payload[offset:offset + WRITE_CHUNK_BYTES])
         self.transport.write(CTRL_D)
         try:
-            self.transport.expect("^OK", min(timeout_s, ENTER_TIMEOUT_S))
+            # "OK" follows the raw REPL's prompt; a second prompt still on its way (a stale Ctrl-A's answer) may
+            # come first, so the prompt is matched too rather than only the start of what is buffered.
+            self.transport.expect("(?:^|>)OK", min(timeout_s, ENTER_TIMEOUT_S))
         except StepTimeout:
             self.in_raw_repl = False
             raise
@@ -130,13 +140,15 @@ class MicroPythonBoard(Board):
         """Wait for the running code to finish: its remaining stdout, its stderr, and the prompt."""
         deadline = Deadline(timeout_s)
         try:
-            stdout = self.transport.expect(f"[^{EOT}]*{EOT}", deadline.remaining_s).group(0)[:-1]
-            stderr = self.transport.expect(f"[^{EOT}]*{EOT}", deadline.remaining_s).group(0)[:-1]
-            self.transport.expect(">", deadline.remaining_s)
+            answer = self.transport.expect(EXEC_ANSWER, deadline.remaining_s)
+            stdout, stderr = answer.group("stdout"), answer.group("stderr")
         except StepTimeout:
             # Ctrl-C as a person would, but only briefly: the step's deadline has passed. A board that needs longer
             # is found again by the next enter_raw_repl (which interrupts and waits for the prompt itself).
             self.interrupt(INTERRUPT_GRACE_S)
+            # The program's late output, or the answer to the Ctrl-C, may still be on its way: the next command
+            # re-enters the raw REPL, which drains it, so it is never taken as that command's answer.
+            self.in_raw_repl = False
             raise
         elapsed_s = time.monotonic() - started_at if started_at is not None else deadline.elapsed_s
         return ExecResult(stdout.replace("\r\n", "\n"), stderr.replace("\r\n", "\n"), elapsed_s)
@@ -194,7 +206,7 @@ class MicroPythonBoard(Board):
                 report = self.deployer.copy_with_mpremote(port, files, deadline.remaining_s)
             else:
                 report = self.deployer.deploy(port, files, deadline.remaining_s, progress=progress,
-                                              soft_reset=artifacts.restart_after_copy)
+                                              soft_reset=artifacts.restart_after_copy, verify=artifacts.verify)
         except HilError as error:
             # A provisioning that failed once stays failed for this run: later tests fail fast, saying why.
             self.mark_broken(f"provisioning failed: {type(error).__name__}: {error}")

@@ -9,7 +9,7 @@ from typing import Callable
 from hil.bench.bench import Bench
 from hil.bench.board_spec import BoardSpec, Runtime
 from hil.bench.recovery import RecoveryMeans, cannot_recover_reason, recovery_plan
-from hil.board.board import MIN_OPEN_S, Board, BoardState, ProvisionArtifacts
+from hil.board.board import HALT_QUERY_MIN_S, MIN_OPEN_S, Board, BoardState, ProvisionArtifacts
 from hil.deadline import Deadline
 from hil.deploy.firmware_image import FirmwareImage
 from hil.errors import BoardHalted, HilError, ProvisionError, StepTimeout
@@ -18,6 +18,7 @@ from hil.transport.serial_log import SerialLog
 IDENTIFY_TIMEOUT_S = 2.0
 COMMAND_TIMEOUT_S = 5.0
 BOOT_TIMEOUT_S = 15.0
+HALT_AFTER_PANIC_TIMEOUT_S = 1.0  # the PANIC line already says it halted: the bench report is a detail
 RESET_LOOP_PORT_LOSSES = 2      # the port vanishing this often while waiting for the firmware means a reset loop
 # Each ends in the line's "\n": on a stream "$" would also match a line still arriving, cutting it short.
 FINAL_LINE = re.compile(r"^(?:(?P<status>OK|ERR)\b.*?|PANIC .*?)\r?\n", re.MULTILINE)
@@ -82,7 +83,7 @@ class RustBoard(Board):
     def _halted_by(self, panic_line: str) -> None:
         self.set_state(BoardState.HALTED)
         self.last_panic = panic_line.strip()
-        info = self.bench.halt_info(self.spec) or {}
+        info = self.bench.halt_info(self.spec, timeout_s=HALT_AFTER_PANIC_TIMEOUT_S) or {}
         raise BoardHalted(self.board_id, info.get("reason", "panic"), info.get("pc"), self.last_panic)
 
     def _console_failed(self, line: str) -> None:
@@ -167,7 +168,7 @@ class RustBoard(Board):
             except HilError as error:
                 last_error = error
                 self.close()
-                halt = self.bench.halt_info(self.spec)
+                halt = self.bench.halt_info(self.spec, timeout_s=max(deadline.remaining_s, HALT_QUERY_MIN_S))
                 if halt:  # the bench can see the core stopped (emulator, debugger): say so now
                     self.set_state(BoardState.HALTED)
                     raise BoardHalted(self.board_id, halt.get("reason", "halted"), halt.get("pc"),

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from hil.number_option import timeout_seconds
 from hil.deploy.firmware_build import DEFAULT_BUILD_TIMEOUT_S, build_firmware
 
 DEFAULT_FIRMWARE = "lesson"
@@ -20,7 +21,7 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("build", help="build the Rust firmware (ELF and UF2) for the Pico")
     parser.add_argument("name", nargs="?", default=DEFAULT_FIRMWARE,
                         help=f"firmware binary of firmware_rust/ (default {DEFAULT_FIRMWARE}), or a cargo package folder")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_BUILD_TIMEOUT_S, metavar="SECONDS",
+    parser.add_argument("--timeout", type=timeout_seconds, default=DEFAULT_BUILD_TIMEOUT_S, metavar="SECONDS",
                         help=f"give up after this long (default {DEFAULT_BUILD_TIMEOUT_S:g})")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     parser.set_defaults(func=run)

@@ -8,14 +8,15 @@ import sys
 from pathlib import Path
 
 from hil.bench.bench_factory import open_bench
-from hil.commands.bench_option import add_bench_option, bench_setting
-from hil.commands.progress_printer import ProgressPrinter
-from hil.deadline import Deadline
 from hil.bench.board_spec import Runtime
 from hil.board.board import ProvisionArtifacts
+from hil.commands.bench_option import add_bench_option, bench_setting
 from hil.commands.board_lease_cli import board_lease
+from hil.commands.progress_printer import ProgressPrinter
+from hil.deadline import Deadline
 from hil.deploy.micropython_deployer import plan_files
 from hil.errors import ProvisionError
+from hil.number_option import timeout_seconds
 
 START_TIMEOUT_S = 60.0
 DEFAULT_TIMEOUT_S = 120.0
@@ -29,8 +30,11 @@ def add_parser(subparsers) -> None:
                         help="files, or folders whose contents are copied (folder/x.py -> DEST/x.py)")
     add_bench_option(parser)
     parser.add_argument("--dest", default="/", help="folder on the board (default /)")
+    parser.add_argument("--verify", action="store_true",
+                        help="hash every file on the board afresh instead of trusting its size and mtime record "
+                             "(slower: finds files changed behind the deployer's back)")
     parser.add_argument("--no-soft-reset", action="store_true", help="leave the interpreter running as it is")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+    parser.add_argument("--timeout", type=timeout_seconds, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
                         help=f"give up after this long (default {DEFAULT_TIMEOUT_S:g})")
     parser.add_argument("--json", action="store_true", help="print the deploy report as JSON")
     parser.set_defaults(func=run)
@@ -45,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         spec = bench.spec(args.board)
         if spec.runtime != Runtime.MICROPYTHON:
             raise ProvisionError(spec.board_id, f"is a {spec.runtime} board: use `hil flash {spec.board_id} FILE`")
-        artifacts = ProvisionArtifacts(files=tuple(files), restart_after_copy=not args.no_soft_reset)
+        artifacts = ProvisionArtifacts(files=tuple(files), restart_after_copy=not args.no_soft_reset,
+                                       verify=True if args.verify else None)   # else the bench file's deploy_verify
         # Borrowed like a test borrows it: a board a test run holds is waited for, not written to meanwhile.
         with board_lease(bench, spec, deadline) as lease, ProgressPrinter(sys.stderr) as printer:
             report = lease.provision(spec.board_id, artifacts, deadline.remaining_s, progress=printer.text)

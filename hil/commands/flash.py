@@ -14,8 +14,11 @@ from hil.commands.board_lease_cli import board_lease
 from hil.commands.progress_printer import ProgressPrinter
 from hil.deadline import Deadline
 from hil.errors import ProvisionError
+from hil.number_option import timeout_seconds
+from hil.user_file import check_user_file
 
 START_TIMEOUT_S = 60.0
+MAX_IMAGE_BYTES = 64_000_000   # an ELF with debug info for a 2 MB flash stays far below this
 DEFAULT_TIMEOUT_S = 120.0
 PORT_RETURN_TIMEOUT_S = 15.0   # after a reset the USB serial port re-enumerates
 
@@ -25,7 +28,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("board", help="board id from the bench")
     parser.add_argument("file", type=Path, help="firmware image: .elf (probe-rs, picotool) or .uf2")
     add_bench_option(parser)
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+    parser.add_argument("--timeout", type=timeout_seconds, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
                         help=f"give up after this long (default {DEFAULT_TIMEOUT_S:g})")
     parser.add_argument("--json", action="store_true", help="print the flash report as JSON")
     parser.set_defaults(func=run)
@@ -33,6 +36,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     deadline = Deadline(args.timeout)
+    check_user_file(args.file, MAX_IMAGE_BYTES, "firmware image")   # a FIFO or /dev/zero must not reach a tool
     bench = open_bench(bench_setting(args).value)
     bench.start(min(START_TIMEOUT_S, deadline.remaining_s))
     try:

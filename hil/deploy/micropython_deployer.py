@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from hil.deadline import Deadline
-from hil.errors import ProvisionError, WrongRuntime
+from hil.errors import ConfigError, ProvisionError, WrongRuntime
 
 CHUNK_BYTES = 8 * 1024            # raw bytes per command: the board holds ~4x this while decoding (heap ~190 KB)
 ZLIB_WINDOW_BITS = 12             # 4 KB decompression window on the board (code compresses ~3.8x)
@@ -43,6 +43,9 @@ SERIAL_READ_TIMEOUT_S = 1.0       # longest single blocking read inside mpremote
                                   # within it); deadlines are shortened by it so they hold
 ENTER_REPL_TIMEOUT_S = 5.0
 EXEC_TIMEOUT_S = 30.0
+# A command that hashes files on the board gets EXEC_TIMEOUT_S plus this much per byte it reads: hashing 2 MB is
+# minutes of work for a Pico, not a sign that it stopped answering. Deliberately below what a Pico achieves.
+BOARD_HASH_BYTES_PER_S = 20_000
 BAUDRATE = 115200                 # ignored by USB CDC; used by a UART-attached REPL
 MISSING = "-"                     # what the board reports for a file that does not exist
 NO_HASHLIB = "?"                  # ... when it cannot hash (no hashlib.sha256)
@@ -69,6 +72,7 @@ class DeployReport:
     bytes_sent: int = 0              # bytes of Python sent to carry them
     elapsed_s: float = 0.0           # host clock
     soft_reset_done: bool = False
+    verified_all: bool = False       # every board file hashed afresh, the hash record not trusted
     repl_ok: bool = False
     micropython: str = ""            # e.g. "micropython 1.27.0 (Raspberry Pi Pico with RP2040)"
     tool_versions: dict[str, str] = field(default_factory=dict)
@@ -77,17 +81,18 @@ class DeployReport:
         return {"board_id": self.board_id, "files_total": self.files_total, "files_written": self.files_written,
                 "files_unchanged": self.files_unchanged, "bytes_written": self.bytes_written,
                 "bytes_sent": self.bytes_sent, "elapsed_s": round(self.elapsed_s, 3), "elapsed_clock": "host",
-                "soft_reset_done": self.soft_reset_done, "repl_ok": self.repl_ok, "micropython": self.micropython,
+                "soft_reset_done": self.soft_reset_done, "verified_all": self.verified_all, "repl_ok": self.repl_ok, "micropython": self.micropython,
                 "tool_versions": dict(self.tool_versions)}
 
 
 # -- planning (host side, pure) ---------------------------------------------------------------------------------
 
-def plan_files(sources: Iterable[str | Path], dest: str = "/") -> list[tuple[Path, str]]:
+def plan_files(sources: Iterable[str | Path], dest: str = "/", within: Path | None = None) -> list[tuple[Path, str]]:
     """(local file, board path) pairs: a file goes to dest/<name>, a folder's contents to dest/<relative path>.
 
     A folder is copied by content (like `mpremote cp -r folder/. :`), so `deploy: [scripts_micropython/lesson]`
-    makes `import crc` work on the board. Hidden files and __pycache__ are left out.
+    makes `import crc` work on the board. Hidden files and __pycache__ are left out. A link in a folder may lead
+    only inside `within` (default: that folder itself); see files_in_folder.
     """
     pairs: dict[str, Path] = {}
     for source in sources:
@@ -95,14 +100,33 @@ def plan_files(sources: Iterable[str | Path], dest: str = "/") -> list[tuple[Pat
         if path.is_file():
             pairs[posixpath.join(dest, path.name)] = path
         elif path.is_dir():
-            for item in sorted(path.rglob("*")):
+            for item in files_in_folder(path, within=path if within is None else within):
                 relative = item.relative_to(path)
-                if not item.is_file() or any(p.startswith(".") or p in SKIPPED_NAMES for p in relative.parts):
+                if any(p.startswith(".") or p in SKIPPED_NAMES for p in relative.parts):
                     continue
                 pairs[posixpath.join(dest, *relative.parts)] = item
         else:
             raise ProvisionError("-", f"nothing to deploy at {path} (no such file or folder)")
     return [(local, remote) for remote, local in pairs.items()]
+
+
+def files_in_folder(folder: Path, within: Path) -> list[Path]:
+    """The regular files under `folder`, sorted; ConfigError for a symbolic link that leads outside `within`.
+
+    A link in a deploy folder to a host file (~/.ssh/id_rsa, /etc/shadow) would otherwise copy that file onto the
+    board. Links whose target stays inside `within` are followed; links to folders are not descended into.
+    """
+    root = Path(within).resolve()
+    files = []
+    for item in sorted(Path(folder).rglob("*")):
+        if item.is_symlink():
+            target = item.resolve()
+            if not target.is_relative_to(root):
+                raise ConfigError(item, None, None, f"is a link to {target}, outside {root}: not deployed "
+                                                    f"(copy the file into the folder, or remove the link)")
+        if item.is_file():
+            files.append(item)
+    return files
 
 
 def sha256_hex(data: bytes) -> str:
@@ -286,10 +310,13 @@ def _mpremote_version() -> str | None:
 class MicroPythonDeployer:
     """Copies files onto one MicroPython board through its serial port, skipping files already there."""
 
-    def __init__(self, board_id: str, *, chunk_bytes: int = CHUNK_BYTES, compress: bool = True):
+    def __init__(self, board_id: str, *, chunk_bytes: int = CHUNK_BYTES, compress: bool = True,
+                 verify: bool = False):
         self.board_id = board_id
         self.chunk_bytes = chunk_bytes
         self.compress = compress
+        # Hash every file on the board afresh instead of trusting the record's size and mtime (see PRELUDE).
+        self.verify = verify
 
     def version(self) -> str | None:
         found = _mpremote_version()
@@ -298,12 +325,17 @@ class MicroPythonDeployer:
     # -- the one public operation ---------------------------------------------------------------------------
 
     def deploy(self, port: str, files: Sequence[tuple[Path, str]], timeout_s: float,
-               progress: ProgressText | None = None, soft_reset: bool = True) -> DeployReport:
+               progress: ProgressText | None = None, soft_reset: bool = True,
+               verify: bool | None = None) -> DeployReport:
         """Make the board's files equal to `files` ((local path, board path) pairs), then soft reset it and
-        check that its REPL answers. Files whose board hash already matches are not written."""
+        check that its REPL answers. Files whose board hash already matches are not written.
+
+        `verify` (default: the deployer's) hashes every file on the board afresh: a file changed with its size
+        and mtime kept (flash corruption, a tool that restores mtimes) is then found and rewritten."""
+        verify = self.verify if verify is None else verify
         deadline = Deadline(timeout_s)
         wanted = [(Path(local), remote, Path(local).read_bytes()) for local, remote in files]
-        report = DeployReport(self.board_id, files_total=len(wanted))
+        report = DeployReport(self.board_id, files_total=len(wanted), verified_all=verify)
         mpremote = self.version()
         if mpremote:
             report.tool_versions["mpremote"] = mpremote
@@ -311,8 +343,11 @@ class MicroPythonDeployer:
         try:
             self._enter_raw_repl(transport, deadline)
             # One round trip answers both "is this MicroPython?" and "what is on the board already?".
+            wanted_bytes = sum(len(data) for _, _, data in wanted)
+            if progress and verify:
+                progress(f"hashing {len(wanted)} files ({wanted_bytes} bytes) on the board")
             implementation, compression_ok, board_hashes = self._prelude_and_hashes(
-                transport, [remote for _, remote, _ in wanted], deadline)
+                transport, [remote for _, remote, _ in wanted], deadline, verify, hashed_bytes=wanted_bytes)
             changed = []
             for (local, remote, data), board_hash in zip(wanted, board_hashes):
                 if board_hash == sha256_hex(data):
@@ -325,6 +360,9 @@ class MicroPythonDeployer:
                     self._exec(transport, mkdir_command(folders), deadline)
                 for _local, remote, data in changed:
                     self._write_file(transport, remote, data, compression_ok, deadline, report, progress)
+                if progress:
+                    progress(f"checking {len(changed)} written files on the board "
+                             f"({sum(len(data) for _, _, data in changed)} bytes to hash)")
                 self._verify(transport, changed, deadline)
                 # Only new code needs a fresh interpreter; with nothing written the prelude already proved the REPL.
                 if soft_reset:
@@ -423,12 +461,14 @@ class MicroPythonDeployer:
         """How long one mpremote wait may take so that, with its last blocking read, it ends by the deadline."""
         return max(0.1, min(longest_s, deadline.remaining_s - SERIAL_READ_TIMEOUT_S))
 
-    def _exec(self, transport, command: str | bytes, deadline: Deadline) -> bytes:
+    def _exec(self, transport, command: str | bytes, deadline: Deadline, hashed_bytes: int = 0) -> bytes:
+        """Run one command; `hashed_bytes` (what it reads to hash) lengthens its own wait, within the deadline."""
         from mpremote.transport import TransportError
         deadline.check(f"deploying to board {self.board_id!r}")
+        longest_s = EXEC_TIMEOUT_S + hashed_bytes / BOARD_HASH_BYTES_PER_S
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                stdout, stderr = transport.exec_raw(command, timeout=self._wait_budget_s(deadline, EXEC_TIMEOUT_S))
+                stdout, stderr = transport.exec_raw(command, timeout=self._wait_budget_s(deadline, longest_s))
         except (TransportError, OSError, struct.error) as error:   # struct.error: a short raw-paste header
             if deadline.expired:
                 deadline.check(f"deploying to board {self.board_id!r}")
@@ -439,10 +479,12 @@ class MicroPythonDeployer:
                                  + stderr.decode("utf-8", "replace").strip())
         return stdout
 
-    def _prelude_and_hashes(self, transport, board_paths: Sequence[str],
-                            deadline: Deadline) -> tuple[str, bool, list[str]]:
-        command = PRELUDE + (hash_command(board_paths) + "\n" if board_paths else "")
-        lines = self._exec(transport, command, deadline).decode("utf-8", "replace").split("\n")
+    def _prelude_and_hashes(self, transport, board_paths: Sequence[str], deadline: Deadline,
+                            verify: bool = False, hashed_bytes: int = 0) -> tuple[str, bool, list[str]]:
+        query = verify_command if verify else hash_command
+        command = PRELUDE + (query(board_paths) + "\n" if board_paths else "")
+        # The fast path may still hash a file whose record does not match; budget for that too.
+        lines = self._exec(transport, command, deadline, hashed_bytes).decode("utf-8", "replace").split("\n")
         first = lines[0].split()
         if len(first) < 3 or first[0] != "micropython":
             raise WrongRuntime(self.board_id, "MicroPython", f"a Python REPL reporting {lines[0].strip()!r}",
@@ -472,7 +514,8 @@ class MicroPythonDeployer:
 
     def _verify(self, transport, changed: Sequence[tuple[Path, str, bytes]], deadline: Deadline) -> None:
         paths = [remote for _, remote, _ in changed]
-        board_hashes = self._exec(transport, verify_command(paths), deadline).decode().split()
+        board_hashes = self._exec(transport, verify_command(paths), deadline,
+                                  hashed_bytes=sum(len(data) for _, _, data in changed)).decode().split()
         if len(board_hashes) != len(paths):
             raise ProvisionError(self.board_id, f"asked for {len(paths)} file hashes, got {len(board_hashes)}")
         wrong = [remote for (_, remote, data), got in zip(changed, board_hashes)

@@ -31,6 +31,8 @@ VOLUME_POLL_S = 0.2
 VOLUME_APPEAR_TIMEOUT_S = 10.0        # the volume is mounted ~1.4 s after a reboot into BOOTSEL, more on slow hosts
 COPY_CHUNK_BYTES = 64 * 1024
 MOUNT_ROOTS_ENV = "HIL_UF2_MOUNT_ROOTS"  # os.pathsep-separated folders holding mounted volumes
+SYS_BLOCK_ENV = "HIL_UF2_SYS_BLOCK"      # another /sys/block and /proc/mounts (the simulated bench's)
+PROC_MOUNTS_ENV = "HIL_UF2_PROC_MOUNTS"
 
 
 def default_mount_roots(env: Mapping[str, str]) -> list[Path]:
@@ -85,14 +87,14 @@ class Uf2CopyFlasher(Flasher):
                  env: Mapping[str, str] | None = None, mount_roots: Iterable[Path] | None = None,
                  port_finder: Callable[[float], str] | None = None,
                  usb_port_finder: Callable[[], str | None] | None = None,
-                 sys_block: Path = SYS_BLOCK, proc_mounts: Path = PROC_MOUNTS):
+                 sys_block: Path | None = None, proc_mounts: Path | None = None):
         super().__init__(board_id, env)
         self.serial_number = serial_number
         self.usb_port_finder = usb_port_finder   # the board's USB port path now, if the bench knows it
-        self.sys_block = sys_block
-        self.proc_mounts = proc_mounts
-        self.mount_roots = list(mount_roots) if mount_roots is not None else default_mount_roots(
-            self.env if self.env is not None else os.environ)
+        environment = self.env if self.env is not None else os.environ
+        self.sys_block = sys_block or Path(environment.get(SYS_BLOCK_ENV) or SYS_BLOCK)
+        self.proc_mounts = proc_mounts or Path(environment.get(PROC_MOUNTS_ENV) or PROC_MOUNTS)
+        self.mount_roots = list(mount_roots) if mount_roots is not None else default_mount_roots(environment)
         self.port_finder = port_finder   # to send the board into BOOTSEL with a 1200-baud touch
 
     def find_volume(self) -> Path | None:

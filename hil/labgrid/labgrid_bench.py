@@ -243,8 +243,14 @@ class LabgridBench(Bench):
             print("hil: labgrid release: " + "; ".join(errors), file=sys.stderr, flush=True)
 
     def _install_sigterm(self) -> None:
-        """SIGTERM ends the process through KeyboardInterrupt, so stop() runs and the places are released."""
+        """SIGTERM ends the process through KeyboardInterrupt, so stop() runs and the places are released.
+
+        Only where SIGTERM would otherwise kill at once (a `hil` command): in a test run the plugin's interrupt
+        latch already turns the first SIGTERM into KeyboardInterrupt and keeps later ones from cutting the JUnit
+        and results files short, which a handler of ours would undo."""
         if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
             return
 
         def interrupt(signum, frame):

@@ -19,6 +19,10 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from hil.errors import ConfigError, ResultsNotWritable
+from hil.user_file import read_user_file
+
+# A JUnit file of one runner: far below this. A FIFO or /dev/zero named by mistake must not hang `hil report`.
+MAX_JUNIT_BYTES = 256_000_000
 
 EVIDENCE_PROPERTY_PREFIX = "hil.evidence."
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".py")
@@ -164,9 +168,10 @@ def _float(text: str | None) -> float:
 
 
 def _suites_of(path: Path) -> list[ET.Element]:
+    data = read_user_file(path, MAX_JUNIT_BYTES, "JUnit file")   # a regular file of sane size, or ConfigError
     try:
-        root = ET.parse(path).getroot()
-    except (OSError, ET.ParseError) as error:
+        root = ET.fromstring(data)
+    except ET.ParseError as error:
         raise ConfigError(path, getattr(error, "position", (None,))[0], None,
                           f"not a readable JUnit XML file: {error}") from None
     if root.tag not in ("testsuites", "testsuite"):

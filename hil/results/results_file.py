@@ -15,8 +15,11 @@ import uuid
 from pathlib import Path
 
 from hil.errors import ResultsNotWritable
+from hil.user_file import read_user_file
 
 RESULTS_FORMAT = "pico-hil-results/1"
+# Far above any run's results (evidence is capped per claim); a bigger "results file" is something else.
+MAX_RESULTS_BYTES = 64_000_000
 
 
 class ResultsFile:
@@ -92,13 +95,34 @@ def _merge_claim(old: dict, new: dict) -> dict:
     return merged
 
 
+class _NotFinite(ValueError):
+    pass
+
+
+def _not_finite(text: str):
+    raise _NotFinite(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):   # 1e999: this framework never writes one
+        raise _NotFinite(text)
+    return value
+
+
 def load_results(path: str | Path) -> dict:
     """Read a results file written by this framework; ResultsNotWritable is not the right error here."""
     from hil.errors import ConfigError
+    data = read_user_file(path, MAX_RESULTS_BYTES, "results file")
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, None, None, "results file not found") from None
+        document = json.loads(data.decode("utf-8"), parse_constant=_not_finite, parse_float=_finite_float)
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ConfigError(path, line, None, f"not valid UTF-8 (byte 0x{data[error.start]:02x})") from None
+    except _NotFinite as error:
+        raise ConfigError(path, None, None, f"not a results file: {error} is not a finite number") from None
+    except RecursionError:
+        raise ConfigError(path, None, None, "not a results file: nested too deep") from None
     except json.JSONDecodeError as error:
         raise ConfigError(path, error.lineno, None, f"not valid JSON: {error.msg}") from None
     if not isinstance(document, dict) or document.get("format") != RESULTS_FORMAT:

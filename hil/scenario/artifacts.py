@@ -20,6 +20,7 @@ import atexit
 import hashlib
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -38,10 +39,17 @@ class Artifacts:
         self.project_root = Path(project_root)
         self.progress = progress
         self._firmware: dict[tuple[str, tuple[str, ...]], FirmwareImage] = {}
-        self._snapshot_root = Path(tempfile.mkdtemp(prefix="hil-deploy-"))
-        # lists handed out may outlive this object: the snapshots go when the process ends
-        atexit.register(shutil.rmtree, str(self._snapshot_root), True)
+        self._snapshot_folder: Path | None = None   # made on the first deploy list only
+        self._snapshot_lock = threading.Lock()
         self._edits = 0
+
+    def _snapshot_root(self) -> Path:
+        with self._snapshot_lock:
+            if self._snapshot_folder is None:
+                self._snapshot_folder = Path(tempfile.mkdtemp(prefix="hil-deploy-"))
+                # lists handed out may outlive this object: the snapshots go when the process ends
+                atexit.register(shutil.rmtree, str(self._snapshot_folder), True)
+            return self._snapshot_folder
 
     def _build(self, name: str, edit_stamp: str | None, features: tuple[str, ...]) -> tuple[FirmwareImage, bool]:
         from hil.deploy.firmware_build import build_firmware, firmware_dir
@@ -138,7 +146,9 @@ class Artifacts:
             if not source.exists():
                 raise ConfigError(entry, None, "deploy", "no such file or folder")
             sources.append(source)
-        contents = {board_path: local.read_bytes() for local, board_path in plan_files(sources, dest="/")}
+        # a link in a deploy folder may lead anywhere in the project, never outside it
+        planned = plan_files(sources, dest="/", within=self.project_root)
+        contents = {board_path: local.read_bytes() for local, board_path in planned}
         if edit:
             contents["/" + EDIT_MODULE] = f"STAMP = {self._next_stamp()!r}\n".encode()
         snapshot = self._snapshot(contents)
@@ -154,10 +164,11 @@ class Artifacts:
         digest = hashlib.sha256()
         for board_path in sorted(contents):
             digest.update(board_path.encode() + b"\0" + hashlib.sha256(contents[board_path]).digest())
-        folder = self._snapshot_root / digest.hexdigest()[:16]
+        root = self._snapshot_root()
+        folder = root / digest.hexdigest()[:16]
         if folder.is_dir():
             return folder
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self._snapshot_root))
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
         for board_path, data in contents.items():
             local = staging / board_path.lstrip("/")
             local.parent.mkdir(parents=True, exist_ok=True)

@@ -5,11 +5,16 @@ regexes are compiled, code for the board is sent to the board; nothing is evalua
 """
 from __future__ import annotations
 
-import re
+import keyword
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hil.board.board import console_pattern
+from hil.board.board_factory import console_fail_on
+from hil.deploy.micropython_deployer import plan_files
 from hil.errors import ConfigError
+from hil.transport import user_pattern
+from hil.transport.user_pattern import Pattern
 from hil.yamlfile import YamlMap, load_schema, load_yaml_file, validate
 
 DEFAULT_STEP_TIMEOUT_S = 5.0
@@ -40,6 +45,16 @@ COMMON_KEYS = {"name", "on", "timeout_s", "record", "record_elapsed", "record_ra
 UNIT_SUFFIXES = (("_us", "us"), ("_ms", "ms"), ("_ns", "ns"), ("_s", "s"), ("_bytes", "bytes"),
                  ("_bps", "bytes/s"), ("_x", "x"), ("_hz", "Hz"))
 TIME_UNITS = {"us", "ms", "ns", "s"}
+# A tag becomes a pytest marker: these names already mean something to pytest (a tag `skip` or `xfail` would change
+# the test's outcome) or to its -m expressions (and, or, not), or are the framework's own.
+RESERVED_TAGS = {"hil", "skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings", "tryfirst",
+                 "trylast", "and", "or", "not", "True", "False", "None"}
+# Group names the runner's own wrapping uses; a user's group of that name would clash with it.
+RESERVED_GROUP_PREFIX = "hil_"
+# What a stream expect waits for: the user's pattern first (so its groups keep their numbers and its backreferences
+# their meaning), matched only on lines that have fully arrived ("us=12" of "us=1234" must not match). The board adds
+# its runtime's fail lines (a Rust PANIC) as alternatives; the loader checks the combination it will run.
+COMPLETE_LINE = r"(?:(?<=\n)|(?=[^\n]*\n))"
 
 
 def unit_from_name(name: str) -> str:
@@ -57,6 +72,7 @@ class BoardRole:
     deploy: list[str]
     provision: bool
     line: int
+    deploy_verify: bool = False   # hash every deployed file on the board afresh (see MicroPythonDeployer)
     features: tuple[str, ...] = ()  # cargo features the firmware is built with
 
 
@@ -77,12 +93,16 @@ class Step:
     on: str | None
     timeout_s: float
     raw: dict
-    expect: re.Pattern | None = None
+    expect: Pattern | None = None
     records: list[Record] = field(default_factory=list)
     record_elapsed: str | None = None
     record_rate: str | None = None
-    skip_if: re.Pattern | None = None
+    skip_if: Pattern | None = None
     skip_reason: str | None = None
+    # The pattern a stream expect waits for (see COMPLETE_LINE), compiled and checked when the file is read.
+    expect_stream: Pattern | None = None
+    # expect_panic.message/location and expect_exception.message, compiled when the file is read.
+    message_patterns: dict[str, Pattern] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -127,11 +147,34 @@ class Scenario:
 COMPARATORS = ("equals", "less_than", "greater_than", "at_least", "at_most", "between")
 
 
-def _compile(path: str, line: int, key: str, pattern: str) -> re.Pattern:
+def _compile(path: str, line: int, key: str, pattern: str) -> Pattern:
     try:
-        return re.compile(pattern, re.MULTILINE)
-    except re.error as error:
+        compiled = user_pattern.compile_pattern(pattern)
+    except (user_pattern.error, ValueError, OverflowError, RecursionError) as error:
         raise ConfigError(path, line, key, f"invalid regex {pattern!r}: {error}") from None
+    reserved = sorted(name for name in compiled.groupindex if name.startswith(RESERVED_GROUP_PREFIX))
+    if reserved:
+        raise ConfigError(path, line, key, f"group name {reserved[0]!r} is reserved (names starting "
+                                           f"{RESERVED_GROUP_PREFIX!r} are the runner's own)")
+    return compiled
+
+
+def stream_pattern(path: str, line: int, key: str, user: Pattern, runtime: str) -> Pattern:
+    """The pattern a stream expect on a `runtime` board waits for (see COMPLETE_LINE), after checking that the
+    combination the board runs (hil.board.board.console_pattern with the runtime's fail lines) compiles and keeps
+    the user's groups."""
+    fail_on = console_fail_on(runtime)
+    try:
+        line_pattern = user_pattern.compile_pattern(f"(?:{user.pattern}){COMPLETE_LINE}")
+        wrapped = user_pattern.compile_pattern(console_pattern(line_pattern.pattern, fail_on))
+    except (user_pattern.error, ValueError, OverflowError, RecursionError) as error:
+        raise ConfigError(path, line, key, f"regex {user.pattern!r} cannot be matched line by line: {error}") from None
+    if wrapped.groups != user.groups + len(fail_on) or any(
+            wrapped.groupindex.get(name) != number for name, number in user.groupindex.items()):
+        # Only a pattern that escapes its own parentheses (unbalanced, e.g. "a)|(b") gets here.
+        raise ConfigError(path, line, key, f"regex {user.pattern!r} does not keep its meaning inside the runner's "
+                                           f"line matching (unbalanced parentheses?)")
+    return line_pattern
 
 
 def _step(path: str, index: int, raw: YamlMap, boards: dict[str, BoardRole]) -> Step:
@@ -178,16 +221,22 @@ def _step(path: str, index: int, raw: YamlMap, boards: dict[str, BoardRole]) -> 
                 raise ConfigError(path, spec.line_of("timeout_s"), f"{key}.expect.timeout_s",
                                   "timeout_s given twice (step and expect)")
             timeout_s = spec["timeout_s"]
+    message_patterns = {}
     if action == "expect_panic" or "expect_panic" in raw:
         panic = raw["expect_panic"] or {}
         for sub in ("message", "location"):
             if sub in panic:
-                _compile(path, panic.line_of(sub), f"{key}.expect_panic.{sub}", panic[sub])
+                message_patterns[f"expect_panic.{sub}"] = _compile(path, panic.line_of(sub),
+                                                                   f"{key}.expect_panic.{sub}", panic[sub])
         timeout_s = panic.get("timeout_s", timeout_s)
     if "expect_exception" in raw:
         if "message" in raw["expect_exception"]:
             exc = raw["expect_exception"]
-            _compile(path, exc.line_of("message"), f"{key}.expect_exception.message", exc["message"])
+            message_patterns["expect_exception.message"] = _compile(path, exc.line_of("message"),
+                                                                    f"{key}.expect_exception.message", exc["message"])
+    expect_stream = None
+    if expect is not None and on is not None:
+        expect_stream = stream_pattern(path, raw.line_of("expect"), f"{key}.expect", expect, boards[on].runtime)
     records = []
     for metric, spec in (raw.get("record") or {}).items():
         group = spec if isinstance(spec, str) else spec["group"]
@@ -209,7 +258,8 @@ def _step(path: str, index: int, raw: YamlMap, boards: dict[str, BoardRole]) -> 
     return Step(index=index, line=raw.line, action=action, argument=raw[action], on=on,
                 timeout_s=float(timeout_s if timeout_s is not None else DEFAULT_STEP_TIMEOUT_S), raw=raw,
                 expect=expect, records=records, record_elapsed=raw.get("record_elapsed"),
-                record_rate=raw.get("record_rate"), skip_if=skip_if, skip_reason=raw.get("skip_reason"))
+                record_rate=raw.get("record_rate"), skip_if=skip_if, skip_reason=raw.get("skip_reason"),
+                expect_stream=expect_stream, message_patterns=message_patterns)
 
 
 def _assertion(path: str, index: int, raw: YamlMap, known: set[str], roles: set[str]) -> Assertion:
@@ -266,6 +316,9 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
         runtime = spec["runtime"]
         if runtime == "rust" and "deploy" in spec:
             raise ConfigError(path_text, spec.line_of("deploy"), f"{at}.deploy", "a rust board gets 'firmware', not 'deploy'")
+        if runtime == "rust" and "deploy_verify" in spec:
+            raise ConfigError(path_text, spec.line_of("deploy_verify"), f"{at}.deploy_verify",
+                              "only a micropython board is deployed to; a rust board's flash is checked by its build id")
         if runtime == "micropython" and "firmware" in spec:
             raise ConfigError(path_text, spec.line_of("firmware"), f"{at}.firmware",
                               "a micropython board gets 'deploy', not 'firmware'")
@@ -289,13 +342,23 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
             if not target.exists():
                 raise ConfigError(path_text, spec["deploy"].line_of(index), f"{at}.deploy[{index}]",
                                   f"{item} does not exist")
+            if not (target.is_file() or target.is_dir()):
+                raise ConfigError(path_text, spec["deploy"].line_of(index), f"{at}.deploy[{index}]",
+                                  f"{item} is neither a regular file nor a folder")
+            if target.is_dir():
+                try:  # the same planner the deployment runs: a link leaving the project is refused now
+                    plan_files([target], within=project_root)
+                except ConfigError as error:
+                    raise ConfigError(path_text, spec["deploy"].line_of(index), f"{at}.deploy[{index}]",
+                                      f"{error.path} {error.message}") from None
         firmware = spec.get("firmware")
         features: tuple[str, ...] = ()
         if isinstance(firmware, dict):
             firmware, features = firmware["package"], tuple(sorted(firmware.get("features", [])))
             _check_features(path_text, spec["firmware"], f"{at}.firmware", firmware, features)
         boards[role] = BoardRole(role, runtime, firmware, list(spec.get("deploy", [])),
-                                 spec.get("provision", True), document["boards"].line_of(role), features)
+                                 spec.get("provision", True), document["boards"].line_of(role),
+                                 bool(spec.get("deploy_verify", False)), features)
     if len(document["steps"]) > MAX_STEPS:
         raise ConfigError(path_text, document.line_of("steps"), "steps", f"more than {MAX_STEPS} steps")
     steps = [_step(path_text, i, raw, boards) for i, raw in enumerate(document["steps"])]
@@ -306,6 +369,10 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
                 raise ConfigError(path_text, step.line, f"steps[{step.index}].record",
                                   f"metric {name!r} is already recorded at line {seen[name]}")
             seen[name] = step.line
+    for index, tag in enumerate(document.get("tags", [])):
+        if tag in RESERVED_TAGS or keyword.iskeyword(tag):
+            raise ConfigError(path_text, document["tags"].line_of(index), f"tags[{index}]",
+                              f"{tag!r} cannot be a tag: pytest gives that marker name its own meaning")
     known = set(seen)
     assertions = [_assertion(path_text, i, raw, known, set(boards)) for i, raw in enumerate(document.get("assert", []))]
     return Scenario(path=Path(path), name=document["scenario"], claim=document["claim"], boards=boards,

@@ -6,6 +6,7 @@ StepFailed naming the file, line and step; a `skip_if` match becomes ScenarioSki
 """
 from __future__ import annotations
 
+import math
 import re
 import time
 from typing import Callable
@@ -17,16 +18,21 @@ from hil.results.metric import Metric
 from hil.scenario.artifacts import Artifacts
 from hil.scenario.scenario_file import Scenario, Step
 from hil.scenario.steps import ExceptionExpectation, PanicExpectation, typed_step
+from hil.transport.user_pattern import search_within
 
 PROVISION_TIMEOUT_S = 300.0
+# Bound on matching a user's pattern against text already received (exec output, a panic or exception message).
+TEXT_MATCH_TIMEOUT_S = 1.0
 
 
 def _number(text: str):
     for convert in (int, float):
         try:
-            return convert(text)
+            value = convert(text)
         except (TypeError, ValueError):
             continue
+        # "nan" or "inf" from a board is not a figure: kept as text, so no comparison passes and results stay JSON.
+        return value if math.isfinite(value) else text
     if isinstance(text, str) and text.lower().startswith("0x"):
         try:
             return int(text, 16)
@@ -88,7 +94,9 @@ class ScenarioRunner:
         files = tuple(self.artifacts.deploy_files(spec.deploy, edit=edit)) if spec.deploy else ()
         if copy_with == "mpremote" and edit:
             files = tuple(f for f in files if self.artifacts.is_edit_module(f[1]))
-        return ProvisionArtifacts(firmware=firmware, files=files, copy_with=copy_with)
+        # deploy_verify in the scenario forces a full check; otherwise the bench file's setting holds
+        return ProvisionArtifacts(firmware=firmware, files=files, verify=spec.deploy_verify or None,
+                                  copy_with=copy_with)
 
     def provision(self, role: str, edit: bool = False, timeout_s: float = PROVISION_TIMEOUT_S,
                   copy_with: str = "deployer") -> float:
@@ -131,7 +139,7 @@ class ScenarioRunner:
     def _check_skip(self, step: Step, text: str) -> None:
         if step.skip_if is None:
             return
-        match = step.skip_if.search(text)
+        match = search_within(step.skip_if, text, TEXT_MATCH_TIMEOUT_S)
         if match:
             reason = step.skip_reason or match.groupdict().get("reason") or match.group(0)
             raise ScenarioSkip(reason.strip())
@@ -140,7 +148,7 @@ class ScenarioRunner:
         self._check_skip(step, text)
         if step.expect is None:
             return
-        match = step.expect.search(text)
+        match = search_within(step.expect, text, TEXT_MATCH_TIMEOUT_S)
         if not match:
             self.fail(step, f"{what} {text.strip()[-300:]!r} does not match {step.expect.pattern!r}")
         self._record_match(step, match)
@@ -150,11 +158,9 @@ class ScenarioRunner:
         PANIC, ends the wait at once)."""
         if step.expect is None:
             return
-        # Only lines that have fully arrived are matched: a pattern ending in "\d+" or "$" must not take a line
-        # still on its way ("us=12" of "us=1234").
-        pattern = re.compile(rf"(?:{step.expect.pattern})(?:(?<=\n)|(?=[^\n]*\n))", re.MULTILINE)
+        # The pattern the scenario file compiled and checked for this board's runtime: only whole lines.
         try:
-            match = board.expect(pattern, step.timeout_s)
+            match = board.expect(step.expect_stream, step.timeout_s)
         except BoardHalted as halted:
             self.on_evidence("panic", halted.message)
             self.fail(step, f"the board panicked: {halted.message}")
@@ -166,8 +172,8 @@ class ScenarioRunner:
         self.on_evidence("panic", board.last_panic or "")
         for key in ("message", "location"):
             pattern = getattr(wanted, key)
-            if pattern is not None and not re.search(pattern, panic.get(key) or ""):
-                self.fail(step, f"panic {key} {panic.get(key)!r} does not match {pattern!r}")
+            if pattern is not None and not search_within(pattern, panic.get(key) or "", TEXT_MATCH_TIMEOUT_S):
+                self.fail(step, f"panic {key} {panic.get(key)!r} does not match {pattern.pattern!r}")
         if panic.get("halt"):
             self.on_evidence("halt", str(panic["halt"]))
 
@@ -181,8 +187,9 @@ class ScenarioRunner:
                                 f"(stdout {result.stdout.strip()[-200:]!r})")
             if wanted.type is not None and exception.type != wanted.type:
                 self.fail(step, f"expected {wanted.type}, got {exception.type}: {exception.message}")
-            if wanted.message is not None and not re.search(wanted.message, exception.message):
-                self.fail(step, f"exception message {exception.message!r} does not match {wanted.message!r}")
+            if wanted.message is not None and not search_within(wanted.message, exception.message,
+                                                                     TEXT_MATCH_TIMEOUT_S):
+                self.fail(step, f"exception message {exception.message!r} does not match {wanted.message.pattern!r}")
             if wanted.line is not None and exception.line != wanted.line:
                 self.fail(step, f"exception at line {exception.line}, expected line {wanted.line}")
             if wanted.file is not None and exception.file != wanted.file:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from hil.errors import BoardHalted
 from hil.scenario.scenario_file import Step
+from hil.transport.user_pattern import Pattern
 
 if TYPE_CHECKING:   # the runner imports this module
     from hil.scenario.scenario_runner import ScenarioRunner
@@ -26,14 +27,14 @@ def payload(size_bytes: int) -> bytes:
 
 @dataclass(frozen=True)
 class PanicExpectation:
-    message: str | None = None     # regexes the panic's message / file:line must match
-    location: str | None = None
+    message: Pattern | None = None     # regexes the panic's message / file:line must match (compiled by the loader)
+    location: Pattern | None = None
 
 
 @dataclass(frozen=True)
 class ExceptionExpectation:
     type: str | None = None
-    message: str | None = None
+    message: Pattern | None = None     # compiled by the loader
     line: int | None = None
     file: str | None = None
 
@@ -57,8 +58,8 @@ class StepAction:
 def _panic_expectation(step: Step) -> PanicExpectation | None:
     if "expect_panic" not in step.raw:
         return None
-    wanted = step.raw.get("expect_panic") or {}
-    return PanicExpectation(wanted.get("message"), wanted.get("location"))
+    return PanicExpectation(step.message_patterns.get("expect_panic.message"),
+                            step.message_patterns.get("expect_panic.location"))
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,8 @@ def _exception_expectation(step: Step) -> ExceptionExpectation | None:
     wanted = step.raw.get("expect_exception")
     if wanted is None:
         return None
-    return ExceptionExpectation(wanted.get("type"), wanted.get("message"), wanted.get("line"), wanted.get("file"))
+    return ExceptionExpectation(wanted.get("type"), step.message_patterns.get("expect_exception.message"),
+                                wanted.get("line"), wanted.get("file"))
 
 
 @dataclass(frozen=True)

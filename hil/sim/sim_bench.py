@@ -36,7 +36,7 @@ from hil.sim.node_packages import INSTALL_COMMAND, ensure_installed, package_ver
 from hil.sim.sim_board_config import SimBoardConfig, default_board_ids
 from hil.sim.sim_errors import SimSupervisorUnavailable
 from hil.sim.supervisor import SUPERVISOR_LOCK_NAME, USERS_LOCK_NAME, default_sim_dir
-from hil.sim.uf2_volumes import VOLUMES_DIR
+from hil.sim.uf2_volumes import MOUNTS_FILE, SYS_BLOCK_DIR, VOLUMES_DIR, usb_port_path
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]   # the folder holding the `hil` package (site-packages)
 STANDINS_DIR = Path(__file__).resolve().parent / "standins"
@@ -218,7 +218,7 @@ class SimBench(Bench):
     # ---- the Bench interface
     def board_identity(self, spec: BoardSpec) -> str:
         # A simulated board exists once per simulator: two simulators on one host have distinct boards.
-        return f"{self.sim_dir}/{spec.board_id}"
+        return f"{Path(self.sim_dir).resolve()}/{spec.board_id}"
 
     def tool_requirements(self) -> list[ToolRequirement]:
         def npm_version(package: str):
@@ -248,13 +248,25 @@ class SimBench(Bench):
         env["PATH"] = os.pathsep.join(p for p in (str(STANDINS_DIR), env.get("PATH")) if p)
         env["HIL_SIM_DIR"] = str(self.sim_dir)
         env["HIL_UF2_MOUNT_ROOTS"] = str(self.sim_dir / VOLUMES_DIR)   # the boards' RPI-RP2 drives (uf2_volumes.py)
+        # where those drives hang off the USB tree, to tell two boards in BOOTSEL apart by port path
+        env["HIL_UF2_SYS_BLOCK"] = str(self.sim_dir / SYS_BLOCK_DIR)
+        env["HIL_UF2_PROC_MOUNTS"] = str(self.sim_dir / MOUNTS_FILE)
         return env
 
-    def halt_info(self, spec: BoardSpec) -> dict | None:
-        """The emulator's own report that the board stopped (panic, HardFault, lockup, udf, bkpt): reason, pc,
-        message. None while it runs."""
+    def usb_port_of(self, spec: BoardSpec) -> str | None:
+        """The simulated hub port the board hangs off (`1-1.N` for the supervisor's N-th board), running or in
+        BOOTSEL, as uhubctl and the RPI-RP2 drives' sysfs paths number it."""
         try:
-            status = self.client.board_command(spec.board_id, "status", CONTROL_TIMEOUT_S)
+            ids = [b["id"] for b in self.client.list_boards(CONTROL_TIMEOUT_S)]
+        except (SimSupervisorUnavailable, DeadlineExpired):
+            return None
+        return usb_port_path(ids.index(spec.board_id)) if spec.board_id in ids else None
+
+    def halt_info(self, spec: BoardSpec, timeout_s: float = CONTROL_TIMEOUT_S) -> dict | None:
+        """The emulator's own report that the board stopped (panic, HardFault, lockup, udf, bkpt): reason, pc,
+        message. None while it runs, or when the simulator does not answer within timeout_s."""
+        try:
+            status = self.client.board_command(spec.board_id, "status", min(timeout_s, CONTROL_TIMEOUT_S))
         except HilError:
             return None   # no answer is not a halt: the caller's own deadline decides
         if status.get("state") != "halted":

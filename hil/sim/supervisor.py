@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from hil.bench.bench_file import load_bench_file
+from hil.number_option import bounded_number
 from hil.errors import ConfigError, HilError
 from hil.sim.control_client import BENCH_JSON_NAME, CONTROL_SOCKET_NAME
 from hil.sim.control_connection import ControlConnection
@@ -351,22 +352,25 @@ DEFAULT_MICROPYTHON_BOARDS = 1
 DEFAULT_LINK = "usb-fs"
 
 
+MAX_BOARDS = 64   # one host simulates a classroom, not a data centre
+
+
 def add_supervisor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sim-dir", help="folder for ports, control socket and board state "
                                           "(default: $HIL_SIM_DIR or ./.hil/sim)")
     parser.add_argument("--bench", metavar="FILE", help="a bench file with kind: sim naming the boards (and link)")
-    parser.add_argument("--rust", type=int, metavar="N",
+    parser.add_argument("--rust", type=bounded_number(0, integer=True, maximum=MAX_BOARDS), metavar="N",
                         help=f"simulated Rust boards (default {DEFAULT_RUST_BOARDS}, or 0 with --bench)")
-    parser.add_argument("--micropython", type=int, metavar="N",
+    parser.add_argument("--micropython", type=bounded_number(0, integer=True, maximum=MAX_BOARDS), metavar="N",
                         help=f"simulated MicroPython boards (default {DEFAULT_MICROPYTHON_BOARDS}, or 0 with --bench)")
     parser.add_argument("--board", action="append", default=[], metavar="ID:RUNTIME",
                         help="an extra board with an explicit id (repeatable)")
     parser.add_argument("--link", choices=LINK_NAMES,
                         help=f"serial link timing model (default: the bench file's, else {DEFAULT_LINK})")
-    parser.add_argument("--frame-period-us", type=float, help="link model: frame period (default 1000)")
-    parser.add_argument("--packets-per-frame", type=int, help="link model: packets per frame (default 19)")
-    parser.add_argument("--packet-size-bytes", type=int, help="link model: packet size (default 64)")
-    parser.add_argument("--reenumerate-gap-ms", type=float, default=DEFAULT_REENUMERATE_GAP_S * 1000,
+    parser.add_argument("--frame-period-us", type=bounded_number(1), help="link model: frame period (default 1000)")
+    parser.add_argument("--packets-per-frame", type=bounded_number(1, integer=True), help="link model: packets per frame (default 19)")
+    parser.add_argument("--packet-size-bytes", type=bounded_number(1, integer=True), help="link model: packet size (default 64)")
+    parser.add_argument("--reenumerate-gap-ms", type=bounded_number(0, maximum=60_000), default=DEFAULT_REENUMERATE_GAP_S * 1000,
                         help="how long a re-enumerating USB port is absent")
     parser.add_argument("--lazy-boards", action="store_true",
                         help="start a board's process only when a user asks for the board (control `start`)")

@@ -8,6 +8,28 @@ from pathlib import Path
 RX = "RX"
 TX = "TX"
 NOTE = "--"
+# A log file belongs to the process that created it: it appends only to files it made itself (a board switched back
+# to a test's log). A file left by another run, or being written by a concurrent one, is never appended to: the
+# log goes to a free name beside it (board.log -> board-2.log).
+_MAX_NAME_TRIES = 1000
+_created_here: set[Path] = set()
+_created_lock = threading.Lock()
+
+
+def _open_own_log(path: Path):
+    """(file, path) of a log file this process may write: its own, or a new one at `path` or a free name beside it."""
+    with _created_lock:
+        if path in _created_here:
+            return open(path, "a", encoding="ascii", buffering=1), path
+        for attempt in range(1, _MAX_NAME_TRIES + 1):
+            candidate = path if attempt == 1 else path.with_name(f"{path.stem}-{attempt}{path.suffix}")
+            try:
+                file = open(candidate, "x", encoding="ascii", buffering=1)
+            except FileExistsError:
+                continue
+            _created_here.add(candidate)
+            return file, candidate
+    raise FileExistsError(f"{path}: {_MAX_NAME_TRIES} logs of this name already exist")
 
 
 def _printable(data: bytes) -> str:
@@ -16,7 +38,9 @@ def _printable(data: bytes) -> str:
 
 
 class SerialLog:
-    """Appends `[seconds since start] RX|TX|-- escaped-bytes` lines to a file; the file can be switched per test."""
+    """Writes `[seconds since start] RX|TX|-- escaped-bytes` lines to a file; the file can be switched per test.
+
+    `path` is where the log really is: another run's file of the same name is never appended to (see above)."""
 
     def __init__(self, path: str | Path | None = None):
         self._lock = threading.Lock()
@@ -32,10 +56,10 @@ class SerialLog:
             if self._file:
                 self._file.close()
                 self._file = None
-            self.path = Path(path) if path is not None else None
+            self.path = Path(path).absolute() if path is not None else None
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = open(self.path, "a", encoding="ascii", buffering=1)
+                self._file, self.path = _open_own_log(self.path)
 
     def record(self, direction: str, data: bytes) -> None:
         if not data:

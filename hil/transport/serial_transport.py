@@ -19,6 +19,7 @@ import termios
 
 from hil.deadline import Deadline
 from hil.errors import BoardNotFound, GarbledSerial, PortVanished, StepTimeout
+from hil.transport import user_pattern
 from hil.transport.serial_log import RX, TX, SerialLog
 
 READ_CHUNK_BYTES = 65536
@@ -30,6 +31,7 @@ GARBLED_RATIO = 0.3             # share of non-text bytes that means "not our pr
 DEFAULT_BAUDRATE = 115200
 
 RFC2217_SCHEME = "rfc2217://"
+MIN_NETWORK_TIMEOUT_S = 0.25    # rfc2217: later settings changes wait this long for the remote's answer too
 
 # What a port that went away raises: pyserial's own error, the OS error, or (from tcdrain in flush) termios.error.
 PORT_ERRORS = (serial.SerialException, OSError, termios.error)
@@ -40,6 +42,20 @@ PortLocator = Callable[[float], str]   # timeout_s -> current port path or URL
 def _takes_write_timeout(port: str) -> bool:
     """pyserial's rfc2217:// port refuses a write timeout (NotImplementedError); its writes go to a TCP socket."""
     return not port.startswith(RFC2217_SCHEME)
+
+
+def _bounded_url(port: str, timeout_s: float) -> str:
+    """`port` with pyserial's rfc2217 negotiation bounded by what is left of the open's deadline.
+
+    Its open waits up to its network timeout (3 s by default) twice: for the option negotiation and for the port
+    settings to be acknowledged; `?timeout=` sets that figure. Local ports are returned as they are.
+    """
+    if not port.startswith(RFC2217_SCHEME):
+        return port
+    base, _, query = port.partition("?")
+    options = [o for o in query.split("&") if o and not o.startswith("timeout=")]
+    options.append(f"timeout={max(timeout_s / 2, MIN_NETWORK_TIMEOUT_S):.3f}")
+    return f"{base}?{'&'.join(options)}"
 
 
 def _is_texty(byte: int) -> bool:
@@ -83,7 +99,8 @@ class SerialTransport:
             try:
                 port = self._locate(deadline.remaining_s)
                 options = {"write_timeout": max(POLL_S, deadline.remaining_s)} if _takes_write_timeout(port) else {}
-                self._serial = serial.serial_for_url(port, baudrate=self.baudrate, timeout=POLL_S, **options)
+                self._serial = serial.serial_for_url(_bounded_url(port, deadline.remaining_s), baudrate=self.baudrate,
+                                                     timeout=POLL_S, **options)
                 self._fd = getattr(self._serial, "fd", None)
                 self.port = port
                 self.log.note(f"opened {port}")
@@ -196,19 +213,23 @@ class SerialTransport:
             return True
         return False
 
-    def expect(self, pattern: str | re.Pattern, timeout_s: float) -> re.Match:
+    def expect(self, pattern: str | re.Pattern | user_pattern.Pattern, timeout_s: float) -> re.Match:
         """Wait until `pattern` (a regex, MULTILINE) matches what was received; consume through the match.
 
         Raises StepTimeout with the pattern, the tail of what was received and the log path, or GarbledSerial
         if what arrived is mostly not text.
         """
-        regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, re.MULTILINE)
+        regex = pattern if isinstance(pattern, (re.Pattern, user_pattern.Pattern)) else re.compile(pattern, re.MULTILINE)
         deadline = Deadline(timeout_s)
         searched_len = -1
         while True:
             if len(self._buffer) != searched_len:
                 searched_len = len(self._buffer)
-                match = regex.search(self._buffer.decode("latin-1"))
+                text = self._buffer.decode("latin-1")
+                if isinstance(regex, user_pattern.Pattern):  # a user's pattern: bounded by the step's deadline
+                    match = user_pattern.search_within(regex, text, deadline.remaining_s)
+                else:
+                    match = regex.search(text)
                 if match:
                     del self._buffer[: match.end()]
                     return match

@@ -12,7 +12,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Bottom to top, as docs/architecture.md draws them. A module may import its own layer and the ones below.
 LAYERS: list[tuple[str, ...]] = [
-    ("hil.errors", "hil.deadline", "hil.process", "hil.yamlfile"),
+    ("hil.errors", "hil.deadline", "hil.process", "hil.yamlfile", "hil.user_file", "hil.number_option"),
     ("hil.transport", "hil.deploy"),
     ("hil.bench", "hil.sim", "hil.labgrid"),   # benches; each bench kind lives in its own package
     ("hil.results",),

@@ -3,17 +3,26 @@ that is not a MicroPython REPL is reported as such within the deadline."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from hil.bench.bench import Bench
+from hil.bench.board_spec import BoardSpec, Runtime
+from hil.board.board import ProvisionArtifacts
+from hil.board.board_factory import make_board
 from hil.deploy.micropython_deployer import (
     CHUNK_BYTES, HASH_RECORD, MicroPythonDeployer, block_command, decode_blocks, encode_blocks, parents_of, plan_files,
 )
-from hil.errors import DeadlineExpired, ProvisionError, WrongRuntime
+from hil.errors import ConfigError, DeadlineExpired, ProvisionError, WrongRuntime
+from hil.scenario.artifacts import Artifacts
 from tests.deploy.fake_micropython_board import FakeMicroPythonBoard, FakeRustFirmware
+
+SUBPROCESS_TIMEOUT_S = 60.0
 
 BIG_FILE_BYTES = 100 * 1024
 
@@ -194,6 +203,157 @@ def test_an_expired_deadline_stops_the_deployment(board, scripts):
     finally:
         slow.close()
 
+
+
+def test_a_link_in_a_deploy_folder_to_a_host_file_is_refused_naming_link_and_target(tmp_path):
+    folder = tmp_path / "scripts"
+    folder.mkdir()
+    (folder / "main.py").write_text("print(1)\n")
+    secret = tmp_path / "host_secret.txt"
+    secret.write_text("key\n")
+    (folder / "data.txt").symlink_to(secret)
+    with pytest.raises(ConfigError) as caught:
+        plan_files([folder])
+    assert str(caught.value).startswith(f"{folder / 'data.txt'}: is a link to {secret}, outside {folder}")
+    # The same folder as a scenario's deploy entry: the project is the boundary.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "scripts").mkdir()
+    (project / "scripts" / "leak.py").symlink_to(secret)
+    artifacts = Artifacts(project)
+    with pytest.raises(ConfigError, match="outside"):
+        artifacts.deploy_files(["scripts"])
+
+
+def test_a_link_that_stays_inside_the_deploy_folder_is_deployed(tmp_path):
+    folder = tmp_path / "scripts"
+    folder.mkdir()
+    (folder / "real.py").write_text("X = 1\n")
+    (folder / "alias.py").symlink_to(folder / "real.py")
+    assert {remote for _, remote in plan_files([folder])} == {"/real.py", "/alias.py"}
+
+
+def test_artifacts_make_no_folder_until_asked_and_leave_none_behind(tmp_path):
+    project = tmp_path / "project"
+    (project / "scripts").mkdir(parents=True)
+    (project / "scripts" / "main.py").write_text("print(1)\n")
+    assert Artifacts(project)._snapshot_folder is None   # nothing deployed: no folder made
+    # A process that made deploy lists (with an edit stamp) leaves no snapshot folder when it ends.
+    script = ("import sys; from pathlib import Path; from hil.scenario.artifacts import Artifacts\n"
+              "a = Artifacts(Path(sys.argv[1]))\n"
+              "pairs = a.deploy_files(['scripts']) + a.deploy_files(['scripts'], edit=True)\n"
+              "assert all(local.exists() for local, _ in pairs)\n"
+              "print('\\n'.join(str(local) for local, _ in pairs))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(project)], capture_output=True, text=True,
+                          timeout=SUBPROCESS_TIMEOUT_S, check=True)
+    made = [Path(line) for line in done.stdout.splitlines()]
+    assert {path.name for path in made} == {"main.py", "edit_stamp.py"}
+    assert [path for path in made if path.exists()] == []
+
+
+def _corrupt_keeping_size_and_mtime(path: Path) -> None:
+    stat = path.stat()
+    data = bytearray(path.read_bytes())
+    data[0] ^= 0x20   # one bit, as flash corruption does
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_the_fast_path_trusts_size_and_mtime_and_verify_finds_the_change(board, scripts):
+    files = plan_files([scripts])
+    deployer = MicroPythonDeployer("mpy")
+    deployer.deploy(board.port, files, timeout_s=30)
+    _corrupt_keeping_size_and_mtime(board.board_file("/kernels/crc.py"))
+    # What the docs say the fast path trusts: the record's size and mtime. It does not see this change.
+    assert deployer.deploy(board.port, files, timeout_s=30).files_written == []
+    report = deployer.deploy(board.port, files, timeout_s=30, verify=True)
+    assert report.files_written == ["/kernels/crc.py"] and report.verified_all
+    assert board.board_file("/kernels/crc.py").read_bytes() == (scripts / "kernels" / "crc.py").read_bytes()
+
+
+def test_a_deployer_made_with_verify_hashes_every_time(board, scripts):
+    files = plan_files([scripts])
+    MicroPythonDeployer("mpy").deploy(board.port, files, timeout_s=30)
+    _corrupt_keeping_size_and_mtime(board.board_file("/kernels/crc.py"))
+    assert MicroPythonDeployer("mpy", verify=True).deploy(board.port, files, timeout_s=30).files_written == \
+        ["/kernels/crc.py"]
+
+
+class _PortBench(Bench):
+    name = "port"
+
+    def __init__(self, port: str, deploy_verify: bool):
+        self.port = port
+        self.specs = [BoardSpec("pico-m", Runtime.MICROPYTHON, serial_number="FAKE1", flash_method="mpremote",
+                                extra={"deploy_verify": deploy_verify})]
+
+    def locate_port(self, spec, timeout_s):
+        return self.port
+
+    def attached(self):
+        return []
+
+    def device_clock_domain(self, runtime):
+        return "device"
+
+
+@pytest.mark.parametrize("bench_verify, asked, rewritten", [
+    (False, None, False),   # the bench's fast path: size and mtime trusted
+    (False, True, True),    # `hil deploy --verify`, or a scenario's deploy_verify
+    (True, None, True),     # the bench file's deploy_verify
+])
+def test_a_boards_provision_verifies_as_its_artifacts_or_its_bench_ask(board, scripts, bench_verify, asked, rewritten):
+    bench = _PortBench(board.port, bench_verify)
+    spec = bench.specs[0]
+    mpy = make_board(bench, spec)
+    files = tuple(plan_files([scripts]))
+    try:
+        mpy.provision(ProvisionArtifacts(files=files), timeout_s=30)
+        _corrupt_keeping_size_and_mtime(board.board_file("/kernels/crc.py"))
+        report = mpy.provision(ProvisionArtifacts(files=files, verify=asked), timeout_s=30)
+    finally:
+        mpy.close()
+    assert report.files_written == (["/kernels/crc.py"] if rewritten else [])
+    assert (board.board_file("/kernels/crc.py").read_bytes() == (scripts / "kernels" / "crc.py").read_bytes()) \
+        == rewritten
+
+
+class _RecordingTransport:
+    def __init__(self):
+        self.timeouts = []
+
+    def exec_raw(self, command, timeout):
+        self.timeouts.append(timeout)
+        return b"", b""
+
+
+def test_a_command_that_hashes_two_megabytes_waits_for_that_work_within_the_deadline():
+    from hil.deadline import Deadline
+    from hil.deploy.micropython_deployer import EXEC_TIMEOUT_S
+    transport = _RecordingTransport()
+    deployer = MicroPythonDeployer("mpy")
+    deployer._exec(transport, "_hv(['/big.bin'])", Deadline(600), hashed_bytes=2_000_000)
+    deployer._exec(transport, "print(1)", Deadline(600))
+    deployer._exec(transport, "_hv(['/big.bin'])", Deadline(40), hashed_bytes=2_000_000)
+    scaled, plain, bounded = transport.timeouts
+    assert scaled > 2 * EXEC_TIMEOUT_S and plain == EXEC_TIMEOUT_S and bounded <= 40
+
+
+def test_hil_check_refuses_a_deploy_folder_with_a_link_leaving_the_project_and_a_fifo_entry(tmp_path):
+    from hil.scenario.scenario_file import load_scenario
+    project = tmp_path / "project"
+    (project / "scripts").mkdir(parents=True)
+    (project / "scripts" / "main.py").write_text("print(1)\n")
+    (tmp_path / "secret.txt").write_text("key\n")
+    (project / "scripts" / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    os.mkfifo(project / "pipe.py")
+    head = "scenario: s\nclaim: c\nboards:\n  m: {runtime: micropython, deploy: [%s]}\nsteps:\n  - {on: m, exec: x}\n"
+    for entry, reason in (("scripts", "outside"), ("pipe.py", "neither a regular file nor a folder")):
+        path = project / f"{entry}.yaml"
+        path.write_text(head % entry)
+        with pytest.raises(ConfigError) as caught:
+            load_scenario(path, project)
+        assert caught.value.line == 4 and caught.value.key == "boards.m.deploy[0]" and reason in caught.value.message
 
 
 def test_a_plain_mpremote_copy_writes_each_file_and_soft_resets(board, scripts):

@@ -115,8 +115,10 @@ def test_run_prints_the_panic_from_rtt_and_exits_1(panicking_elf, capsys, monkey
     assert "Firmware exited unexpectedly: Exception" in err
 
 
-def test_without_read_memory_the_stop_message_is_printed_instead(panicking_elf, capsys, monkeypatch):
+def test_without_rtt_the_serial_line_is_not_shown_as_the_real_tool_cannot_see_it(panicking_elf, capsys,
+                                                                                 monkeypatch):
     monkeypatch.setattr(probe_rs_standin, "HALT_POLL_S", 0.0)
     code = probe_rs_standin.monitor(FakeClient(FakeRam(), read_memory=False), {"id": "sim-rust-0"}, panicking_elf)
-    out, _ = capsys.readouterr()
-    assert code == 1 and out == "PANIC from the serial line\n"
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert "PANIC from the serial line" not in err and "Firmware exited unexpectedly: Exception" in err

@@ -276,3 +276,46 @@ def test_uf2_copy_through_the_simulated_rpi_rp2_volume_then_the_firmware_answers
     assert f"{spec.board_id}: lesson.uf2 copied to its RPI-RP2 volume" in log
     rows = {row.board_id: row for row in bench.attached()}
     assert rows[spec.board_id].state == "running" and rows[spec.board_id].serial_number == spec.serial_number
+
+
+@needs_node
+def test_two_boards_in_bootsel_at_once_are_told_apart_by_usb_port_and_flash_id(lesson_elf):
+    """Both show the boot ROM's one serial; UF2 copy finds this board's drive by its USB port path, picotool by its
+    flash id, and each comes back under its own id while the other stays in BOOTSEL."""
+    import dataclasses
+
+    from hil.board.board_factory import make_flasher
+    from hil.process import run_tool
+
+    sim_dir = Path(tempfile.mkdtemp(prefix="hil-2bs-"))
+    two = SimBench(sim_dir=sim_dir, rust_count=2, micropython_count=0)
+    two.start(START_TIMEOUT_S)
+    try:
+        env = two.tool_env()
+        first, second = (dataclasses.replace(two.spec(f"sim-rust-{n}"), flash_method="uf2") for n in (0, 1))
+        for spec in (first, second):
+            PicotoolFlasher(spec.board_id, spec.serial_number, env=env).flash(lesson_elf, FLASH_TIMEOUT_S)
+            run_tool(["picotool", "reboot", "-u", "-f", "--ser", spec.serial_number], FLASH_TIMEOUT_S, env=env)
+        deadline = time.monotonic() + PORT_TIMEOUT_S
+        while len(list((sim_dir / "volumes").glob("*/INFO_UF2.TXT"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        rows = {row.board_id: row for row in two.attached()}
+        assert {(rows[s.board_id].state, rows[s.board_id].serial_number) for s in (first, second)} == {
+            ("bootsel", "E0C9125B0D9B")}
+        assert (two.usb_port_of(first), two.usb_port_of(second)) == ("1-1.1", "1-1.2")
+        report = make_flasher(two, second).flash(lesson_elf, FLASH_TIMEOUT_S)
+        assert report.steps[-1].endswith(f"-> {sim_dir / 'volumes' / second.board_id / 'lesson.uf2'}")
+        assert wait_for_line(two.locate_port(second, PORT_TIMEOUT_S), r"OK id name=lesson", READY_TIMEOUT_S)
+        rows = {row.board_id: row for row in two.attached()}
+        assert (rows[second.board_id].state, rows[second.board_id].serial_number) == ("running",
+                                                                                      second.serial_number)
+        assert (rows[first.board_id].state, rows[first.board_id].serial_number) == ("bootsel", "E0C9125B0D9B")
+        # the one still in BOOTSEL: picotool picks it by flash id, and it too comes back as itself
+        assert PicotoolFlasher(first.board_id, first.serial_number, env=env).flash(lesson_elf,
+                                                                                     FLASH_TIMEOUT_S).verified
+        assert wait_for_line(two.locate_port(first, PORT_TIMEOUT_S), r"OK id name=lesson", READY_TIMEOUT_S)
+        assert {row.board_id: row.serial_number for row in two.attached()} == {
+            first.board_id: first.serial_number, second.board_id: second.serial_number}
+    finally:
+        two.stop()
+        shutil.rmtree(sim_dir, ignore_errors=True)

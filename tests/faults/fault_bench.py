@@ -79,7 +79,7 @@ class FaultBench(Bench):
     def device_clock_domain(self, runtime: str) -> str:
         return "device"
 
-    def halt_info(self, spec: BoardSpec) -> dict | None:
+    def halt_info(self, spec: BoardSpec, timeout_s: float = 0.0) -> dict | None:
         return self.picos[spec.board_id].halt
 
     def stop(self) -> None:

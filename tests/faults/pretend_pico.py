@@ -240,6 +240,11 @@ class PretendPico:
             else:
                 self._input.clear()
             return
+        if CTRL_A in self._input and (CTRL_D not in self._input
+                                      or self._input.index(CTRL_A) < self._input.index(CTRL_D)):
+            # As MicroPython's pyexec does: Ctrl-A in the raw REPL resets it and sends the banner again.
+            self._input[:] = self._input[self._input.index(CTRL_A) + 1:]
+            self._send(RAW_REPL_BANNER)
         if CTRL_D in self._input:
             code, _, rest = bytes(self._input).partition(CTRL_D)
             self._input[:] = rest

@@ -27,9 +27,14 @@ def wait_for_log_text(run: FaultRun, test_suffix: str, text: str, proc) -> None:
         time.sleep(LOG_POLL_S)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda s: signal.Signals(s).name)
+SECOND_SIGNAL_AFTER_S = 0.05   # a user pressing Ctrl-C twice
+
+
+@pytest.mark.parametrize("signals", [[signal.SIGTERM], [signal.SIGINT], [signal.SIGINT, signal.SIGINT],
+                                     [signal.SIGTERM, signal.SIGINT, signal.SIGINT]],
+                         ids=lambda s: "+".join(signal.Signals(n).name for n in s))
 def test_a_signal_mid_step_leaves_junit_results_with_the_interrupted_scenario_marked_and_the_logs(tmp_path,
-                                                                                                  signum):
+                                                                                                  signals):
     run = FaultRun(tmp_path, RUST)
     run.scenario("a_done", PING_AS_IS.format(name="done"))
     run.scenario("b_interrupted", f"""\
@@ -46,7 +51,10 @@ def test_a_signal_mid_step_leaves_junit_results_with_the_interrupted_scenario_ma
     try:
         wait_for_log_text(run, "_interrupted", "TX ping", proc)   # the step now waits for an answer
         signalled_at = time.monotonic()
-        proc.send_signal(signum)
+        for index, signum in enumerate(signals):
+            if index:
+                time.sleep(SECOND_SIGNAL_AFTER_S)
+            proc.send_signal(signum)
         output, _ = proc.communicate(timeout=STOP_TIMEOUT_S)
     finally:
         if proc.poll() is None:

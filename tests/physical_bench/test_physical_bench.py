@@ -240,3 +240,15 @@ def test_fixed_ports_are_used_as_given(attached, tmp_path):
     assert the_bench.locate_port(remote, timeout_s=1) == "rfc2217://pi5.lab:4000"
     states = {row.board_id: row.state for row in the_bench.attached()}
     assert states == {"mpy": "present", "far": "remote", "gone": "missing"}
+
+
+def test_a_board_absent_from_usb_fails_once_a_re_enumeration_would_be_over_not_at_a_long_deadline(attached,
+                                                                                                  monkeypatch):
+    import hil.bench.physical_bench as physical_bench
+    monkeypatch.setattr(physical_bench, "MISSING_GRACE_S", 0.3)
+    attached.ports = [rust_port("/dev/ttyACM0", PICO_B)]
+    started = time.monotonic()
+    with pytest.raises(BoardNotFound, match="not on USB for 0.3 s") as caught:
+        bench(attached, MPY, RUST).locate_port(MPY, timeout_s=300)
+    assert time.monotonic() - started < 0.3 + 1
+    assert PICO_A in str(caught.value) and "bench.yaml:3" in str(caught.value)

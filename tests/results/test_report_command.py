@@ -72,3 +72,18 @@ def test_the_hil_command_line_runs_the_report_subcommand(tmp_path, capsys):
     assert (tmp_path / "report.html").exists()
     assert main(["report", str(tmp_path / "missing.json"), "-o", str(tmp_path / "other.html")]) == 2
     assert capsys.readouterr().err == f"hil report: {tmp_path / 'missing.json'}: results file not found\n"
+
+
+def test_a_results_file_with_a_non_finite_number_is_refused_in_one_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    hil = Path(sys.executable).with_name("hil")
+    for literal in ("NaN", "Infinity", "1e999"):
+        path = tmp_path / f"{literal}.json"
+        path.write_text('{"format": "pico-hil-results/1", "run": {}, "claims": [{"metrics": [{"value": %s}]}]}'
+                        % literal)
+        run = subprocess.run([str(hil), "report", str(path), "-o", str(tmp_path / "r.html")], capture_output=True,
+                             text=True, timeout=60)
+        assert run.returncode == 2
+        assert run.stderr.strip() == f"hil report: {path}: not a results file: {literal} is not a finite number"

@@ -95,3 +95,58 @@ def test_command_records_from_the_final_line_and_elapsed_on_the_host_clock(tmp_p
     assert metrics["rust_sort_us"].value == 77
     assert metrics["rust_sort_round_trip_s"].clock_domain == "host"
     assert 0.02 <= metrics["rust_sort_round_trip_s"].value < 2   # the answer came ~0.1 s after the thread started
+
+
+def test_a_backtracking_regex_ends_within_its_step_deadline_naming_the_pattern(tmp_path, device):
+    # (a|aa)+$ on 60 a's and a '!' backtracks for hours with `re`; the step's 1 s bounds it. The bound below is
+    # loose so that a loaded machine cannot fail it, and still far below what an unbounded match takes.
+    threading.Thread(target=lambda: (time.sleep(0.1), device.send(b"a" * 60 + b"!\n"))).start()
+    start = time.monotonic()
+    with pytest.raises(StepFailed) as caught:
+        run_scenario(tmp_path, device, """\
+            - {on: rust, send: "go\\n", expect: '(a|aa)+$', timeout_s: 1}
+            """)
+    assert time.monotonic() - start < 15
+    assert "PatternTooSlow" in str(caught.value) and "(a|aa)+$" in str(caught.value)
+
+
+def test_a_backreference_keeps_its_number_inside_the_runner_wrapping(tmp_path, device):
+    # On a Rust board the runner adds a PANIC alternative; \1 must still mean the user's first group.
+    threading.Thread(target=lambda: (time.sleep(0.1), device.send(b"OK echo ab ab us=5\n"))).start()
+    metrics, _ = run_scenario(tmp_path, device, """\
+        - {on: rust, send: "go\\n", expect: 'echo (\\w+) \\1 us=(?P<us>\\d+)', record: {echo_us: us}, timeout_s: 3}
+        """)
+    assert metrics["echo_us"].value == 5
+
+
+def test_an_inline_global_flag_runs_as_checked(tmp_path, device):
+    threading.Thread(target=lambda: (time.sleep(0.1), device.send(b"OK SORT us=9\n"))).start()
+    metrics, _ = run_scenario(tmp_path, device, """\
+        - {on: rust, send: "go\\n", expect: '(?i)sort us=(?P<us>\\d+)', record: {sort_us: us}, timeout_s: 3}
+        """)
+    assert metrics["sort_us"].value == 9
+
+
+def test_a_panic_still_ends_the_wait_when_the_user_pattern_sets_verbose_and_ignorecase(tmp_path, device):
+    threading.Thread(target=lambda: (time.sleep(0.1), device.send(b"PANIC boom at src/x.rs:7\r\n"))).start()
+    start = time.monotonic()
+    with pytest.raises(StepFailed) as caught:
+        run_scenario(tmp_path, device, """\
+            - {on: rust, send: "go\\n", expect: '(?xi) never  ', timeout_s: 10}
+            """)
+    assert time.monotonic() - start < 5
+    assert "the board panicked" in str(caught.value)
+
+
+@pytest.mark.parametrize("verify_key, verify", [("", None), (", deploy_verify: true", True)])
+def test_a_scenarios_deploy_verify_reaches_the_boards_provision_artifacts(tmp_path, verify_key, verify):
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "main.py").write_text("print(1)\n")
+    path = tmp_path / "s.yaml"
+    path.write_text("scenario: s\nclaim: c\nboards:\n"
+                    f"  mpy: {{runtime: micropython, deploy: [scripts]{verify_key}}}\n"
+                    "steps:\n  - {on: mpy, exec: 'print(1)'}\n")
+    runner = ScenarioRunner(load_scenario(path, tmp_path), {}, Artifacts(tmp_path), list().append, dict().__setitem__)
+    artifacts = runner.artifacts_for("mpy")
+    assert artifacts.verify is verify
+    assert [board_path for _, board_path in artifacts.files] == ["/main.py"]

@@ -3,6 +3,7 @@ simulated bench, answering on its USB CDC serial port, and halting on a panic. S
 from __future__ import annotations
 
 import random
+import re
 import threading
 import zlib
 
@@ -65,9 +66,13 @@ def test_probe_rs_run_ends_with_exit_code_1_and_the_message_when_the_firmware_pa
     assert ask(sim_bench.usb_port(board), *IDENTIFY, ANSWER_TIMEOUT_S)
     ask(sim_bench.usb_port(board), b"panic explicit\n", rb"PANIC [^\r\n]*", ANSWER_TIMEOUT_S)
     runner.join(TOOL_TIMEOUT_S)
+    assert not runner.is_alive(), f"probe-rs run did not end within {TOOL_TIMEOUT_S} s of the panic"
     result = outcome["result"]
     assert result.returncode == 1
-    assert "PANIC explicit" in result.stdout
+    # the stand-in prints only RTT (as probe-rs over SWD), read from the halted board's RAM: message and location
+    panic_line = r"^PANIC explicit panic requested by the host at lesson/src/commands\.rs:\d+$"
+    assert re.search(panic_line, result.stdout, re.M), result.stdout
+    assert sim_bench.status(board)["state"] == "halted"
     assert "Firmware exited unexpectedly: Exception" in result.stderr
 
 

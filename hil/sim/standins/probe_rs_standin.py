@@ -223,39 +223,36 @@ def rtt_reader(client: SimControlClient, board: dict, elf_path: str | None) -> R
     return RttReader(read_memory, address)
 
 
-def print_rtt(rtt: RttReader | None) -> tuple[RttReader | None, bool]:
+def print_rtt(rtt: RttReader | None) -> RttReader | None:
     """Print new RTT output (channel 0 plain, others prefixed by name, as probe-rs shows them); returns the
-    reader (None once the board cannot be read) and whether anything was printed."""
+    reader, None once the board cannot be read."""
     if rtt is None:
-        return None, False
+        return None
     try:
         chunks = rtt.poll()
     except RttError:
-        return rtt, False          # not initialised yet: the firmware sets it up at boot
+        return rtt                 # not initialised yet: the firmware sets it up at boot
     except SimRequestFailed:
-        return None, False         # a board process without read_memory: RTT cannot be followed
+        return None                # a board process without read_memory: RTT cannot be followed
     for number, name, text in chunks:
         sys.stdout.write(text if number == 0 else "".join(f"{name or number}: {line}\n"
                                                          for line in text.splitlines()))
     sys.stdout.flush()
-    return rtt, bool(chunks)
+    return rtt
 
 
 def monitor(client: SimControlClient, board: dict, elf_path: str | None = None) -> int:
     """Wait for the core to stop (no deadline of its own, like the real tool), printing RTT output meanwhile
     when the ELF has an RTT control block, and report the stop as probe-rs does."""
     rtt = rtt_reader(client, board, elf_path)
-    printed_rtt = False
     while True:
         try:
             status = client.board(board["id"], CONTROL_TIMEOUT_S, "status")
         except (SimUnavailable, SimRequestFailed) as err:
             raise ProbeRsError(f"Lost the connection to the probe.\n\nCaused by:\n    {err}") from None
-        rtt, printed = print_rtt(rtt)
-        printed_rtt = printed_rtt or printed
+        rtt = print_rtt(rtt)
         if status["state"] == "halted":
-            rtt, printed = print_rtt(rtt)     # what the firmware wrote just before it stopped (the panic)
-            printed_rtt = printed_rtt or printed
+            rtt = print_rtt(rtt)     # what the firmware wrote just before it stopped (the panic)
             break
         if status["state"] == "bootsel":
             raise ProbeRsError("The target was reset into its bootloader; the firmware is no longer running.")
@@ -263,9 +260,7 @@ def monitor(client: SimControlClient, board: dict, elf_path: str | None = None) 
     halt = status["halt"] or {}
     if halt.get("reason") == SEMIHOSTING_EXIT_REASON:
         return int(halt.get("exit_code", EXIT_ERROR))
-    message = halt.get("message") or ""
-    if message and not printed_rtt:   # without RTT, what the board said when it stopped
-        print(message)
+    # Nothing from the serial line: like the real tool, `run` sees only what the firmware wrote to RTT.
     pc = int(halt.get("pc") or 0)
     print("Firmware exited unexpectedly: Exception", file=sys.stderr)
     print("Core 0", file=sys.stderr)

@@ -1,0 +1,72 @@
+"""Only evidence about a board marks it broken: a step deadline too short to enter the raw REPL is a timeout of the
+step, not "not a MicroPython REPL"; and a late answer to a timed-out command is never taken as the next one's."""
+from __future__ import annotations
+
+import pytest
+
+from hil.bench.bench import Bench
+from hil.bench.board_spec import BoardSpec
+from hil.board.micropython_board import MicroPythonBoard
+from hil.errors import StepTimeout, WrongRuntime
+from tests.deploy.fake_micropython_board import FakeMicroPythonBoard
+
+REPLY_DELAY_S = 0.3   # the fake board's turnaround: longer than the tiny deadlines below
+
+
+class FakeBench(Bench):
+    name = "fake"
+
+    def __init__(self, port: str):
+        self.port = port
+        self.specs = [BoardSpec("pico-m", "micropython", serial_number="FAKE1", flash_method="mpremote")]
+
+    def locate_port(self, spec, timeout_s):
+        return self.port
+
+    def attached(self):
+        return []
+
+    def device_clock_domain(self, runtime):
+        return "device"
+
+
+@pytest.fixture
+def slow_board(tmp_path):
+    fake = FakeMicroPythonBoard(tmp_path / "board", reply_delay_s=REPLY_DELAY_S)
+    bench = FakeBench(fake.port)
+    board = MicroPythonBoard(bench.specs[0], bench)
+    yield board
+    board.close()
+    fake.close()
+
+
+def test_a_deadline_too_short_to_enter_the_repl_is_a_timeout_not_a_wrong_runtime(slow_board):
+    with pytest.raises(StepTimeout) as caught:
+        slow_board.exec("print(1)", timeout_s=0.05)
+    assert not isinstance(caught.value, WrongRuntime)
+    assert slow_board.broken_reason is None
+    assert slow_board.exec("print(6 * 7)", timeout_s=10).stdout.strip() == "42"
+
+
+def test_a_late_answer_is_not_taken_as_the_next_commands_answer(slow_board):
+    slow_board.enter_raw_repl(10)
+    with pytest.raises(StepTimeout):
+        slow_board.exec("print('late')", timeout_s=0.1)
+    assert slow_board.exec("print('fresh')", timeout_s=10).stdout.strip() == "fresh"
+
+
+@pytest.fixture
+def board(tmp_path):
+    fake = FakeMicroPythonBoard(tmp_path / "board")
+    bench = FakeBench(fake.port)
+    board = MicroPythonBoard(bench.specs[0], bench)
+    yield board
+    board.close()
+    fake.close()
+
+
+def test_program_output_holding_the_raw_repl_end_byte_keeps_the_framing(board):
+    result = board.exec("print('a\\x04b')\nraise ValueError('x')", timeout_s=10)
+    assert result.stdout == "a\x04b\n"
+    assert result.exception is not None and result.exception.type == "ValueError"
+    assert board.exec("print(6 * 7)", timeout_s=10).stdout.strip() == "42"
