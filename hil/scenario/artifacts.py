@@ -93,9 +93,9 @@ class Artifacts:
         from hil.deploy.build_id import patch_build_id
         from hil.deploy.uf2 import write_uf2
         contents = path.read_bytes()
-        folder = self._snapshot_root / ("image-" + hashlib.sha256(contents).hexdigest()[:16])
+        folder = self._snapshot_root() / ("image-" + hashlib.sha256(contents).hexdigest()[:16])
         if not folder.is_dir():
-            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self._snapshot_root))
+            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self._snapshot_root()))
             copy = staging / path.name
             copy.write_bytes(contents)
             if kind == "elf":

@@ -6,6 +6,7 @@ regexes are compiled, code for the board is sent to the board; nothing is evalua
 from __future__ import annotations
 
 import keyword
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
