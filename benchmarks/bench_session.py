@@ -2,11 +2,9 @@
 boards) or the physical bench a bench file names; its boards, the lesson artifacts and a scratch folder."""
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 from hil.bench.bench import Bench
@@ -14,17 +12,11 @@ from hil.bench.bench_factory import load_bench_config, open_bench
 from hil.board.board import Board
 from hil.board.board_factory import make_board
 from hil.scenario.artifacts import Artifacts
-from hil.deadline import Deadline
-from hil.errors import DeadlineExpired, HilError
-from hil.sim.control_client import ControlClient
 from hil.sim.sim_bench import SimBench
-from hil.sim.supervisor import SUPERVISOR_LOCK_NAME
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 15.0
-CONTROL_TIMEOUT_S = 5.0
-POLL_S = 0.05
 # Recorded in bench.json. Not "sim-bench": a supervisor SimBench did not start is never stopped by a SimBench, so
 # each tool the benchmarks run (`hil deploy`, pytest) joins and leaves it without waiting to see whether it is the
 # last user, exactly as with `hil sim serve`. The session stops it itself.
@@ -65,24 +57,8 @@ class BenchSession:
             board.close()
         self.bench.stop()
         if self.sim_dir is not None:
-            self._stop_supervisor()
+            self.bench.shutdown_supervisor(STOP_TIMEOUT_S)
         shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def _stop_supervisor(self) -> None:
-        try:
-            ControlClient(self.sim_dir).request({"cmd": "shutdown"}, CONTROL_TIMEOUT_S)
-        except (HilError, OSError):
-            pass   # already gone
-        deadline = Deadline(STOP_TIMEOUT_S)
-        with open(self.sim_dir / SUPERVISOR_LOCK_NAME, "a+") as lock:
-            while True:   # the supervisor holds this lock until it has exited
-                try:
-                    fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                    return
-                except BlockingIOError:
-                    if deadline.expired:
-                        raise DeadlineExpired("the benchmarks' simulated bench supervisor exiting", STOP_TIMEOUT_S)
-                    time.sleep(POLL_S)
 
     def __enter__(self) -> "BenchSession":
         return self.start()

@@ -10,7 +10,6 @@ import posixpath
 from pathlib import Path
 
 SERIAL_READ_TIMEOUT_S = 1.0
-MISSING = "-"
 
 HASH_FILES = """\
 import hashlib, binascii

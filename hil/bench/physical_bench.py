@@ -11,12 +11,11 @@ bench file's `usb_port:`, or where the bench last saw it running) and confirmed 
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 
 from hil.bench.bench import AttachedBoard, Bench, ToolRequirement
 from hil.bench.bench_file import BenchConfig
-from hil.bench.board_spec import BoardSpec
+from hil.bench.board_spec import BoardSpec, Runtime
 from hil.bench.bootsel_identity import FlashIdReader, PicotoolFlashIdReader
 from hil.bench.recovery import GPIOSET_INSTALL, UHUBCTL_INSTALL
 from hil.bench.usb_discovery import Discovery, UsbDevice, UsbDiscovery, UsbSerialPort
@@ -43,7 +42,7 @@ STATE_UNLISTED = "unlisted"      # attached, but not in the bench file
 # States in which the board's serial port can be used (a wrong runtime is fixed by provisioning).
 USABLE_STATES = (STATE_PRESENT, STATE_REMOTE, STATE_WRONG_RUNTIME)
 
-EXPECTED_KIND = {"micropython": KIND_MICROPYTHON, "rust": KIND_STDIO_USB}
+EXPECTED_KIND = {Runtime.MICROPYTHON: KIND_MICROPYTHON, Runtime.RUST: KIND_STDIO_USB}
 KIND_WORDS = {KIND_MICROPYTHON: "MicroPython", KIND_STDIO_USB: "pico-sdk/Rust USB serial"}
 
 
@@ -209,11 +208,6 @@ class PhysicalBench(Bench):
             self._usb_ports[spec.board_id] = match.usb_port
         return match
 
-    def bootsel_usb_port(self, spec: BoardSpec) -> str | None:
-        """The USB port path of this board if it sits in BOOTSEL now (for finding its RPI-RP2 volume)."""
-        match = self.match(spec, self.discovery.scan(with_probes=False))
-        return match.usb_port if match.state == STATE_BOOTSEL else None
-
     def usb_port_of(self, spec: BoardSpec) -> str | None:
         """Where the board is plugged in, running or in BOOTSEL, as far as the bench knows."""
         match = self.match(spec, self.discovery.scan(with_probes=False))
@@ -244,21 +238,26 @@ class PhysicalBench(Bench):
         e.g. re-enumerating after a reset; an ambiguous match fails at once."""
         deadline = Deadline(timeout_s)
         where = f" (bench file {spec.source})" if spec.source else ""
+        detail = ""
         missing_since: float | None = None
-        while True:
+
+        def usable_port() -> str | None:
+            nonlocal detail, missing_since
             # no picotool while polling: a board in BOOTSEL has no port to return anyway
             match = self.match(spec, self.discovery.scan(with_probes=False), confirm_bootsel=False)
-            if match.state in USABLE_STATES and match.port:
-                return match.port
             if match.state == STATE_AMBIGUOUS:
                 raise BoardNotFound(spec.board_id, match.detail)
+            detail = match.detail
             missing_since = (missing_since or time.monotonic()) if match.state == STATE_MISSING else None
             if missing_since is not None and time.monotonic() - missing_since >= MISSING_GRACE_S:
                 raise BoardNotFound(spec.board_id, f"{match.detail}; not on USB for {MISSING_GRACE_S:g} s, longer "
                                                    f"than a Pico takes to re-enumerate (is it plugged in?){where}")
-            if deadline.expired:
-                raise BoardNotFound(spec.board_id, f"{match.detail}; waited {timeout_s:g} s{where}")
-            time.sleep(min(LOCATE_POLL_S, deadline.remaining_s))
+            return match.port if match.state in USABLE_STATES and match.port else None
+
+        port = deadline.poll(usable_port, LOCATE_POLL_S)
+        if port is None:
+            raise BoardNotFound(spec.board_id, f"{detail}; waited {timeout_s:g} s{where}")
+        return port
 
     def attached(self) -> list[AttachedBoard]:
         discovery = self.discovery.scan(with_probes=True)
@@ -285,7 +284,7 @@ class PhysicalBench(Bench):
         rows = []
         for port in discovery.pico_ports():
             if port.device not in claimed_ports and (port.serial_number or "").casefold() not in known_serials:
-                runtime = "micropython" if port.kind == KIND_MICROPYTHON else "rust"
+                runtime = Runtime.MICROPYTHON if port.kind == KIND_MICROPYTHON else Runtime.RUST
                 rows.append(AttachedBoard("-", runtime, port.device, port.vid_pid, port.serial_number,
                                           STATE_UNLISTED, f"{KIND_WORDS[port.kind]}, not in the bench file"))
         for device in discovery.bootsel_devices():

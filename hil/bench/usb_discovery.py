@@ -106,10 +106,6 @@ class Discovery:
         """The BOOTSEL device plugged into USB port `bus_path`, if any."""
         return next((d for d in self.bootsel_devices() if d.bus_path == bus_path), None)
 
-    def devices_with_serial(self, serial_number: str) -> list[UsbDevice]:
-        wanted = serial_number.casefold()
-        return [d for d in self.usb_devices if d.serial_number and d.serial_number.casefold() == wanted]
-
 
 def _read_sysfs(folder: Path, name: str) -> str | None:
     try:

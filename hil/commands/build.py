@@ -39,13 +39,14 @@ def run(args: argparse.Namespace) -> int:
                                 source_dir=folder.resolve())
     else:
         result = build_firmware(name=args.name, timeout_s=args.timeout, progress=progress)
+    image = result.image
     if args.json:
-        print(json.dumps({"name": args.name, "elf": str(result.elf_path), "uf2": str(result.uf2_path),
-                          "build_id": result.build_id, "toolchain": result.toolchain,
+        print(json.dumps({"name": args.name, "elf": str(image.elf_path), "uf2": str(image.uf2_path),
+                          "build_id": image.build_id, "toolchain": result.toolchain,
                           "rebuilt": result.rebuilt, "elapsed_s": round(result.elapsed_s, 3)}, indent=2))
     else:
         state = "built" if result.rebuilt else "up to date, nothing to do"
-        print(f"{args.name}: {state} in {result.elapsed_s:.1f} s (build {result.build_id})")
-        print(f"ELF: {result.elf_path}")
-        print(f"UF2: {result.uf2_path}")
+        print(f"{args.name}: {state} in {result.elapsed_s:.1f} s (build {image.build_id})")
+        print(f"ELF: {image.elf_path}")
+        print(f"UF2: {image.uf2_path}")
     return 0

@@ -1,7 +1,7 @@
 """Building the Rust firmware in firmware_rust/: cargo for thumbv6m-none-eabi, then the build id and a UF2.
 
 Every finished build is stored under its build id, never rewritten: firmware_rust/target/hil-builds/<name>/<id>/
-holds the ELF (`<name>`), the UF2 (`<name>.uf2`) and `build.json`, and a `BuildResult` points only there. So a
+holds the ELF (`<name>`), the UF2 (`<name>.uf2`) and `build.json`, and a `BuildResult`'s image points only there. So a
 worker flashing build A keeps flashing A while another worker builds an edited B. The inputs (every file of
 firmware_rust/ outside target/, the toolchain, the edit stamp) are hashed; an index maps that hash to a stored
 build, and when the stored files still match their record nothing runs at all. Otherwise cargo builds
@@ -24,6 +24,7 @@ from filelock import FileLock, Timeout as LockTimeout
 
 from hil.deadline import Deadline
 from hil.deploy.build_id import patch_build_id
+from hil.deploy.firmware_image import FirmwareImage
 from hil.deploy.rust_toolchain import TARGET, RustToolchain, detect_toolchain
 from hil.deploy.uf2 import write_uf2
 from hil.errors import DeadlineExpired, HilError
@@ -60,9 +61,8 @@ class FirmwareBuildFailed(HilError):
 
 @dataclass(frozen=True)
 class BuildResult:
-    elf_path: Path
-    uf2_path: Path
-    build_id: str
+    """A stored build: its firmware image and how it came about."""
+    image: FirmwareImage
     toolchain: str
     rebuilt: bool          # False: nothing ran, a stored build matched the inputs
     elapsed_s: float
@@ -150,8 +150,11 @@ def _hand_out(build_dir: Path, name: str, record: dict, rebuilt: bool, start: fl
     holders = build_dir / HOLDERS_DIR_NAME
     holders.mkdir(exist_ok=True)
     (holders / str(os.getpid())).touch()
-    return BuildResult(build_dir / name, build_dir / f"{name}.uf2", record["build_id"], record["toolchain"],
-                       rebuilt, time.monotonic() - start)
+    return BuildResult(_image(build_dir, name, record), record["toolchain"], rebuilt, time.monotonic() - start)
+
+
+def _image(build_dir: Path, name: str, record: dict) -> FirmwareImage:
+    return FirmwareImage(build_dir / name, build_dir / f"{name}.uf2", record["build_id"], name=name)
 
 
 def _store(scratch_elf: Path, store: Path, name: str, input_hash: str, toolchain: RustToolchain,
@@ -265,8 +268,7 @@ def latest_build(name: str = "lesson", project_root: Path | None = None) -> Buil
     record = _intact_build(build_dir, name) if build_id else None
     if record is None:
         return None
-    return BuildResult(build_dir / name, build_dir / f"{name}.uf2", record["build_id"], record["toolchain"],
-                       False, 0.0)
+    return BuildResult(_image(build_dir, name, record), record["toolchain"], False, 0.0)
 
 
 def build_firmware(name: str = "lesson", timeout_s: float = DEFAULT_BUILD_TIMEOUT_S, progress: Progress | None = None,
@@ -316,7 +318,7 @@ def build_firmware(name: str = "lesson", timeout_s: float = DEFAULT_BUILD_TIMEOU
             say(f"{name}: build id {record['build_id']}, stored in {build_dir}")
             result = _hand_out(build_dir, name, record, True, start)
         if edit_stamp is None and not features:
-            _write_atomically(store / LATEST_NAME, result.build_id)
+            _write_atomically(store / LATEST_NAME, result.image.build_id)
         for removed in _prune_locked(store, keep_builds):
             say(f"{name}: pruned old build {removed}")
         _drop_stale_index_entries(store)

@@ -47,8 +47,7 @@ EXEC_TIMEOUT_S = 30.0
 # minutes of work for a Pico, not a sign that it stopped answering. Deliberately below what a Pico achieves.
 BOARD_HASH_BYTES_PER_S = 20_000
 BAUDRATE = 115200                 # ignored by USB CDC; used by a UART-attached REPL
-MISSING = "-"                     # what the board reports for a file that does not exist
-NO_HASHLIB = "?"                  # ... when it cannot hash (no hashlib.sha256)
+NO_HASHLIB = "?"                  # what the board reports when it cannot hash (no hashlib.sha256)
 SKIPPED_NAMES = ("__pycache__",)
 IDENTIFY_QUERY = b"\r\nid\r\n"     # a board that ignored the REPL keys may be the Rust lesson firmware
 IDENTIFY_TIMEOUT_S = 0.5

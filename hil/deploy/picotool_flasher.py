@@ -7,7 +7,6 @@ since the BOOTSEL device appears a fraction of a second after the reboot.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -120,16 +119,18 @@ class PicotoolFlasher(Flasher):
     def _load_when_bootsel_appears(self, load: list[str], deadline: Deadline,
                                    progress: ProgressCallback | None) -> None:
         appear = deadline.sub(self.bootsel_appear_timeout_s)
-        while True:
+
+        def loaded() -> bool:
             failure = self._try(load, deadline.remaining_s, progress)
             if failure is None:
-                return
+                return True
             still_missing = classify_problem(f"{failure.stdout}\n{failure.stderr}") == PROBLEM_NO_BOOTSEL_DEVICE
             if not still_missing:
                 raise FlashFailed.from_tool_failure(self.board_id, self.name, failure)
-            if appear.expired:
-                raise ProvisionError(
-                    self.board_id, f"picotool: asked the board to enter BOOTSEL, but no BOOTSEL device with "
-                    f"serial {self.serial_number or '(any)'} appeared within {appear.timeout_s:g} s; hold BOOTSEL "
-                    "while plugging the board in, then run again")
-            time.sleep(min(BOOTSEL_RETRY_S, appear.remaining_s))
+            return False
+
+        if not appear.poll(loaded, BOOTSEL_RETRY_S):
+            raise ProvisionError(
+                self.board_id, f"picotool: asked the board to enter BOOTSEL, but no BOOTSEL device with "
+                f"serial {self.serial_number or '(any)'} appeared within {appear.timeout_s:g} s; hold BOOTSEL "
+                "while plugging the board in, then run again")

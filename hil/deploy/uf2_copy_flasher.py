@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
@@ -161,16 +160,13 @@ class Uf2CopyFlasher(Flasher):
                              "configure flash: picotool or probe-rs for this board")
 
     def _wait_for_volume(self, deadline: Deadline) -> Path:
-        while True:
-            volume = self.find_volume()
-            if volume is not None:
-                return volume
-            if deadline.expired:
-                roots = ", ".join(map(str, self.mount_roots))
-                raise ProvisionError(self.board_id, f"no {VOLUME_LABEL} volume appeared within "
-                                     f"{deadline.timeout_s:g} s under {roots}: put the board in BOOTSEL "
-                                     f"(hold BOOTSEL while plugging it in) and make sure the volume is mounted")
-            time.sleep(min(VOLUME_POLL_S, deadline.remaining_s))
+        volume = deadline.poll(self.find_volume, VOLUME_POLL_S)
+        if volume is None:
+            roots = ", ".join(map(str, self.mount_roots))
+            raise ProvisionError(self.board_id, f"no {VOLUME_LABEL} volume appeared within "
+                                 f"{deadline.timeout_s:g} s under {roots}: put the board in BOOTSEL "
+                                 f"(hold BOOTSEL while plugging it in) and make sure the volume is mounted")
+        return volume
 
     def _copy(self, image: Path, target: Path, deadline: Deadline, progress: ProgressCallback | None) -> None:
         size_bytes = image.stat().st_size

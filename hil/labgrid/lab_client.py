@@ -23,7 +23,6 @@ LABGRID_CLIENT = "labgrid-client"
 INSTALL_HINT = "pip install 'pico-hil[labgrid]' (the labgrid client), and see docs/scale.md"
 DEFAULT_COORDINATOR_PORT = 20408
 TOKEN_LINE = re.compile(r"LG_TOKEN=(\S+)")
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 SESSION_CLOSE_TIMEOUT_S = 5.0
 
 
@@ -73,10 +72,6 @@ def _client_command() -> str:
     """labgrid-client from this interpreter's environment (a venv need not be on PATH), else from PATH."""
     beside = Path(sys.executable).parent / LABGRID_CLIENT
     return str(beside) if beside.exists() else LABGRID_CLIENT
-
-
-def is_local_host(host: str) -> bool:
-    return host in LOCAL_HOSTS or host == socket.gethostname()
 
 
 class LabClient:

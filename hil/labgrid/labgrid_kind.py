@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from hil.bench.bench_kind import BenchKind
+from hil.bench.board_spec import Runtime
 from hil.errors import ConfigError
 
 FILE_KEYS = {
@@ -36,5 +37,5 @@ def _open(config):
 
 
 LABGRID_KIND = BenchKind(name="labgrid", open_bench=_open,
-                         clock_domains={"rust": "device", "micropython": "device"},
+                         clock_domains={runtime: "device" for runtime in Runtime},
                          file_keys=FILE_KEYS, board_keys=BOARD_KEYS, check_board=_check_board)

@@ -66,9 +66,7 @@ class Artifacts:
         result = build_firmware(name=package or name, timeout_s=BUILD_TIMEOUT_S, progress=self.progress,
                                 edit_stamp=edit_stamp, features=features, source_dir=location if package else None,
                                 project_root=self.project_root if own else None)
-        image = FirmwareImage(elf_path=Path(result.elf_path), uf2_path=Path(result.uf2_path),
-                              build_id=result.build_id, name=package or name)
-        return image, result.rebuilt
+        return result.image, result.rebuilt
 
     def _locate(self, reference: str) -> tuple[str, Path | None]:
         """("cargo", package folder | None for a binary of firmware_rust/), ("elf" | "uf2", file)."""

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hil.bench.board_spec import Runtime
 from hil.board.board import console_pattern
 from hil.board.board_factory import console_fail_on
 from hil.deploy.micropython_deployer import plan_files
@@ -37,10 +38,10 @@ COMPANIONS = {
     "provision": {"edit", "copy_with"},
     "write_bytes": {"expect"},
 }
-RUNTIME_ONLY = {"command": "rust", "expect_panic": "rust", "exec": "micropython", "eval": "micropython",
-                "exec_start": "micropython", "exec_wait": "micropython", "reset": "rust",
-                "soft_reset": "micropython", "interrupt": "micropython", "expect_exception": "micropython",
-                "copy_with": "micropython"}
+RUST, MICROPYTHON = Runtime.RUST, Runtime.MICROPYTHON
+RUNTIME_ONLY = {"command": RUST, "expect_panic": RUST, "exec": MICROPYTHON, "eval": MICROPYTHON,
+                "exec_start": MICROPYTHON, "exec_wait": MICROPYTHON, "reset": RUST, "soft_reset": MICROPYTHON,
+                "interrupt": MICROPYTHON, "expect_exception": MICROPYTHON, "copy_with": MICROPYTHON}
 NO_BOARD_ACTIONS = {"build", "wait_s"}
 COMMON_KEYS = {"name", "on", "timeout_s", "record", "record_elapsed", "record_rate", "skip_reason"}
 UNIT_SUFFIXES = (("_us", "us"), ("_ms", "ms"), ("_ns", "ns"), ("_s", "s"), ("_bytes", "bytes"),
@@ -68,7 +69,7 @@ def unit_from_name(name: str) -> str:
 @dataclass
 class BoardRole:
     role: str
-    runtime: str
+    runtime: Runtime
     firmware: str | None
     deploy: list[str]
     provision: bool
@@ -314,16 +315,16 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
     boards: dict[str, BoardRole] = {}
     for role, spec in document["boards"].items():
         at = f"boards.{role}"
-        runtime = spec["runtime"]
-        if runtime == "rust" and "deploy" in spec:
+        runtime = Runtime(spec["runtime"])   # the schema admits only the Runtime values
+        if runtime is Runtime.RUST and "deploy" in spec:
             raise ConfigError(path_text, spec.line_of("deploy"), f"{at}.deploy", "a rust board gets 'firmware', not 'deploy'")
-        if runtime == "rust" and "deploy_verify" in spec:
+        if runtime is Runtime.RUST and "deploy_verify" in spec:
             raise ConfigError(path_text, spec.line_of("deploy_verify"), f"{at}.deploy_verify",
                               "only a micropython board is deployed to; a rust board's flash is checked by its build id")
-        if runtime == "micropython" and "firmware" in spec:
+        if runtime is Runtime.MICROPYTHON and "firmware" in spec:
             raise ConfigError(path_text, spec.line_of("firmware"), f"{at}.firmware",
                               "a micropython board gets 'deploy', not 'firmware'")
-        if runtime == "rust" and spec.get("provision", True) and "firmware" not in spec:
+        if runtime is Runtime.RUST and spec.get("provision", True) and "firmware" not in spec:
             raise ConfigError(path_text, spec.line, f"{at}.firmware", "a rust board needs the firmware to flash")
         firmware = spec.get("firmware") if isinstance(spec.get("firmware"), str) else None   # {package:} below
         if firmware and "/" not in firmware and "." not in firmware and not FIRMWARE_NAME.fullmatch(firmware):

@@ -1,7 +1,8 @@
 """Client of the supervisor's control socket (`<sim_dir>/control.sock`, JSON lines; see docs/sim-bench.md).
 
-Used by SimBench, the probe-rs/picotool stand-ins and `hil boards`. One request at a time per client; every
-call takes `timeout_s`.
+Used by SimBench, `hil boards` and the stand-ins (probe-rs, picotool, uhubctl, gpioset), which run from source
+with any Python 3: this module imports only the standard library and stdlib-only modules of the package. One
+request at a time per client; every call takes `timeout_s`.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hil.errors import BoardNotFound, DeadlineExpired
 from hil.sim.sim_errors import SimBoardCommandFailed, SimSupervisorUnavailable
 from hil.sim.unix_socket import connect_unix
 
+SIM_DIR_ENV = "HIL_SIM_DIR"
 CONTROL_SOCKET_NAME = "control.sock"
 BENCH_JSON_NAME = "bench.json"
 READ_CHUNK_BYTES = 65536
@@ -28,6 +30,14 @@ class ControlClient:
         self._sock: socket.socket | None = None
         self._buffer = b""
         self._ids = itertools.count(1)
+
+    @classmethod
+    def from_env(cls) -> "ControlClient":
+        """The client of the bench named by HIL_SIM_DIR (set by the framework for the tools it runs)."""
+        sim_dir = os.environ.get(SIM_DIR_ENV)
+        if not sim_dir:
+            raise SimSupervisorUnavailable("(none)", f"{SIM_DIR_ENV} is not set")
+        return cls(sim_dir)
 
     def connect(self, timeout_s: float) -> "ControlClient":
         if self._sock is not None:
@@ -66,6 +76,8 @@ class ControlClient:
             while True:
                 while b"\n" in self._buffer:
                     line, self._buffer = self._buffer.split(b"\n", 1)
+                    if not line.strip():
+                        continue
                     reply = json.loads(line)
                     if reply.get("id") == request_id:
                         return reply

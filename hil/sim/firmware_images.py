@@ -60,7 +60,9 @@ HOW_TO_POINT = (
 
 
 @dataclass(frozen=True)
-class FirmwareImage:
+class SimFirmwareInput:
+    """A file the simulated chip starts from (its bootrom, the MicroPython UF2): not a build of the project's."""
+
     kind: str            # "bootrom" | "micropython_uf2"
     path: Path
     sha256: str
@@ -72,9 +74,9 @@ class FirmwareImage:
 
 
 @dataclass(frozen=True)
-class FirmwareImages:
-    bootrom: FirmwareImage
-    micropython_uf2: FirmwareImage | None   # None when the bench has no MicroPython board
+class SimFirmwareInputs:
+    bootrom: SimFirmwareInput
+    micropython_uf2: SimFirmwareInput | None   # None when the bench has no MicroPython board
 
     def facts(self) -> dict[str, dict[str, str]]:
         images = {"bootrom": self.bootrom.facts()}
@@ -93,7 +95,7 @@ def _read(path: Path, kind: str) -> bytes:
         raise FirmwareImageInvalid(path, kind, f"cannot be read: {err.strerror or err}") from None
 
 
-def check_bootrom(path: str | os.PathLike, found_in: str = "given") -> FirmwareImage:
+def check_bootrom(path: str | os.PathLike, found_in: str = "given") -> SimFirmwareInput:
     path = Path(path)
     data = _read(path, "bootrom")
     if len(data) != BOOTROM_BYTES:
@@ -103,7 +105,7 @@ def check_bootrom(path: str | os.PathLike, found_in: str = "given") -> FirmwareI
         raise FirmwareImageInvalid(path, "bootrom", "has no RP2040 bootrom magic ('Mu\\x01' at offset 0x10)")
     version_byte = data[BOOTROM_VERSION_OFFSET]
     version = {1: "B0", 2: "B1", 3: "B2"}.get(version_byte, f"unknown ({version_byte})")
-    return FirmwareImage("bootrom", path, hashlib.sha256(data).hexdigest(), found_in, version)
+    return SimFirmwareInput("bootrom", path, hashlib.sha256(data).hexdigest(), found_in, version)
 
 
 def uf2_flash_payload(path: Path, data: bytes) -> bytes:
@@ -148,14 +150,14 @@ def micropython_banner(payload: bytes) -> str | None:
     return banner + (f"; {board.group(1).decode()}" if board else "")
 
 
-def check_micropython_uf2(path: str | os.PathLike, found_in: str = "given") -> FirmwareImage:
+def check_micropython_uf2(path: str | os.PathLike, found_in: str = "given") -> SimFirmwareInput:
     path = Path(path)
     data = _read(path, "micropython_uf2")
     banner = micropython_banner(uf2_flash_payload(path, data))
     if banner is None:
         raise FirmwareImageInvalid(path, "micropython_uf2", "is an RP2040 UF2 but not MicroPython firmware "
                                                             "(no MicroPython version banner inside)")
-    return FirmwareImage("micropython_uf2", path, hashlib.sha256(data).hexdigest(), found_in, banner)
+    return SimFirmwareInput("micropython_uf2", path, hashlib.sha256(data).hexdigest(), found_in, banner)
 
 
 CHECKS = {"bootrom": check_bootrom, "micropython_uf2": check_micropython_uf2}
@@ -188,7 +190,7 @@ class BenchFirmwareKey:
 
 
 def locate_image(kind: str, bench_key: BenchFirmwareKey | None = None,
-                 environ: dict[str, str] | None = None) -> FirmwareImage:
+                 environ: dict[str, str] | None = None) -> SimFirmwareInput:
     """The checked image of `kind` ("bootrom" | "micropython_uf2") from the first place that names one."""
     environ = os.environ if environ is None else environ
     if bench_key is not None:
@@ -222,16 +224,16 @@ def locate_image(kind: str, bench_key: BenchFirmwareKey | None = None,
 
 
 def locate_images(need_micropython: bool, bench_keys: dict[str, BenchFirmwareKey] | None = None,
-                  environ: dict[str, str] | None = None) -> FirmwareImages:
+                  environ: dict[str, str] | None = None) -> SimFirmwareInputs:
     bench_keys = bench_keys or {}
     bootrom = locate_image("bootrom", bench_keys.get("bootrom"), environ)
     uf2 = (locate_image("micropython_uf2", bench_keys.get("micropython_uf2"), environ)
            if need_micropython else None)
-    return FirmwareImages(bootrom, uf2)
+    return SimFirmwareInputs(bootrom, uf2)
 
 
 # ---- `hil sim firmware`: check and copy into the cache
-def identify(path: str | os.PathLike) -> FirmwareImage:
+def identify(path: str | os.PathLike) -> SimFirmwareInput:
     """Which image a file is (a 16 KiB bootrom or a MicroPython UF2), checked; refuses anything else."""
     path = Path(path)
     if path.suffix.lower() == ".uf2":
@@ -239,7 +241,7 @@ def identify(path: str | os.PathLike) -> FirmwareImage:
     return check_bootrom(path)
 
 
-def install_into_cache(paths: list[str | os.PathLike], environ: dict[str, str] | None = None) -> list[FirmwareImage]:
+def install_into_cache(paths: list[str | os.PathLike], environ: dict[str, str] | None = None) -> list[SimFirmwareInput]:
     """Check every file first, then copy each into the cache, replacing the image of the same kind there (the
     cache holds one of each). Nothing is copied if any file is refused."""
     images = [identify(path) for path in paths]

@@ -13,7 +13,6 @@ import termios
 import tty
 from pathlib import Path
 
-DEFAULT_BAUD = 115200
 TOUCH_BAUD = 1200   # the "1200-baud touch": open at 1200 baud and close asks a Pico to reboot into BOOTSEL
 _BAUD_BY_SPEED = {getattr(termios, f"B{b}"): b for b in (
     50, 75, 110, 134, 150, 200, 300, 600, 1200, 1800, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400,

@@ -21,10 +21,6 @@ class RelayDirection:
     def buffered_bytes(self) -> int:
         return self._in_flight_bytes + len(self._out)
 
-    @property
-    def has_output(self) -> bool:
-        return bool(self._out)
-
     def accept(self, now_s: float, data: bytes) -> None:
         offset = 0
         for due_s, size_bytes in self.schedule.submit(now_s, len(data)):

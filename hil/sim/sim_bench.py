@@ -20,18 +20,17 @@ import fcntl
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 from hil.bench.bench import AttachedBoard, Bench, ToolRequirement
-from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec
+from hil.bench.board_spec import DEFAULT_FLASH_METHOD, BoardSpec, Runtime
 from hil.bench.usb_ids import PID_RP2040_BOOTSEL, RASPBERRY_PI_VID, RP2040_BOOTSEL_USB_SERIAL, format_vid_pid
 from hil.deadline import Deadline
 from hil.errors import BoardNotFound, DeadlineExpired, HilError, PortVanished
 from hil.process import run_tool
 from hil.sim.control_client import ControlClient
-from hil.sim.firmware_images import (HOW_TO_POINT, BenchFirmwareKey, FirmwareImages, bench_firmware_keys, locate_image,
-                                      locate_images)
+from hil.sim.firmware_images import (HOW_TO_POINT, BenchFirmwareKey, SimFirmwareInputs, bench_firmware_keys,
+                                      locate_image, locate_images)
 from hil.sim.node_packages import INSTALL_COMMAND, ensure_installed, package_versions
 from hil.sim.sim_board_config import SimBoardConfig, default_board_ids
 from hil.sim.sim_errors import SimSupervisorUnavailable
@@ -44,7 +43,7 @@ START_LOCK_NAME = "start.lock"
 STARTED_BY = "sim-bench"
 NPM_PACKAGES = ("rp2040js",)
 SIM_CLOCK_DOMAIN = "rp2040js-virtual"   # both runtimes run on the same emulated chip and its timer
-CLOCK_DOMAINS = {"rust": SIM_CLOCK_DOMAIN, "micropython": SIM_CLOCK_DOMAIN}
+CLOCK_DOMAINS = {runtime: SIM_CLOCK_DOMAIN for runtime in Runtime}
 POLL_INTERVAL_S = 0.05
 BOOTSEL_VID_PID = format_vid_pid(RASPBERRY_PI_VID, PID_RP2040_BOOTSEL)
 CONTROL_TIMEOUT_S = 5.0
@@ -53,14 +52,14 @@ SUPERVISOR_EXIT_TIMEOUT_S = 15.0
 
 
 def _flock_within(file, operation: int, deadline: Deadline, what: str) -> None:
-    while True:
+    def locked() -> bool:
         try:
             fcntl.flock(file, operation | fcntl.LOCK_NB)
-            return
+            return True
         except BlockingIOError:
-            if deadline.expired:
-                raise DeadlineExpired(what, deadline.timeout_s) from None
-            time.sleep(POLL_INTERVAL_S)
+            return False
+    if not deadline.poll(locked, POLL_INTERVAL_S):
+        raise DeadlineExpired(what, deadline.timeout_s)
 
 
 class SimBench(Bench):
@@ -77,7 +76,7 @@ class SimBench(Bench):
         self.client = ControlClient(self.sim_dir)
         self.firmware_keys = firmware_keys or {}
         self.xip_cache_model = xip_cache_model
-        self.images: FirmwareImages | None = None   # found and checked before starting a supervisor
+        self.images: SimFirmwareInputs | None = None   # found and checked before starting a supervisor
         self.running_images: dict = {}               # as the running supervisor reports them
         self.supervisor_info: dict = {}
         self._users_file = None
@@ -112,10 +111,10 @@ class SimBench(Bench):
             self.stop()   # give up this user's share (and the supervisor, if it was started for nobody else)
             raise
 
-    def locate_images(self) -> FirmwareImages:
+    def locate_images(self) -> SimFirmwareInputs:
         """The bootrom and (with a MicroPython board) the UF2 this bench's boards run, checked."""
         if self.images is None:
-            self.images = locate_images(any(runtime == "micropython" for _, runtime in self.board_ids),
+            self.images = locate_images(any(runtime == Runtime.MICROPYTHON for _, runtime in self.board_ids),
                                         self.firmware_keys)
         return self.images
 
@@ -161,23 +160,24 @@ class SimBench(Bench):
 
     def _wait_ready(self, deadline: Deadline, board_ids: list[str] | None = None) -> None:
         """Every board of this bench is served; those of `board_ids` (default: none) have a ready process."""
-        while True:
+        not_ready: list[str] = []
+
+        def all_ready() -> bool:
             boards = {b["id"]: b for b in self.client.list_boards(min(CONTROL_TIMEOUT_S, deadline.remaining_s))}
             missing = [s.board_id for s in self.specs if s.board_id not in boards]
             if missing:
                 raise BoardNotFound(missing[0], f"the simulated bench running in {self.sim_dir} has no such board "
                                                 f"(it has: {', '.join(boards) or 'none'}); stop it or use another "
                                                 f"HIL_SIM_DIR")
-            not_ready = [b for b in board_ids or () if boards[b]["process_state"] != "ready"]
-            if not not_ready:
-                return
+            not_ready[:] = [b for b in board_ids or () if boards[b]["process_state"] != "ready"]
             failed = [b for b in not_ready if boards[b]["process_state"] == "failed"]
             if failed:
                 log = Path(boards[failed[0]]["state_dir"]) / "board.log"
                 raise BoardNotFound(failed[0], f"its board process keeps failing (see {log})")
-            if deadline.expired:
-                raise DeadlineExpired(f"simulated boards {', '.join(not_ready)} becoming ready", deadline.timeout_s)
-            time.sleep(POLL_INTERVAL_S)
+            return not not_ready
+
+        if not deadline.poll(all_ready, POLL_INTERVAL_S):
+            raise DeadlineExpired(f"simulated boards {', '.join(not_ready)} becoming ready", deadline.timeout_s)
 
     def start_board(self, spec: BoardSpec, timeout_s: float) -> None:
         """Starts the board's process on first use (the supervisor starts none by itself) and waits until ready."""
@@ -205,15 +205,18 @@ class SimBench(Bench):
                 _flock_within(users, fcntl.LOCK_EX, Deadline(LAST_USER_WAIT_S), "becoming the last user")
             except DeadlineExpired:
                 return   # others still use it; the last of them (or the supervisor itself) stops it
-            try:
-                ControlClient(self.sim_dir).request({"cmd": "shutdown"}, CONTROL_TIMEOUT_S)
-            except (SimSupervisorUnavailable, DeadlineExpired):
-                pass
-            self._wait_supervisor_gone(Deadline(SUPERVISOR_EXIT_TIMEOUT_S))
+            self.shutdown_supervisor(SUPERVISOR_EXIT_TIMEOUT_S)
 
-    def _wait_supervisor_gone(self, deadline: Deadline) -> None:
+    def shutdown_supervisor(self, exit_timeout_s: float) -> None:
+        """Ask this sim dir's supervisor to stop and wait up to exit_timeout_s until it has exited (the lock it
+        holds while it lives is free). For whoever started it; stop() calls it for the last user."""
+        try:
+            with ControlClient(self.sim_dir) as client:
+                client.request({"cmd": "shutdown"}, CONTROL_TIMEOUT_S)
+        except (SimSupervisorUnavailable, DeadlineExpired):
+            pass   # already gone
         with open(self.sim_dir / SUPERVISOR_LOCK_NAME, "a+") as lock:
-            _flock_within(lock, fcntl.LOCK_SH, deadline, "the simulated bench supervisor exiting")
+            _flock_within(lock, fcntl.LOCK_SH, Deadline(exit_timeout_s), "the simulated bench supervisor exiting")
 
     # ---- the Bench interface
     def board_identity(self, spec: BoardSpec) -> str:
@@ -233,7 +236,7 @@ class SimBench(Bench):
                   for kind in self._image_kinds())]
 
     def _image_kinds(self) -> list[str]:
-        return ["bootrom"] + (["micropython_uf2"] if any(r == "micropython" for _, r in self.board_ids) else [])
+        return ["bootrom"] + (["micropython_uf2"] if any(r == Runtime.MICROPYTHON for _, r in self.board_ids) else [])
 
     def _image_version(self, kind: str):
         def probe() -> str | None:
@@ -279,13 +282,17 @@ class SimBench(Bench):
         name); waits up to timeout_s."""
         deadline = Deadline(timeout_s)
         self.start_board(spec, deadline.remaining_s)
-        while True:
+        board: dict = {}
+
+        def port_if_present() -> str | None:
+            nonlocal board
             board = self.client.board(spec.board_id, min(CONTROL_TIMEOUT_S, max(deadline.remaining_s, 0.1)))
-            if board["pts"] and os.path.exists(board["port"]):
-                return board["port"]
-            if deadline.expired:
-                raise PortVanished(board["port"], spec.board_id, timeout_s)
-            time.sleep(POLL_INTERVAL_S)
+            return board["port"] if board["pts"] and os.path.exists(board["port"]) else None
+
+        port = deadline.poll(port_if_present, POLL_INTERVAL_S)
+        if port is None:
+            raise PortVanished(board["port"], spec.board_id, timeout_s)
+        return port
 
     def attached(self) -> list[AttachedBoard]:
         try:
@@ -339,6 +346,6 @@ class SimBench(Bench):
     def board_facts(self, spec: BoardSpec) -> dict[str, str]:
         """The images the simulated board runs: version and sha256 of each."""
         images = self._image_facts()
-        kinds = ("bootrom", "micropython_uf2") if spec.runtime == "micropython" else ("bootrom",)
+        kinds = ("bootrom", "micropython_uf2") if spec.runtime == Runtime.MICROPYTHON else ("bootrom",)
         return {kind: f"{images[kind]['version']} sha256:{images[kind]['sha256']}" for kind in kinds
                 if kind in images}

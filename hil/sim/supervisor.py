@@ -27,7 +27,8 @@ from hil.number_option import bounded_number
 from hil.errors import ConfigError, HilError
 from hil.sim.control_client import BENCH_JSON_NAME, CONTROL_SOCKET_NAME
 from hil.sim.control_connection import ControlConnection
-from hil.sim.firmware_images import FIRMWARE_DIR_ENV, BenchFirmwareKey, FirmwareImages, bench_firmware_keys, locate_images
+from hil.sim.firmware_images import (FIRMWARE_DIR_ENV, BenchFirmwareKey, SimFirmwareInputs, bench_firmware_keys,
+                                      locate_images)
 from hil.sim.link_model import LINK_NAMES, LinkModel
 from hil.sim.reactor import Reactor
 from hil.sim.sim_board import SimBoard
@@ -53,7 +54,7 @@ class Supervisor:
     def __init__(self, sim_dir: str | os.PathLike, boards: list[SimBoardConfig], link_model: LinkModel,
                  started_by: str = "supervisor", exit_when_unused: bool = False,
                  reenumerate_gap_s: float = DEFAULT_REENUMERATE_GAP_S, log_stream: TextIO | None = None,
-                 images: FirmwareImages | None = None, lazy_boards: bool = False):
+                 images: SimFirmwareInputs | None = None, lazy_boards: bool = False):
         self.sim_dir = Path(sim_dir).resolve()
         self.images = images
         self.configs = boards
@@ -150,9 +151,6 @@ class Supervisor:
             self.reactor.run()
         finally:
             self.shutdown()
-
-    def request_stop(self) -> None:
-        self.reactor.stop()
 
     # ---- periodic work
     def _poll_hosts(self) -> None:
@@ -326,7 +324,7 @@ class Supervisor:
 
 # ---- command line
 def board_configs(rust_count: int, micropython_count: int, boards: list[str],
-                  commands: dict[str, list[str]] | None, images: FirmwareImages | None = None,
+                  commands: dict[str, list[str]] | None, images: SimFirmwareInputs | None = None,
                   xip_cache_model: bool = False) -> list[SimBoardConfig]:
     """Board configs from counts (default ids) plus explicit `ID:RUNTIME` entries."""
     pairs = default_board_ids(rust_count, micropython_count)

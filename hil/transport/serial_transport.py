@@ -11,7 +11,6 @@ import errno
 import os
 import re
 import select
-import time
 from typing import Callable
 
 import serial
@@ -95,7 +94,9 @@ class SerialTransport:
         """Find the port (through the locator) and open it, retrying until the deadline."""
         deadline = Deadline(timeout_s)
         last_error: Exception | None = None
-        while True:
+
+        def opened() -> bool:
+            nonlocal last_error
             try:
                 port = self._locate(deadline.remaining_s)
                 options = {"write_timeout": max(POLL_S, deadline.remaining_s)} if _takes_write_timeout(port) else {}
@@ -104,15 +105,16 @@ class SerialTransport:
                 self._fd = getattr(self._serial, "fd", None)
                 self.port = port
                 self.log.note(f"opened {port}")
-                return
+                return True
             except BoardNotFound:
                 raise
             except PORT_ERRORS as error:
                 last_error = error
-            if deadline.expired:
-                raise BoardNotFound(self.board_id or "?", f"cannot open its serial port within {timeout_s:g} s: "
-                                                          f"{last_error}")
-            time.sleep(REOPEN_RETRY_S)
+                return False
+
+        if not deadline.poll(opened, REOPEN_RETRY_S):
+            raise BoardNotFound(self.board_id or "?", f"cannot open its serial port within {timeout_s:g} s: "
+                                                      f"{last_error}")
 
     def close(self) -> None:
         if self._serial is not None:

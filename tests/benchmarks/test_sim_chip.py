@@ -15,8 +15,10 @@ def test_fidelity_is_judged_either_way_and_the_ratio_is_set_beside_the_published
     assert (rust_sort.verdict, round(rust_sort.ratio, 3)) == (FAIL, 2.0)          # twice as slow as a Pico
     mpy_sort = outcomes["fidelity, micropython bubble sort of 1000 reversed ints"]
     assert (mpy_sort.verdict, round(mpy_sort.ratio, 3)) == (FAIL, 2.0)            # twice as fast
-    assert outcomes["fidelity, rust float Fibonacci, 800 terms"].verdict == PASS
-    assert outcomes["fidelity, micropython float Fibonacci, 800 terms"].verdict == PASS
+    # the lesson's Fibonacci is taken modulo 10^6 (finite, checked): set beside the published figure, not judged
+    fib_title = "float Fibonacci mod 10^6, 800 terms (published: plain float Fibonacci)"
+    assert outcomes[f"fidelity, rust {fib_title}"].verdict == RECORDED
+    assert round(outcomes[f"fidelity, micropython {fib_title}"].ratio, 3) == 1.4
     pair = outcomes["Rust:MicroPython, bubble sort"]
     assert pair.verdict == RECORDED
     assert round(pair.figures[0].value, 1) == round(18_874_000 // 2 / (176_000 * 2), 1)

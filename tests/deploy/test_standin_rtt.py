@@ -9,7 +9,7 @@ import pytest
 
 from hil.sim.standins import probe_rs_standin
 from hil.sim.standins.rtt import RttError, RttReader, elf_symbol_address
-from hil.sim.standins.sim_control_client import SimRequestFailed
+from hil.sim.sim_errors import SimBoardCommandFailed
 
 RAM = 0x20000000
 CONTROL_BLOCK = 0x20000100
@@ -82,7 +82,7 @@ class FakeClient:
     def __init__(self, ram: FakeRam, read_memory: bool = True):
         self.ram, self.read_memory, self.statuses = ram, read_memory, 0
 
-    def board(self, board_id, timeout_s, cmd, **fields):
+    def board_command(self, board_id, cmd, timeout_s, **fields):
         if cmd == "status":
             self.statuses += 1
             if self.statuses == 1:
@@ -92,7 +92,7 @@ class FakeClient:
                                                 "message": "PANIC from the serial line"}}
         if cmd == "read_memory":
             if not self.read_memory:
-                raise SimRequestFailed("unknown command 'read_memory'")
+                raise SimBoardCommandFailed(board_id, cmd, "unknown command 'read_memory'")
             return {"address": fields["address"], "length": fields["length"],
                     "data_hex": self.ram.read(fields["address"], fields["length"]).hex()}
         raise AssertionError(cmd)

@@ -21,7 +21,7 @@ from hil.board.board import ProvisionArtifacts
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _LESSON = latest_build("lesson", REPO_ROOT)     # as `hil build` stored it, or None
-LESSON_ELF = _LESSON.elf_path if _LESSON else REPO_ROOT / "firmware_rust" / "target" / "hil-builds" / "lesson"
+LESSON_ELF = _LESSON.image.elf_path if _LESSON else REPO_ROOT / "firmware_rust" / "target" / "hil-builds" / "lesson"
 START_TIMEOUT_S = 60.0
 FLASH_TIMEOUT_S = 60.0
 PORT_TIMEOUT_S = 15.0

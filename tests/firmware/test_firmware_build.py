@@ -57,8 +57,8 @@ def build(project, toolchain, **kwargs):
 
 def test_a_first_build_runs_cargo_for_the_pico_target_and_leaves_elf_and_uf2(project, toolchain):
     result, messages = build(project, toolchain)
-    stored = project / "firmware_rust" / "target" / "hil-builds" / "lesson" / result.build_id
-    assert (result.elf_path, result.uf2_path) == (stored / "lesson", stored / "lesson.uf2")
+    stored = project / "firmware_rust" / "target" / "hil-builds" / "lesson" / result.image.build_id
+    assert (result.image.elf_path, result.image.uf2_path) == (stored / "lesson", stored / "lesson.uf2")
     assert result.rebuilt is True
     [call] = cargo_calls(project)
     assert call["argv"][:2] == ["build", "--release"]
@@ -70,19 +70,19 @@ def test_a_first_build_runs_cargo_for_the_pico_target_and_leaves_elf_and_uf2(pro
 
 def test_the_elf_carries_its_build_id_and_the_uf2_matches_it(project, toolchain):
     result, _ = build(project, toolchain)
-    elf = ElfImage.read(result.elf_path)
-    assert embedded_build_id(elf) == result.build_id != UNPATCHED_ID_HEX
-    family, pages = read_uf2(result.uf2_path)
+    elf = ElfImage.read(result.image.elf_path)
+    assert embedded_build_id(elf) == result.image.build_id != UNPATCHED_ID_HEX
+    family, pages = read_uf2(result.image.uf2_path)
     assert family == RP2040_FAMILY_ID
     flash = b"".join(pages[address] for address in sorted(pages) if address < 0x1000_1000)
-    assert b"LESSONID" + bytes.fromhex(result.build_id) in flash
+    assert b"LESSONID" + bytes.fromhex(result.image.build_id) in flash
 
 
 def test_a_second_build_with_nothing_changed_runs_nothing(project, toolchain):
     first, _ = build(project, toolchain)
     second, messages = build(project, toolchain)
     assert second.rebuilt is False
-    assert second.build_id == first.build_id
+    assert second.image.build_id == first.image.build_id
     assert len(cargo_calls(project)) == 1
     assert any("up to date" in m for m in messages)
 
@@ -92,25 +92,25 @@ def test_a_changed_source_file_rebuilds_with_a_new_id(project, toolchain):
     (project / "firmware_rust" / "lesson" / "src" / "main.rs").write_text("fn main() { loop {} }\n")
     second, _ = build(project, toolchain)
     assert second.rebuilt is True
-    assert second.build_id != first.build_id
+    assert second.image.build_id != first.image.build_id
     assert len(cargo_calls(project)) == 2
 
 
 def test_an_edit_stamp_reaches_the_compiler_and_changes_the_image(project, toolchain):
     plain, _ = build(project, toolchain)
     edited, _ = build(project, toolchain, edit_stamp="edit-1")
-    assert edited.rebuilt is True and edited.build_id != plain.build_id
+    assert edited.rebuilt is True and edited.image.build_id != plain.image.build_id
     assert [c["edit_stamp"] for c in cargo_calls(project)] == [None, "edit-1"]
 
 
 def test_outputs_changed_behind_the_builds_back_are_rebuilt(project, toolchain):
     first, _ = build(project, toolchain)
-    first.uf2_path.chmod(0o644)
-    first.uf2_path.write_bytes(b"not the build's uf2")
+    first.image.uf2_path.chmod(0o644)
+    first.image.uf2_path.write_bytes(b"not the build's uf2")
     second, _ = build(project, toolchain)
     assert second.rebuilt is True
-    assert second.build_id == first.build_id
-    assert read_uf2(second.uf2_path)[0] == RP2040_FAMILY_ID
+    assert second.image.build_id == first.image.build_id
+    assert read_uf2(second.image.uf2_path)[0] == RP2040_FAMILY_ID
 
 
 def test_a_failing_compile_is_reported_with_cargo_output_and_leaves_no_record(project, toolchain):
@@ -124,42 +124,42 @@ def test_a_failing_compile_is_reported_with_cargo_output_and_leaves_no_record(pr
 
 
 def snapshot(result) -> tuple[bytes, bytes]:
-    return result.elf_path.read_bytes(), result.uf2_path.read_bytes()
+    return result.image.elf_path.read_bytes(), result.image.uf2_path.read_bytes()
 
 
 def test_builds_with_different_edit_stamps_each_keep_their_own_intact_images(project, toolchain):
     plain, _ = build(project, toolchain)
     plain_bytes = snapshot(plain)
     edited, _ = build(project, toolchain, edit_stamp="edit-1")
-    assert edited.build_id != plain.build_id
-    assert edited.elf_path.parent != plain.elf_path.parent
+    assert edited.image.build_id != plain.image.build_id
+    assert edited.image.elf_path.parent != plain.image.elf_path.parent
     assert snapshot(plain) == plain_bytes                   # the edited build did not touch the plain one
     for result in (plain, edited):
-        assert embedded_build_id(ElfImage.read(result.elf_path)) == result.build_id
-        flash = b"".join(pages for _address, pages in sorted(read_uf2(result.uf2_path)[1].items()))
-        assert b"LESSONID" + bytes.fromhex(result.build_id) in flash
+        assert embedded_build_id(ElfImage.read(result.image.elf_path)) == result.image.build_id
+        flash = b"".join(pages for _address, pages in sorted(read_uf2(result.image.uf2_path)[1].items()))
+        assert b"LESSONID" + bytes.fromhex(result.image.build_id) in flash
 
 
 def test_going_back_to_earlier_inputs_reuses_the_stored_build_without_cargo(project, toolchain):
     plain, _ = build(project, toolchain)
     build(project, toolchain, edit_stamp="edit-1")
     again, messages = build(project, toolchain)
-    assert (again.build_id, again.elf_path, again.rebuilt) == (plain.build_id, plain.elf_path, False)
+    assert (again.image, again.rebuilt) == (plain.image, False)
     assert len(cargo_calls(project)) == 2
-    assert latest_build("lesson", project_root=project).build_id == plain.build_id
+    assert latest_build("lesson", project_root=project).image.build_id == plain.image.build_id
 
 
 def test_stored_images_are_read_only(project, toolchain):
     result, _ = build(project, toolchain)
-    for path in (result.elf_path, result.uf2_path):
+    for path in (result.image.elf_path, result.image.uf2_path):
         assert not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
-    assert stat.S_IMODE(result.elf_path.parent.stat().st_mode) == 0o755     # readable by every user of the bench
+    assert stat.S_IMODE(result.image.elf_path.parent.stat().st_mode) == 0o755     # readable by every user of the bench
 
 
 def hold_in_another_process(result) -> subprocess.Popen:
     """A live process that holds `result` as a build would hand it out (its pid file among the holders)."""
     holder = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
-    (result.elf_path.parent / "holders" / str(holder.pid)).touch()
+    (result.image.elf_path.parent / "holders" / str(holder.pid)).touch()
     return holder
 
 
@@ -167,24 +167,25 @@ def test_old_builds_are_pruned_beyond_the_limit_but_not_one_a_live_process_holds
     first, _ = build(project, toolchain, edit_stamp="edit-0", keep_builds=2)
     held = hold_in_another_process(first)
     try:
-        (first.elf_path.parent / "holders" / str(os.getpid())).unlink()      # only the other process holds it
+        (first.image.elf_path.parent / "holders" / str(os.getpid())).unlink()      # only the other process holds it
         results = [build(project, toolchain, edit_stamp=f"edit-{n}", keep_builds=2)[0] for n in range(1, 4)]
         stored = {p.name for p in store_dir("lesson", project).iterdir() if p.is_dir() and p.name != "by-input"}
         # this process holds every build it was handed, so nothing is pruned yet: all four are still stored
-        assert stored == {first.build_id, *(r.build_id for r in results)}
+        assert stored == {first.image.build_id, *(r.image.build_id for r in results)}
         for result in results[:2]:
-            (result.elf_path.parent / "holders" / str(os.getpid())).unlink()
+            (result.image.elf_path.parent / "holders" / str(os.getpid())).unlink()
         build(project, toolchain, edit_stamp="edit-3", keep_builds=2)
         stored = {p.name for p in store_dir("lesson", project).iterdir() if p.is_dir() and p.name != "by-input"}
         # the two most recently used stay, and the oldest too because a live process holds it
-        assert stored == {first.build_id, results[1].build_id, results[2].build_id}
-        assert snapshot(first)[0] == first.elf_path.read_bytes()
+        assert stored == {first.image.build_id, results[1].image.build_id, results[2].image.build_id}
+        assert snapshot(first)[0] == first.image.elf_path.read_bytes()
     finally:
         held.stdin.close()
         held.wait(timeout=TIMEOUT_S)
-    assert (first.elf_path.parent / "holders" / str(held.pid)).exists()    # a holder that has exited holds nothing
+    # a holder that has exited holds nothing
+    assert (first.image.elf_path.parent / "holders" / str(held.pid)).exists()
     build(project, toolchain, edit_stamp="edit-3", keep_builds=1)
-    assert not first.elf_path.parent.exists()
+    assert not first.image.elf_path.parent.exists()
 
 
 def test_cargo_features_reach_cargo_and_make_a_build_of_their_own(project, toolchain):
@@ -194,4 +195,5 @@ def test_cargo_features_reach_cargo_and_make_a_build_of_their_own(project, toolc
     assert argv[argv.index("--features") + 1] == "handicap-sort"
     assert "--features" not in cargo_calls(project)[0]["argv"]
     assert handicapped.rebuilt is True
-    assert latest_build("lesson", project_root=project).build_id == plain.build_id    # not the handicapped one
+    # not the handicapped one
+    assert latest_build("lesson", project_root=project).image.build_id == plain.image.build_id

@@ -26,7 +26,7 @@ def lesson(**kwargs):
         detect_toolchain()
     except NoRustToolchain as missing:
         pytest.skip(str(missing))
-    return build_firmware("lesson", BUILD_TIMEOUT_S, **kwargs)
+    return build_firmware("lesson", BUILD_TIMEOUT_S, **kwargs).image
 
 
 def test_the_rtt_control_block_is_a_ram_symbol_with_room_for_an_up_channel():

@@ -38,7 +38,7 @@ def lesson():
         detect_toolchain()
     except NoRustToolchain as missing:
         pytest.skip(str(missing))
-    return build_firmware("lesson", BUILD_TIMEOUT_S)
+    return build_firmware("lesson", BUILD_TIMEOUT_S).image
 
 
 def test_hil_build_reports_the_elf_and_uf2_and_a_second_run_does_nothing(lesson, capsys):

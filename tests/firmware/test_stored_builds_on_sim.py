@@ -31,7 +31,7 @@ def two_builds():
         detect_toolchain()
     except NoRustToolchain as missing:
         pytest.skip(str(missing))
-    builds = [build_firmware("lesson", BUILD_TIMEOUT_S, edit_stamp=stamp) for stamp in STAMPS]
+    builds = [build_firmware("lesson", BUILD_TIMEOUT_S, edit_stamp=stamp).image for stamp in STAMPS]
     return builds, [(b.elf_path.read_bytes(), b.uf2_path.read_bytes()) for b in builds]
 
 
@@ -59,10 +59,9 @@ def test_flashing_either_stored_build_makes_the_board_report_its_own_id(two_buil
     builds, images = two_builds
     board = make_board(bench, bench.spec("sim-rust-0"))
     try:
-        for result in (builds[0], builds[1], builds[0]):
-            image = FirmwareImage(result.elf_path, result.uf2_path, result.build_id, name="lesson")
+        for image in (builds[0], builds[1], builds[0]):
             report = board.provision(ProvisionArtifacts(firmware=image), FLASH_TIMEOUT_S)
-            assert report.flashed and report.build_id_after == result.build_id
+            assert report.flashed and report.build_id_after == image.build_id
     finally:
         board.close()
     assert [(b.elf_path.read_bytes(), b.uf2_path.read_bytes()) for b in builds] == images

@@ -11,7 +11,7 @@ from tests.micropython_scripts.answer_line import only_answer, parse_answer
 from tests.micropython_scripts.lesson_paths import REPO_ROOT
 
 _LESSON = latest_build("lesson", REPO_ROOT)     # as `hil build` stored it, or None
-FIRMWARE_ELF = _LESSON.elf_path if _LESSON else REPO_ROOT / "firmware_rust" / "target" / "hil-builds" / "lesson"
+FIRMWARE_ELF = _LESSON.image.elf_path if _LESSON else REPO_ROOT / "firmware_rust" / "target" / "hil-builds" / "lesson"
 BOARD_START_TIMEOUT_S = 10.0
 BOOT_TIMEOUT_S = 30.0
 ANSWER_TIMEOUT_S = 60.0

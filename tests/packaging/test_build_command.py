@@ -5,6 +5,7 @@ from pathlib import Path
 
 from hil.cli import main
 from hil.deploy.firmware_build import BuildResult
+from hil.deploy.firmware_image import FirmwareImage
 
 
 def test_a_cargo_package_folder_is_built_by_its_package_name(tmp_path, monkeypatch, capsys):
@@ -15,7 +16,8 @@ def test_a_cargo_package_folder_is_built_by_its_package_name(tmp_path, monkeypat
 
     def fake_build(**kwargs):
         calls.append(kwargs)
-        return BuildResult(Path("/x/blinky"), Path("/x/blinky.uf2"), "00112233aabbccdd", "t", True, 1.0)
+        return BuildResult(FirmwareImage(Path("/x/blinky"), Path("/x/blinky.uf2"), "00112233aabbccdd", "blinky"), "t",
+                           True, 1.0)
     monkeypatch.setattr("hil.commands.build.build_firmware", fake_build)
     monkeypatch.chdir(tmp_path)
     assert main(["build", "blinky"]) == 0

@@ -97,7 +97,7 @@ def test_a_firmware_image_of_the_user_runs_on_rust_board(user_env, user_project)
         pytest.skip("no stored firmware build to stand for the user's image: run `hil build` (./run does)")
     venv, env, _root = user_env
     (user_project / "firmware").mkdir(exist_ok=True)
-    shutil.copyfile(build.elf_path, user_project / "firmware" / "app.elf")
+    shutil.copyfile(build.image.elf_path, user_project / "firmware" / "app.elf")
     (user_project / "tests" / "test_rust.py").write_text(USER_RUST_TEST)
     run = _run([str(venv / "bin" / "pytest"), "-m", "hil", "-p", "no:cacheprovider", "tests/test_rust.py",
                 "--hil-firmware", "firmware/app.elf"], user_project, env, RUN_TIMEOUT_S)

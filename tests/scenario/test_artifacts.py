@@ -6,6 +6,7 @@ import stat
 
 import pytest
 
+from hil.deploy.firmware_image import FirmwareImage
 from hil.errors import ConfigError
 from hil.scenario.artifacts import EDIT_MODULE, Artifacts
 
@@ -67,8 +68,8 @@ def test_firmware_features_reach_the_build_and_each_set_is_its_own_build(project
     def fake_build(name, timeout_s, progress, edit_stamp, features, **_where):   # where: source_dir, project_root
         calls.append((name, edit_stamp, tuple(features)))
         build_id = f"{len(calls):016x}"
-        return firmware_build.BuildResult(_Path("/x") / build_id, _Path("/x") / f"{build_id}.uf2", build_id, "t",
-                                          True, 0.0)
+        image = FirmwareImage(_Path("/x") / build_id, _Path("/x") / f"{build_id}.uf2", build_id, name=name)
+        return firmware_build.BuildResult(image, "t", True, 0.0)
 
     monkeypatch.setattr(firmware_build, "build_firmware", fake_build)
     artifacts = Artifacts(project)

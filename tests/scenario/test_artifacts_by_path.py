@@ -20,7 +20,7 @@ def lesson_build():
     build = latest_build("lesson")
     if build is None:
         pytest.skip("no stored lesson build: run `hil build` (./run does)")
-    return build
+    return build.image
 
 
 def test_an_elf_of_the_project_is_flashed_from_a_private_copy_with_its_build_id(tmp_path, lesson_build):

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from hil.deadline import Deadline
-from hil.sim.standins.sim_control_client import SimControlClient, SimUnavailable
+from hil.sim.control_client import ControlClient
+from hil.sim.sim_errors import SimSupervisorUnavailable
 from tests.sim_rust import thumb_image
 from tests.sim_rust.board_harness import REPO, STANDINS_DIR, BoardHarness
 
@@ -87,13 +88,13 @@ class SupervisedBench:
         argv = [sys.executable, "-m", "hil.sim.supervisor", "--sim-dir", str(sim_dir), "--rust", str(rust_boards),
                 "--micropython", "0", "--link", link]
         self.proc = subprocess.Popen(argv, cwd=REPO, stdout=self.log, stderr=self.log, start_new_session=True)
-        self.client = SimControlClient(str(sim_dir))
+        self.client = ControlClient(sim_dir)
         deadline = Deadline(SUPERVISOR_START_TIMEOUT_S)
         while True:
             try:
-                self.boards = self.client.boards(deadline.remaining_s or POLL_S)
+                self.boards = self.client.list_boards(deadline.remaining_s or POLL_S)
                 break
-            except SimUnavailable:
+            except SimSupervisorUnavailable:
                 if deadline.expired or self.proc.poll() is not None:
                     self.stop()
                     raise
@@ -110,7 +111,7 @@ class SupervisedBench:
         return self.boards[index]
 
     def status(self, board: dict) -> dict:
-        return self.client.board(board["id"], STATUS_TIMEOUT_S, "status")
+        return self.client.board_command(board["id"], "status", STATUS_TIMEOUT_S)
 
     def wait_state(self, board: dict, state: str, timeout_s: float = STATE_TIMEOUT_S) -> dict:
         """The board's status once it reports `state` (or the last status when timeout_s runs out)."""
@@ -125,6 +126,7 @@ class SupervisedBench:
         return self.sim_dir / f"{board['id']}.usb"
 
     def stop(self) -> None:
+        self.client.close()
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:

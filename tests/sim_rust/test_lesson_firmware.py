@@ -18,8 +18,8 @@ from tests.sim_rust.serial_ask import ask
 
 _LESSON = latest_build("lesson", REPO)           # as `hil build` stored it, or None
 STORE_DIR = REPO / "firmware_rust" / "target" / "hil-builds" / "lesson"
-LESSON_ELF = _LESSON.elf_path if _LESSON else STORE_DIR / "lesson"
-LESSON_UF2 = _LESSON.uf2_path if _LESSON else STORE_DIR / "lesson.uf2"
+LESSON_ELF = _LESSON.image.elf_path if _LESSON else STORE_DIR / "lesson"
+LESSON_UF2 = _LESSON.image.uf2_path if _LESSON else STORE_DIR / "lesson.uf2"
 TOOL_TIMEOUT_S = 60.0
 ANSWER_TIMEOUT_S = 30.0
 RX_BYTES = 4096

@@ -91,6 +91,12 @@ impl UsbLink {
         }
     }
 
+    /// True while usbd-serial still holds bytes the host has not taken: the loop keeps polling instead of
+    /// sleeping, so queued output (the banner, the end of an answer) leaves without waiting for the next event.
+    pub fn output_pending(&mut self) -> bool {
+        self.configured() && self.serial.flush().is_err()
+    }
+
     /// The host asked for BOOTSEL the Arduino way: line coding set to 1200 baud, then DTR dropped.
     pub fn touch_requested(&self) -> bool {
         self.serial.line_coding().data_rate() == TOUCH_BAUD_RATE && !self.serial.dtr()

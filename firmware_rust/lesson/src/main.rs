@@ -7,6 +7,7 @@ extern crate alloc;
 
 mod commands;
 mod core1;
+mod idle;
 mod links;
 mod memory;
 mod panic;
@@ -161,6 +162,7 @@ fn main() -> ! {
         .composite_with_iads()
         .build();
     links::install(Links { uart, usb: UsbLink { device, serial, reset } });
+    idle::enable_uart_rx_interrupt();
 
     let slot = read_build_id_slot();
     // SAFETY: the only reference ever made to SIEVE_FLAGS, taken once here.
@@ -193,6 +195,14 @@ fn main() -> ! {
         }
         serve(&mut executor, LinkId::Usb, &mut usb_lines, &mut usb_pending);
         serve(&mut executor, LinkId::Uart, &mut uart_lines, &mut uart_pending);
+        // Everything that arrived is handled: sleep until USB or UART0 has more. Not while output is still
+        // queued, nor when the configuration changed while serving (the banner is due): no interrupt would
+        // wake the loop for either.
+        let (configured, output_pending) =
+            links::with(|links| (links.usb.configured(), links.usb.output_pending()));
+        if !output_pending && configured == usb_banner_sent {
+            idle::wait_for_event();
+        }
     }
 }
 

@@ -6,7 +6,13 @@
 // data, which keeps a polling firmware busy re-arming its endpoint), addresses SET_CONTROL_LINE_STATE to the
 // device instead of the interface (usbd-serial ignores it, so DTR never rises) and drops bytes past 512. This host
 // NAKs an OUT endpoint until it has data, sends the CDC class request to the communication interface, and keeps
-// host-to-device bytes queued (bounded) until the firmware asks for them.
+// host-to-device bytes queued (bounded) until the port is open (configured, DTR raised) and the firmware asks
+// for them.
+//
+// After SET_ADDRESS the host waits the SetAddress recovery interval (USB 2.0 section 9.2.6.3: 2 ms) before its
+// next request, as a real host does. Sent at once, that request's SETUP can reach a firmware that has not yet
+// polled the status stage's IN completion; usb-device then sees both in one poll, ignores the completion, never
+// applies the address, and applies it later over the Configured state, which leaves the CDC port dead.
 
 import { createSetupPacket, DataDirection, DescriptorType, getDescriptorPacket, SetupRecipient,
   SetupType, setDeviceAddressPacket, setDeviceConfigurationPacket } from 'rp2040js';
@@ -22,6 +28,7 @@ const ENDPOINT_TYPE_BULK = 2;
 const CDC_SET_CONTROL_LINE_STATE = 0x22;
 const CDC_LINE_DTR_RTS = 0x3;
 const FULL_SPEED_BULK_PACKET_BYTES = 64;
+const SET_ADDRESS_RECOVERY_NS = 2_000_000;
 export const HOST_QUEUE_LIMIT_BYTES = 256 * 1024; // host bytes waiting for the firmware; beyond this they are dropped
 
 export class UsbCdcHost {
@@ -36,6 +43,7 @@ export class UsbCdcHost {
     this.onConfigured = onConfigured;
     this.onNoSerialPort = onNoSerialPort;
     this.configured = false;
+    this.portOpen = false; // as on a real host, nothing is sent before the port exists and is opened
     this.descriptorsSize = null;
     this.descriptors = [];
     this.inEndpoint = -1;
@@ -47,6 +55,10 @@ export class UsbCdcHost {
     this.queue = [];
     this.queuedBytes = 0;
     this.droppedBytes = 0;
+    // virtual time, on the chip's clock
+    this.recovery = usb.rp2040.clock.createAlarm(() => {
+      this.usb.sendSetupPacket(getDescriptorPacket(DescriptorType.Configration, CONFIG_DESCRIPTOR_HEADER_BYTES));
+    });
     usb.onUSBEnabled = () => usb.resetDevice();
     usb.onResetReceived = () => usb.sendSetupPacket(setDeviceAddressPacket(DEVICE_ADDRESS));
     usb.onEndpointWrite = (endpoint, buffer) => this.endpointWrite(endpoint, buffer);
@@ -70,8 +82,8 @@ export class UsbCdcHost {
   controlIn(buffer) {
     if (buffer.length === 0) {
       if (this.descriptorsSize === null) {
-        // status stage of SET_ADDRESS
-        this.usb.sendSetupPacket(getDescriptorPacket(DescriptorType.Configration, CONFIG_DESCRIPTOR_HEADER_BYTES));
+        // status stage of SET_ADDRESS: the next request follows the recovery interval
+        this.recovery.schedule(SET_ADDRESS_RECOVERY_NS);
       } else if (this.descriptors.length === this.descriptorsSize && !this.configured) {
         // status stage of SET_CONFIGURATION: the port is opened (DTR up) as a terminal program would
         this.configured = true;
@@ -85,6 +97,10 @@ export class UsbCdcHost {
           wLength: 0,
         }));
         this.onConfigured?.();
+      } else if (this.configured && !this.portOpen) {
+        // status stage of SET_CONTROL_LINE_STATE: the port is open, bytes written to it may flow
+        this.portOpen = true;
+        this.pump();
       }
       return;
     }
@@ -144,6 +160,7 @@ export class UsbCdcHost {
   }
 
   pump() {
+    if (!this.portOpen) return;
     const armed = this.armedOutBytes.get(this.outEndpoint);
     if (armed === undefined || this.queuedBytes === 0) return;
     const size = Math.min(armed || FULL_SPEED_BULK_PACKET_BYTES, this.queuedBytes);

@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import time
 
+from hil.errors import BoardNotFound, DeadlineExpired
+from hil.sim.control_client import ControlClient
+from hil.sim.sim_errors import SimBoardCommandFailed, SimSupervisorUnavailable
 from hil.sim.standins import flash_timing
-from hil.sim.standins.sim_control_client import SimControlClient, SimRequestFailed, SimUnavailable
 
 # The stand-in follows picotool 2.1.1's options and messages, so it says so; HIL_SIM_PICOTOOL_VERSION makes it claim
 # another version (to try `hil doctor` and the flashers' version check).
@@ -99,7 +101,7 @@ class Options:
 
 
 class Picotool:
-    def __init__(self, options: Options, client: SimControlClient | None):
+    def __init__(self, options: Options, client: ControlClient | None):
         self.options = options
         self.client = client
 
@@ -109,8 +111,8 @@ class Picotool:
         if self.client is None:
             return []
         try:
-            boards = [b for b in self.client.boards(CONTROL_TIMEOUT_S) if b.get("runtime") == "rust"]
-        except SimUnavailable:
+            boards = [b for b in self.client.list_boards(CONTROL_TIMEOUT_S) if b.get("runtime") == "rust"]
+        except SimSupervisorUnavailable:
             return []
         serial = self.options.values.get("serial")
         boards = [b for b in boards if serial is None or b.get("serial_number") == serial]
@@ -154,7 +156,7 @@ class Picotool:
 
     def board_request(self, board: dict, cmd: str, timeout_s: float = CONTROL_TIMEOUT_S, **fields) -> dict:
         assert self.client is not None  # a board was listed, so the bench is reachable
-        return self.client.board(board["id"], timeout_s, cmd, **fields)
+        return self.client.board_command(board["id"], cmd, timeout_s, **fields)
 
     def back_to_application(self, board: dict) -> None:
         """After a command on a device forced into BOOTSEL, picotool reboots it back (unless -F)."""
@@ -178,8 +180,8 @@ class Picotool:
         try:
             reply = self.board_request(board, "load", LOAD_TIMEOUT_S, path=path,
                                        format=FILE_TYPES.get((file_type or "").lower()))
-        except SimRequestFailed as err:
-            raise PicotoolError(f"ERROR: {err}", ERROR_FORMAT) from None
+        except SimBoardCommandFailed as err:
+            raise PicotoolError(f"ERROR: {err.error}", ERROR_FORMAT) from None
         size_bytes = reply["image"]["size_bytes"]
         flash_timing.wait_modelled(size_bytes / flash_timing.PICOTOOL_LOAD_BYTES_PER_S,
                                    time.monotonic() - started)
@@ -263,13 +265,13 @@ def main(argv: list[str]) -> int:
     try:
         options = Options(argv)
         try:
-            client: SimControlClient | None = SimControlClient()
-        except SimUnavailable:
+            client: ControlClient | None = ControlClient.from_env()
+        except SimSupervisorUnavailable:
             client = None
         return Picotool(options, client).run()
     except PicotoolError as err:
         print(str(err))  # picotool reports failures on stdout
         return err.exit_code
-    except (SimUnavailable, SimRequestFailed, TimeoutError) as err:
+    except (SimSupervisorUnavailable, SimBoardCommandFailed, BoardNotFound, DeadlineExpired) as err:
         print(f"ERROR: {err}")
         return ERROR_NOT_POSSIBLE

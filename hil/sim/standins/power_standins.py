@@ -5,7 +5,7 @@ The simulated bench is one USB hub with per-port power switching at location `1-
 the N-th board of the supervisor's list. Switching a port off and on (`-a cycle`) restarts that board's process from
 its saved flash, as a power cycle restarts a Pico. The RP2040 RUN pins are lines of `gpiochip0`: line N (from 0)
 is the N-th board's RUN pin, and pulling it low (`gpioset -c gpiochip0 -t 100ms,0 N=0`) resets the chip.
-Standard library only, like the other stand-ins. Behaviour and differences from the real tools: docs/sim-rust.md.
+No third-party modules, like the other stand-ins. Behaviour and differences from the real tools: docs/sim-rust.md.
 """
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import re
 import sys
 import time
 
-from hil.sim.standins.sim_control_client import SimControlClient, SimRequestFailed, SimUnavailable
+from hil.errors import BoardNotFound, DeadlineExpired
+from hil.sim.control_client import ControlClient
+from hil.sim.sim_errors import SimBoardCommandFailed, SimSupervisorUnavailable
 
 HUB_LOCATION = "1-1"
 HUB_DESCRIPTION = "1d6b:0002 hil-sim simulated hub, USB 2.00, {ports} ports, ppps"
@@ -27,8 +29,8 @@ _PERIOD = re.compile(r"^(\d+)(us|ms|s)?$")
 
 def _boards() -> list[dict]:
     try:
-        return SimControlClient().boards(CONTROL_TIMEOUT_S)
-    except SimUnavailable:
+        return ControlClient.from_env().list_boards(CONTROL_TIMEOUT_S)
+    except SimSupervisorUnavailable:
         return []
 
 
@@ -79,11 +81,11 @@ def uhubctl_main(argv: list[str]) -> int:
     print("Sent power off request")
     print(_hub_status("New status", boards, ports, off=set(ports)))
     time.sleep(min(args.delay, 5.0))   # the off time, as the real tool waits it (bounded: a stand-in)
-    client = SimControlClient()
+    client = ControlClient.from_env()
     for port in ports:
         try:
-            client.board(boards[port - 1]["id"], CONTROL_TIMEOUT_S, "power_cycle")
-        except (SimRequestFailed, SimUnavailable, TimeoutError) as error:
+            client.board_command(boards[port - 1]["id"], "power_cycle", CONTROL_TIMEOUT_S)
+        except (SimBoardCommandFailed, BoardNotFound, SimSupervisorUnavailable, DeadlineExpired) as error:
             print(f"Failed to switch port {port}: {error}", file=sys.stderr)
             return EXIT_ERROR
     print("Sent power on request")
@@ -131,12 +133,12 @@ def gpioset_main(argv: list[str]) -> int:
         print("gpioset: the simulated RUN lines take a pulse only (-t PERIOD,0)", file=sys.stderr)
         return EXIT_ERROR
     time.sleep(min(sum(periods), 5.0))
-    client = SimControlClient()
+    client = ControlClient.from_env()
     for board, low in requests:
         if low:   # RUN held low, then released: the chip resets
             try:
-                client.board(board["id"], CONTROL_TIMEOUT_S, "reset")
-            except (SimRequestFailed, SimUnavailable, TimeoutError) as error:
+                client.board_command(board["id"], "reset", CONTROL_TIMEOUT_S)
+            except (SimBoardCommandFailed, BoardNotFound, SimSupervisorUnavailable, DeadlineExpired) as error:
                 print(f"gpioset: {error}", file=sys.stderr)
                 return EXIT_ERROR
     return EXIT_OK

@@ -13,7 +13,9 @@ import time
 
 from hil.sim.standins import flash_timing
 from hil.sim.standins.rtt import RTT_SYMBOL, RttError, RttReader, elf_symbol_address
-from hil.sim.standins.sim_control_client import SimControlClient, SimRequestFailed, SimUnavailable
+from hil.errors import BoardNotFound, DeadlineExpired
+from hil.sim.control_client import ControlClient
+from hil.sim.sim_errors import SimBoardCommandFailed, SimSupervisorUnavailable
 
 # The stand-in follows probe-rs 0.32's formats, so it says so; HIL_SIM_PROBE_RS_VERSION makes it claim another
 # version (to try `hil doctor` and the flashers' version check).
@@ -107,13 +109,13 @@ def build_parser() -> ClapParser:
 
 # ---- probes -------------------------------------------------------------------------------------------------
 
-def list_probes(client: SimControlClient | None) -> list[dict]:
+def list_probes(client: ControlClient | None) -> list[dict]:
     """The simulated boards that have a debug probe, in the supervisor's order."""
     if client is None:
         return []
     try:
-        return [b for b in client.boards(CONTROL_TIMEOUT_S) if b.get("runtime") == "rust" and b.get("probe")]
-    except SimUnavailable:
+        return [b for b in client.list_boards(CONTROL_TIMEOUT_S) if b.get("runtime") == "rust" and b.get("probe")]
+    except SimSupervisorUnavailable:
         return []
 
 
@@ -167,7 +169,7 @@ def _progress_line(phase: str, size_bytes: int, rate_bytes_per_s: float, took_s:
             f"{_size_text(rate_bytes_per_s) + '/s':>14} (took {took_s:.0f}s)")
 
 
-def flash(client: SimControlClient, board: dict, args: argparse.Namespace) -> None:
+def flash(client: ControlClient, board: dict, args: argparse.Namespace) -> None:
     """Program the file into the board's flash, leaving the core halted (as `probe-rs download` does)."""
     path = os.path.abspath(args.path)
     if not os.path.isfile(path):
@@ -183,9 +185,9 @@ def flash(client: SimControlClient, board: dict, args: argparse.Namespace) -> No
         board_format = BINARY_FORMATS[wanted]
     started = time.monotonic()
     try:
-        reply = client.board(board["id"], LOAD_TIMEOUT_S, "load", path=path, format=board_format)
-    except SimRequestFailed as err:
-        raise ProbeRsError(f"Failed to flash '{args.path}'.\n\nCaused by:\n    {err}") from None
+        reply = client.board_command(board["id"], "load", LOAD_TIMEOUT_S, path=path, format=board_format)
+    except SimBoardCommandFailed as err:
+        raise ProbeRsError(f"Failed to flash '{args.path}'.\n\nCaused by:\n    {err.error}") from None
     size_bytes = reply["image"]["size_bytes"]
     erase_bytes = flash_timing.erased_bytes(size_bytes)
     erase_s = erase_bytes / flash_timing.PROBE_RS_ERASE_BYTES_PER_S
@@ -201,11 +203,11 @@ def flash(client: SimControlClient, board: dict, args: argparse.Namespace) -> No
     print(f"     Finished in {time.monotonic() - started:.2f}s", file=sys.stderr)
 
 
-def reset(client: SimControlClient, board: dict) -> None:
-    client.board(board["id"], CONTROL_TIMEOUT_S, "reset")
+def reset(client: ControlClient, board: dict) -> None:
+    client.board_command(board["id"], "reset", CONTROL_TIMEOUT_S)
 
 
-def rtt_reader(client: SimControlClient, board: dict, elf_path: str | None) -> RttReader | None:
+def rtt_reader(client: ControlClient, board: dict, elf_path: str | None) -> RttReader | None:
     """An RTT reader on the board's RAM if the ELF has a control block symbol, as probe-rs finds it."""
     if not elf_path:
         return None
@@ -218,7 +220,7 @@ def rtt_reader(client: SimControlClient, board: dict, elf_path: str | None) -> R
         return None
 
     def read_memory(at: int, length: int) -> bytes:
-        reply = client.board(board["id"], CONTROL_TIMEOUT_S, "read_memory", address=at, length=length)
+        reply = client.board_command(board["id"], "read_memory", CONTROL_TIMEOUT_S, address=at, length=length)
         return bytes.fromhex(reply["data_hex"])
     return RttReader(read_memory, address)
 
@@ -232,7 +234,7 @@ def print_rtt(rtt: RttReader | None) -> RttReader | None:
         chunks = rtt.poll()
     except RttError:
         return rtt                 # not initialised yet: the firmware sets it up at boot
-    except SimRequestFailed:
+    except SimBoardCommandFailed:
         return None                # a board process without read_memory: RTT cannot be followed
     for number, name, text in chunks:
         sys.stdout.write(text if number == 0 else "".join(f"{name or number}: {line}\n"
@@ -241,14 +243,14 @@ def print_rtt(rtt: RttReader | None) -> RttReader | None:
     return rtt
 
 
-def monitor(client: SimControlClient, board: dict, elf_path: str | None = None) -> int:
+def monitor(client: ControlClient, board: dict, elf_path: str | None = None) -> int:
     """Wait for the core to stop (no deadline of its own, like the real tool), printing RTT output meanwhile
     when the ELF has an RTT control block, and report the stop as probe-rs does."""
     rtt = rtt_reader(client, board, elf_path)
     while True:
         try:
-            status = client.board(board["id"], CONTROL_TIMEOUT_S, "status")
-        except (SimUnavailable, SimRequestFailed) as err:
+            status = client.board_command(board["id"], "status", CONTROL_TIMEOUT_S)
+        except (SimSupervisorUnavailable, SimBoardCommandFailed, BoardNotFound) as err:
             raise ProbeRsError(f"Lost the connection to the probe.\n\nCaused by:\n    {err}") from None
         rtt = print_rtt(rtt)
         if status["state"] == "halted":
@@ -277,8 +279,8 @@ def main(argv: list[str]) -> int:
     if args.command is None:
         build_parser().error("a subcommand is required")
     try:
-        client: SimControlClient | None = SimControlClient()
-    except SimUnavailable:
+        client: ControlClient | None = ControlClient.from_env()
+    except SimSupervisorUnavailable:
         client = None
     try:
         if args.command == "list":
@@ -303,7 +305,7 @@ def main(argv: list[str]) -> int:
             flash(client, board, args)
             reset(client, board)
         return monitor(client, board, getattr(args, "path", None))
-    except (ProbeRsError, SimRequestFailed, SimUnavailable, TimeoutError) as err:
+    except (ProbeRsError, SimBoardCommandFailed, BoardNotFound, SimSupervisorUnavailable, DeadlineExpired) as err:
         print(f"Error: {err}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

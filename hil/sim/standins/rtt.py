@@ -6,7 +6,7 @@ Control block (SEGGER_RTT_CB, as rtt-target and SEGGER's sources lay it out, all
   char acID[16] ("SEGGER RTT"), int MaxNumUpBuffers, int MaxNumDownBuffers, then MaxNumUpBuffers up-buffer
   descriptors of 6 words each: sName, pBuffer, SizeOfBuffer, WrOff, RdOff, Flags.
 Memory is read through a callable (address, length) -> bytes: the simulated board's `read_memory` request.
-Standard library only, like the other stand-ins.
+Standard library only.
 """
 from __future__ import annotations
 
