@@ -1,4 +1,3 @@
 """Project-level pytest configuration: the hil plugin (installed as a pytest11 entry point) provides options,
-scenario collection and the `bench` / `hil_record` fixtures; this project's board fixtures come from fixtures/."""
-
-pytest_plugins = ["fixtures.boards"]
+scenario collection and the fixtures (rust_board, micropython_board, hil_boards, bench, hil_record); what the
+board fixtures provision for this project is configured in pyproject.toml (hil_firmware, hil_deploy)."""

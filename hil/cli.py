@@ -15,7 +15,7 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
-SUBCOMMAND_MODULES = ("doctor", "boards", "check", "bench_init", "build", "flash", "deploy", "report")
+SUBCOMMAND_MODULES = ("doctor", "boards", "check", "bench_init", "build", "flash", "deploy", "report", "init")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,9 +8,12 @@ finish, so JUnit and results files are complete and the interrupted test is mark
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sys
 from pathlib import Path
+from typing import Mapping
 
 import pytest
 
@@ -18,7 +21,7 @@ from hil.errors import ConfigError, HilError, ResultsNotWritable
 from hil.results.metric import Metric
 from hil.results.pytest_results import ResultsRecorder, record_metric
 from hil.run_context import RunContext, run_context_key
-from hil.run_settings import SETTINGS, resolve
+from hil.run_settings import SETTINGS, resolve, split_list
 
 DEFAULT_RUN_DIR = Path(".hil") / "last-run"
 
@@ -47,6 +50,8 @@ def _is_xdist_worker(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "hil: a hardware-in-the-loop test; needs a bench (simulated by default)")
+    config.addinivalue_line("markers", "hil_artifacts(firmware=None, deploy=None): what this test's board fixtures "
+                                       "provision instead of hil_firmware / hil_deploy")
     bench = setting(config, "bench")
     boards = setting(config, "board").value
     only = [b.strip() for b in boards.split(",") if b.strip()] if boards else None
@@ -56,6 +61,9 @@ def pytest_configure(config: pytest.Config) -> None:
         results = setting(config, "results").value
         run_dir = Path(results).resolve().parent if results else (Path(config.rootpath) / DEFAULT_RUN_DIR)
     context = RunContext(bench.value, run_dir, only)
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:
+        context.uncaptured = capture.global_and_fixture_disabled
     try:
         context.resolve_bench()  # once per process: a bad bench file stops the run now, with file:line:key
     except ConfigError as error:
@@ -158,6 +166,112 @@ def hil_board_pool(hil_run: RunContext):
 def hil_log_dir(hil_run: RunContext, request: pytest.FixtureRequest) -> Path:
     """This test's folder for serial logs."""
     return hil_run.test_log_dir(request.node.nodeid)
+
+
+BOARD_FIXTURES = ("rust_board", "micropython_board", "hil_boards")
+PROVISION_TIMEOUT_S = 300.0
+_FROM_SETTINGS = object()
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """A test that borrows a board through these fixtures is a hil test (so `-m hil` selects it and its errors read
+    as one line); a project's own fixture of the same name, which overrides ours, does not count."""
+    if item.get_closest_marker("hil") is None and _uses_our_board_fixture(item):
+        item.add_marker(pytest.mark.hil)
+
+
+def _uses_our_board_fixture(item: pytest.Item) -> bool:
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    for name in BOARD_FIXTURES:
+        chain = definitions.get(name)
+        if chain and getattr(chain[-1].func, "__module__", None) == __name__:   # the closest definition wins
+            return True
+    return False
+
+
+def _test_artifacts(request: pytest.FixtureRequest) -> tuple[str | None, list[str]]:
+    """(firmware, deploy) for this test: its hil_artifacts marker, else the settings (option > env > ini)."""
+    firmware = setting(request.config, "firmware").value
+    deploy = split_list(setting(request.config, "deploy").value)
+    marker = request.node.get_closest_marker("hil_artifacts")
+    if marker is not None:
+        unknown = set(marker.kwargs) - {"firmware", "deploy"}
+        if unknown or marker.args:
+            raise pytest.UsageError(f"{request.node.nodeid}: hil_artifacts takes firmware= and deploy= only")
+        firmware = marker.kwargs.get("firmware", firmware)
+        if "deploy" in marker.kwargs:
+            deploy = _as_list(marker.kwargs["deploy"])
+    return firmware, deploy
+
+
+def _as_list(value) -> list[str]:
+    return split_list(value) if isinstance(value, str) else [str(entry) for entry in value or ()]
+
+
+def _per_role(value, role: str, default):
+    """A fixture argument given once for every role, or as {role: value}."""
+    if value is _FROM_SETTINGS:
+        return default
+    if isinstance(value, Mapping):
+        return value.get(role, default)
+    return value
+
+
+@pytest.fixture
+def hil_boards(request: pytest.FixtureRequest, hil_run: RunContext):
+    """Borrow several boards, or boards with other artifacts: `hil_boards({"left": "rust", "right": "rust"},
+    firmware=..., deploy=[...])` returns {role: board}. Each call takes all its boards at once (or none) through
+    one BoardLease, provisions them (firmware / deploy given once or as {role: value}; by default the test's
+    hil_artifacts marker, else hil_firmware / hil_deploy), and gives them back when the test ends. Ask for every
+    board a test needs in one call: two calls can wait on each other's boards across workers."""
+    from hil.bench.board_spec import Runtime
+    from hil.board.board import ProvisionArtifacts
+    from hil.results.pytest_results import ItemRecorder
+    from hil.scenario.scenario_items import project_artifacts
+
+    default_firmware, default_deploy = _test_artifacts(request)
+    with contextlib.ExitStack() as leases:
+        def borrow(roles: Mapping[str, str], firmware=_FROM_SETTINGS, deploy=_FROM_SETTINGS,
+                   provision: bool = True) -> dict:
+            runtimes = {role: Runtime(runtime) for role, runtime in roles.items()}
+            plans: dict[str, ProvisionArtifacts] = {}
+            artifacts = project_artifacts(request.config)
+            for role, runtime in runtimes.items():
+                if not provision:
+                    continue
+                if runtime == Runtime.RUST:
+                    reference = _per_role(firmware, role, default_firmware)
+                    if not reference:
+                        pytest.fail(f"board {role!r} (rust) needs firmware: set hil_firmware (ini), --hil-firmware "
+                                    f"or HIL_FIRMWARE, or @pytest.mark.hil_artifacts(firmware=...)", pytrace=False)
+                    plans[role] = ProvisionArtifacts(firmware=artifacts.firmware(str(reference)))
+                else:
+                    entries = _as_list(_per_role(deploy, role, default_deploy))
+                    if entries:
+                        plans[role] = ProvisionArtifacts(files=tuple(artifacts.deploy_files(entries)))
+            lease = hil_run.lease(runtimes, request.node.nodeid, ItemRecorder(request.node))
+            lease.__enter__()
+            try:
+                for role, plan in plans.items():
+                    lease.provision(role, plan, PROVISION_TIMEOUT_S)
+            except BaseException:
+                if not lease.__exit__(*sys.exc_info()):
+                    raise
+            leases.push(lease.__exit__)
+            return dict(lease.boards)
+        yield borrow
+
+
+@pytest.fixture
+def rust_board(hil_boards):
+    """A Rust board running the configured firmware (flashed only if it runs another build)."""
+    yield hil_boards({"rust": "rust"})["rust"]
+
+
+@pytest.fixture
+def micropython_board(hil_boards):
+    """A MicroPython board with the configured files (only changed files are copied)."""
+    yield hil_boards({"micropython": "micropython"})["micropython"]
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ pool's file locks and the run folder through the controller.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -53,6 +54,9 @@ class RunContext:
         self._resolved: tuple[BenchKind, BenchConfig | None] | None = None
         self._pool: BoardPool | None = None
         self._start_error: HilError | None = None
+        # What starting the bench prints (a first-use install's progress) goes past pytest's capture: set by the
+        # plugin to the capture manager's "disabled" context.
+        self.uncaptured = contextlib.nullcontext
 
     @property
     def logs_dir(self) -> Path:
@@ -91,7 +95,8 @@ class RunContext:
         if self._bench is None:
             bench = self.open_bench()
             try:
-                bench.start(BENCH_START_TIMEOUT_S)
+                with self.uncaptured():
+                    bench.start(BENCH_START_TIMEOUT_S)
             except HilError as error:
                 self._start_error = error
                 raise

@@ -29,7 +29,18 @@ SETTINGS = {
                       "write the self-contained HTML report here at the end of the run"),
     "board": Setting("hil_board", "--hil-board", "HIL_BOARD", None,
                      "use only these board ids (comma-separated)"),
+    # What the rust_board / micropython_board fixtures provision; paths are relative to the pytest rootdir.
+    "firmware": Setting("hil_firmware", "--hil-firmware", "HIL_FIRMWARE", None,
+                        "firmware for rust_board: an ELF or UF2 file, a cargo package folder, or a binary name of "
+                        "the project's firmware_rust/"),
+    "deploy": Setting("hil_deploy", "--hil-deploy", "HIL_DEPLOY", None,
+                      "files or folders copied to micropython_board (comma-separated)"),
 }
+
+
+def split_list(value: str | None) -> list[str]:
+    """A list setting: entries separated by commas or new lines (an ini value may span lines)."""
+    return [entry.strip() for line in (value or "").splitlines() for entry in line.split(",") if entry.strip()]
 
 
 @dataclass(frozen=True)

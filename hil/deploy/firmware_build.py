@@ -113,9 +113,9 @@ LATEST_NAME = "latest"
 DEFAULT_KEEP_BUILDS = 8
 
 
-def store_dir(name: str, project_root: Path | None = None) -> Path:
+def store_dir(name: str, project_root: Path | None = None, source_dir: Path | None = None) -> Path:
     """Where the stored builds of firmware `name` live, one folder per build id."""
-    return firmware_dir(project_root) / "target" / STORE_DIR_NAME / name
+    return Path(source_dir or firmware_dir(project_root)) / "target" / STORE_DIR_NAME / name
 
 
 def _read_json(path: Path) -> dict | None:
@@ -274,8 +274,11 @@ def latest_build(name: str = "lesson", project_root: Path | None = None) -> Buil
 def build_firmware(name: str = "lesson", timeout_s: float = DEFAULT_BUILD_TIMEOUT_S, progress: Progress | None = None,
                    edit_stamp: str | None = None, project_root: Path | None = None,
                    toolchain: RustToolchain | None = None, keep_builds: int = DEFAULT_KEEP_BUILDS,
-                   features: tuple[str, ...] | list[str] = ()) -> BuildResult:
+                   features: tuple[str, ...] | list[str] = (), source_dir: Path | None = None) -> BuildResult:
     """Builds firmware binary `name` of firmware_rust/ (if anything changed) and returns its stored build.
+
+    `source_dir`: build package `name` of another cargo folder instead (a user's own firmware crate), with the
+    same store, build id and caching, kept under that folder's target/.
 
     `features`: cargo features of the firmware crate (e.g. "handicap-sort"); a different set is a different build.
 
@@ -285,14 +288,14 @@ def build_firmware(name: str = "lesson", timeout_s: float = DEFAULT_BUILD_TIMEOU
     deadline = Deadline(timeout_s)
     say = progress or (lambda _message: None)
     start = time.monotonic()
-    source_dir = firmware_dir(project_root)
+    source_dir = Path(source_dir) if source_dir is not None else firmware_dir(project_root)
     if not (source_dir / "Cargo.toml").is_file():
         raise HilError(f"{source_dir}: no Cargo.toml (is this the project's root?)")
     toolchain = toolchain or detect_toolchain()
     say(f"toolchain: {toolchain}")
     target_dir = source_dir / "target"
     features = tuple(sorted(set(features)))
-    store = store_dir(name, project_root)
+    store = store_dir(name, source_dir=source_dir)
     (store / INDEX_DIR_NAME).mkdir(parents=True, exist_ok=True)
     with _store_lock(store, name, deadline, timeout_s):
         input_hash = _input_hash(source_dir, toolchain, name, edit_stamp, features)

@@ -11,7 +11,7 @@ from hil.errors import ProvisionError
 class FirmwareImage:
     """The ELF (for probe-rs), the UF2 (for picotool / the BOOTSEL drive), and the build id embedded in both."""
 
-    elf_path: Path
+    elf_path: Path | None     # None: a UF2-only image (picotool / BOOTSEL drive)
     uf2_path: Path | None
     build_id: str
     name: str = "lesson"

@@ -6,6 +6,7 @@ regexes are compiled, code for the board is sent to the board; nothing is evalua
 from __future__ import annotations
 
 import keyword
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from hil.yamlfile import YamlMap, load_schema, load_yaml_file, validate
 
 DEFAULT_STEP_TIMEOUT_S = 5.0
 MAX_STEPS = 500
+FIRMWARE_NAME = re.compile(r"[A-Za-z0-9_-]+")   # a binary of the project's firmware_rust/ (no path)
 
 # The action of a step: exactly one of these keys.
 ACTIONS = ("send", "command", "exec", "exec_start", "exec_wait", "eval", "expect", "expect_panic", "check", "reset",
@@ -324,6 +326,16 @@ def load_scenario(path: str | Path, project_root: Path) -> Scenario:
                               "a micropython board gets 'deploy', not 'firmware'")
         if runtime is Runtime.RUST and spec.get("provision", True) and "firmware" not in spec:
             raise ConfigError(path_text, spec.line, f"{at}.firmware", "a rust board needs the firmware to flash")
+        firmware = spec.get("firmware") if isinstance(spec.get("firmware"), str) else None   # {package:} below
+        if firmware and "/" not in firmware and "." not in firmware and not FIRMWARE_NAME.fullmatch(firmware):
+            raise ConfigError(path_text, spec.line_of("firmware"), f"{at}.firmware",
+                              f"{firmware!r} is neither a path nor a firmware name (letters, digits, - and _)")
+        if firmware and ("/" in firmware or "." in firmware):   # a path, not a binary name of firmware_rust/
+            target = (project_root / firmware).resolve()
+            if not target.is_relative_to(project_root.resolve()):
+                raise ConfigError(path_text, spec.line_of("firmware"), f"{at}.firmware", "must be inside the project")
+            if not target.exists():
+                raise ConfigError(path_text, spec.line_of("firmware"), f"{at}.firmware", f"{firmware} does not exist")
         for index, item in enumerate(spec.get("deploy", [])):
             target = (project_root / item).resolve()
             if not target.is_relative_to(project_root.resolve()):

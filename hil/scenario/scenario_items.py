@@ -51,7 +51,7 @@ class ScenarioFile(pytest.File):
 artifacts_key = pytest.StashKey[Artifacts]()
 
 
-def _artifacts(config: pytest.Config) -> Artifacts:
+def project_artifacts(config: pytest.Config) -> Artifacts:
     """One per process, so each firmware is built (or found up to date) once per run."""
     if artifacts_key not in config.stash:
         config.stash[artifacts_key] = Artifacts(Path(config.rootpath))
@@ -83,7 +83,7 @@ class ScenarioItem(pytest.Item):
         roles = {role: spec.runtime for role, spec in self.scenario.boards.items()}
         # The lease takes all of a scenario's boards at once or none, records them, and leaves them usable.
         with context.lease(roles, self.nodeid, recorder) as lease:
-            runner = ScenarioRunner(self.scenario, lease.boards, _artifacts(self.config), recorder.metric,
+            runner = ScenarioRunner(self.scenario, lease.boards, project_artifacts(self.config), recorder.metric,
                                     recorder.evidence)
             try:
                 for role, spec in self.scenario.boards.items():

@@ -31,12 +31,13 @@ from hil.process import run_tool
 from hil.sim.control_client import ControlClient
 from hil.sim.firmware_images import (HOW_TO_POINT, BenchFirmwareKey, SimFirmwareInputs, bench_firmware_keys,
                                       locate_image, locate_images)
+from hil.sim.node_packages import INSTALL_COMMAND, ensure_installed, package_versions
 from hil.sim.sim_board_config import SimBoardConfig, default_board_ids
 from hil.sim.sim_errors import SimSupervisorUnavailable
 from hil.sim.supervisor import SUPERVISOR_LOCK_NAME, USERS_LOCK_NAME, default_sim_dir
 from hil.sim.uf2_volumes import MOUNTS_FILE, SYS_BLOCK_DIR, VOLUMES_DIR, usb_port_path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_PARENT = Path(__file__).resolve().parents[2]   # the folder holding the `hil` package (site-packages)
 STANDINS_DIR = Path(__file__).resolve().parent / "standins"
 START_LOCK_NAME = "start.lock"
 STARTED_BY = "sim-bench"
@@ -79,6 +80,7 @@ class SimBench(Bench):
         self.running_images: dict = {}               # as the running supervisor reports them
         self.supervisor_info: dict = {}
         self._users_file = None
+        self._started_boards: set[str] = set()   # boards this bench asked the supervisor to start
 
     @classmethod
     def from_config(cls, config, sim_dir: str | os.PathLike | None = None) -> "SimBench":
@@ -117,6 +119,8 @@ class SimBench(Bench):
         return self.images
 
     def _start(self, deadline: Deadline) -> None:
+        # Here, not in the detached supervisor: the progress line and a missing node/npm reach the user.
+        ensure_installed(timeout_s=deadline.remaining_s)
         self.sim_dir.mkdir(parents=True, exist_ok=True)
         if self._users_file is None:
             self._users_file = open(self.sim_dir / USERS_LOCK_NAME, "a+")
@@ -138,7 +142,7 @@ class SimBench(Bench):
         bench.json: only a supervisor a SimBench started is stopped by a SimBench's last user."""
         argv = [sys.executable, "-m", "hil.sim.supervisor", "--detach", "--exit-when-unused",
                 "--started-by", started_by, "--sim-dir", str(self.sim_dir), "--rust", "0", "--micropython", "0",
-                "--link", self.link]
+                "--link", self.link, "--lazy-boards"]
         for board_id, runtime in self.board_ids:
             argv += ["--board", f"{board_id}:{runtime}"]
         images = self.locate_images()
@@ -150,11 +154,12 @@ class SimBench(Bench):
         if self.board_commands:
             argv += ["--board-command-json", json.dumps(self.board_commands)]
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_PARENT), env.get("PYTHONPATH")) if p)
         self.sim_dir.mkdir(parents=True, exist_ok=True)
-        run_tool(argv, timeout_s, env=env, cwd=REPO_ROOT)
+        run_tool(argv, timeout_s, env=env, cwd=self.sim_dir)
 
-    def _wait_ready(self, deadline: Deadline) -> None:
+    def _wait_ready(self, deadline: Deadline, board_ids: list[str] | None = None) -> None:
+        """Every board of this bench is served; those of `board_ids` (default: none) have a ready process."""
         not_ready: list[str] = []
 
         def all_ready() -> bool:
@@ -164,7 +169,7 @@ class SimBench(Bench):
                 raise BoardNotFound(missing[0], f"the simulated bench running in {self.sim_dir} has no such board "
                                                 f"(it has: {', '.join(boards) or 'none'}); stop it or use another "
                                                 f"HIL_SIM_DIR")
-            not_ready[:] = [s.board_id for s in self.specs if boards[s.board_id]["process_state"] != "ready"]
+            not_ready[:] = [b for b in board_ids or () if boards[b]["process_state"] != "ready"]
             failed = [b for b in not_ready if boards[b]["process_state"] == "failed"]
             if failed:
                 log = Path(boards[failed[0]]["state_dir"]) / "board.log"
@@ -173,6 +178,19 @@ class SimBench(Bench):
 
         if not deadline.poll(all_ready, POLL_INTERVAL_S):
             raise DeadlineExpired(f"simulated boards {', '.join(not_ready)} becoming ready", deadline.timeout_s)
+
+    def start_board(self, spec: BoardSpec, timeout_s: float) -> None:
+        """Starts the board's process on first use (the supervisor starts none by itself) and waits until ready."""
+        if spec.board_id in self._started_boards:
+            return
+        deadline = Deadline(timeout_s)
+        reply = self.client.request({"cmd": "start", "board": spec.board_id},
+                                    min(CONTROL_TIMEOUT_S, max(deadline.remaining_s, 0.1)))
+        if not reply.get("ok"):
+            raise BoardNotFound(spec.board_id, f"the simulated bench in {self.sim_dir} did not start it: "
+                                               f"{reply.get('error')}")
+        self._wait_ready(deadline, [spec.board_id])
+        self._started_boards.add(spec.board_id)
 
     def stop(self) -> None:
         if self._users_file is None:
@@ -206,17 +224,12 @@ class SimBench(Bench):
         return f"{Path(self.sim_dir).resolve()}/{spec.board_id}"
 
     def tool_requirements(self) -> list[ToolRequirement]:
-        node_modules = Path(__file__).resolve().parent / "node" / "node_modules"
-
         def npm_version(package: str):
-            def probe() -> str | None:
-                manifest = node_modules / package / "package.json"
-                return json.loads(manifest.read_text())["version"] if manifest.exists() else None
-            return probe
+            return lambda: package_versions().get(package)
 
-        npm_ci = f"npm ci --prefix {node_modules.parent}"
         return [ToolRequirement("node", ["node", "--version"], "apt-get install nodejs npm (Node.js 18 or newer)"),
-                *(ToolRequirement(f"npm {package}", None, npm_ci, npm_version(package)) for package in NPM_PACKAGES),
+                *(ToolRequirement(f"npm {package}", None, INSTALL_COMMAND, npm_version(package))
+                  for package in NPM_PACKAGES),
                 ToolRequirement("probe-rs", ["probe-rs", "--version"], "ships with the project (hil/sim/standins)"),
                 ToolRequirement("picotool", ["picotool", "version"], "ships with the project (hil/sim/standins)"),
                 *(ToolRequirement(f"firmware image {kind}", None, HOW_TO_POINT, self._image_version(kind))
@@ -268,6 +281,7 @@ class SimBench(Bench):
         """The board's port symlink once its PTY exists (after a re-enumeration it comes back under the same
         name); waits up to timeout_s."""
         deadline = Deadline(timeout_s)
+        self.start_board(spec, deadline.remaining_s)
         board: dict = {}
 
         def port_if_present() -> str | None:
@@ -294,6 +308,8 @@ class SimBench(Bench):
                                             "missing", f"not served by the supervisor in {self.sim_dir}"))
                 continue
             state = board["state"] if board["process_state"] == "ready" else board["process_state"]
+            if board["process_state"] == "stopped" and not board["pid"]:
+                state = "not started"   # the supervisor starts a board's process on its first use
             detail = f"pts={board['pts'] or '-'}"
             if board.get("uart_port"):
                 detail += f" uart={board['uart_port']}"

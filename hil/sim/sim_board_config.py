@@ -33,7 +33,8 @@ def default_board_command(runtime: str) -> list[str]:
     node = shutil.which("node")
     if node is None:
         raise ToolMissing("node", "Node.js 18 or newer, e.g. apt-get install nodejs")
-    return [node, str(BOARD_SCRIPT)]
+    from hil.sim.node_packages import ensure_installed   # the scripts run beside their npm packages
+    return [node, str(ensure_installed() / BOARD_SCRIPT.name)]
 
 
 @dataclass(frozen=True)

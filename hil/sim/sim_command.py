@@ -1,6 +1,7 @@
 """`hil sim serve`: run the simulated bench in the foreground, one line per board: `<id> <runtime> <port>`.
 `hil sim firmware [FILE...]`: check firmware images and copy them into the per-user cache; without files, show
 which images the simulated bench would use (exit 1 with where to get them when one is missing).
+`hil sim install`: install the simulator's npm packages into the per-user cache now (otherwise: on first use).
 
 A person can then `mpremote connect <port>` to a simulated MicroPython Pico or open a Rust board's console with
 any terminal program. Ctrl-C (or SIGTERM) stops every board process. pytest runs against it too: SimBench
@@ -14,6 +15,7 @@ import sys
 
 from hil.bench.bench_file import load_bench_file
 from hil.sim.firmware_images import bench_firmware_keys, install_into_cache, locate_images
+from hil.sim.node_packages import ensure_installed, package_versions
 from hil.sim.supervisor import add_supervisor_arguments, supervisor_from_args
 
 STARTED_BY = "serve"
@@ -32,6 +34,7 @@ def add_parser(subparsers) -> None:
                     "the simulated bench finds.")
     firmware.add_argument("files", nargs="*", metavar="FILE")
     firmware.add_argument("--bench", metavar="FILE", help="a sim bench file whose firmware: keys to honour")
+    sim_commands.add_parser("install", help="install the simulator's npm packages (once per user; needs node, npm)")
     parser.set_defaults(func=run, sim_parser=parser)
 
 
@@ -51,11 +54,18 @@ def run_firmware(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if getattr(args, "sim_command", None) == "firmware":
+    command = getattr(args, "sim_command", None)
+    if command == "firmware":
         return run_firmware(args)
-    if getattr(args, "sim_command", None) != "serve":
+    if command == "install":
+        folder = ensure_installed(progress=lambda line: print(line, file=sys.stderr, flush=True))
+        versions = ", ".join(f"{name} {version}" for name, version in package_versions(folder).items())
+        print(f"simulator packages: {versions} in {folder}")
+        return 0
+    if command != "serve":
         args.sim_parser.print_help()
         return 2
+    ensure_installed(progress=lambda line: print(line, file=sys.stderr, flush=True))
     supervisor = supervisor_from_args(args, STARTED_BY, log_stream=sys.stderr)
     supervisor.install_signal_handlers()
     supervisor.start()

@@ -47,14 +47,14 @@ BOARD_EXIT_GRACE_S = 3.0          # on shutdown, how long board processes get to
 KILL_GRACE_S = 1.0
 DEFAULT_REENUMERATE_GAP_S = 0.2   # how long a re-enumerating board's USB port is absent
 DEFAULT_WAIT_HALT_TIMEOUT_S = 10.0
-SUPERVISOR_COMMANDS = ("ping", "list", "halts", "wait_halt", "reconnect", "power_cycle", "shutdown")
+SUPERVISOR_COMMANDS = ("ping", "list", "halts", "wait_halt", "reconnect", "start", "power_cycle", "shutdown")
 
 
 class Supervisor:
     def __init__(self, sim_dir: str | os.PathLike, boards: list[SimBoardConfig], link_model: LinkModel,
                  started_by: str = "supervisor", exit_when_unused: bool = False,
                  reenumerate_gap_s: float = DEFAULT_REENUMERATE_GAP_S, log_stream: TextIO | None = None,
-                 images: SimFirmwareInputs | None = None):
+                 images: SimFirmwareInputs | None = None, lazy_boards: bool = False):
         self.sim_dir = Path(sim_dir).resolve()
         self.images = images
         self.configs = boards
@@ -62,6 +62,9 @@ class Supervisor:
         self.started_by = started_by
         self.exit_when_unused = exit_when_unused
         self.reenumerate_gap_s = reenumerate_gap_s
+        # lazy: a board's process starts on its first `start` request, so a run starts only the boards it uses
+        self.lazy_boards = lazy_boards
+        self._running_boards: set[str] = set()
         self.log_stream = log_stream if log_stream is not None else sys.stderr
         self.reactor = Reactor()
         self.boards: dict[str, SimBoard] = {}
@@ -92,8 +95,9 @@ class Supervisor:
                              on_change=self._mark_changed, on_halt=self._on_halt, log=self.log)
             self.boards[config.board_id] = board
         self._started = True
-        for board in self.boards.values():
-            board.start()
+        if not self.lazy_boards:
+            for board in self.boards.values():
+                self._start_board(board)
         self.reactor.call_every(HOST_POLL_INTERVAL_S, self._poll_hosts)
         volumes = Uf2Volumes(self.sim_dir / VOLUMES_DIR, self.boards, self.log)   # the RPI-RP2 drive in BOOTSEL
         self.reactor.call_every(VOLUME_POLL_INTERVAL_S, volumes.poll)
@@ -101,6 +105,11 @@ class Supervisor:
             self._users_file = open(self.sim_dir / USERS_LOCK_NAME, "a+")
             self.reactor.call_every(UNUSED_CHECK_INTERVAL_S, self._check_unused)
         self._write_bench_json()
+
+    def _start_board(self, board: SimBoard) -> None:
+        if board.board_id not in self._running_boards:
+            self._running_boards.add(board.board_id)
+            board.start()
 
     def _take_lock(self) -> None:
         self._lock_file = open(self.sim_dir / SUPERVISOR_LOCK_NAME, "a+")
@@ -146,7 +155,8 @@ class Supervisor:
     # ---- periodic work
     def _poll_hosts(self) -> None:
         for board in self.boards.values():
-            board.poll_hosts()
+            if board.board_id in self._running_boards:
+                board.poll_hosts()
         if self._bench_json_dirty:
             self._write_bench_json()
 
@@ -230,6 +240,8 @@ class Supervisor:
             reply({"ok": False, "error_kind": "unknown-board",
                    "error": f"no simulated board {board_id!r} (boards: {', '.join(self.boards) or 'none'})"})
             return
+        if board is not None and cmd != "halts":
+            self._start_board(board)   # lazy boards: any request about a board means someone uses it
         if cmd == "ping":
             reply({"ok": True, "pid": os.getpid(), "sim_dir": str(self.sim_dir), "started_by": self.started_by})
         elif cmd == "list":
@@ -239,6 +251,9 @@ class Supervisor:
             reply({"ok": True, "halts": [h for h in self.halts if board is None or h["board"] == board_id]})
         elif cmd == "wait_halt" and board is not None:
             self._wait_halt(conn, request_id, board, message)
+        elif cmd == "start" and board is not None:
+            self._start_board(board)   # idempotent: a running board stays as it is
+            reply({"ok": True})
         elif cmd == "reconnect" and board is not None:
             board.reenumerate()
             reply({"ok": True})
@@ -287,7 +302,8 @@ class Supervisor:
             elif board.process:
                 board.process.kill_group(signal.SIGKILL)   # anything the board process left in its group
         for board in self.boards.values():
-            board.close()
+            if board.board_id in self._running_boards:
+                board.close()
         for conn in list(self._clients):
             conn.close()
         if self._server is not None:
@@ -354,6 +370,8 @@ def add_supervisor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--packet-size-bytes", type=bounded_number(1, integer=True), help="link model: packet size (default 64)")
     parser.add_argument("--reenumerate-gap-ms", type=bounded_number(0, maximum=60_000), default=DEFAULT_REENUMERATE_GAP_S * 1000,
                         help="how long a re-enumerating USB port is absent")
+    parser.add_argument("--lazy-boards", action="store_true",
+                        help="start a board's process only when a user asks for the board (control `start`)")
     parser.add_argument("--bootrom", metavar="FILE", help="the RP2040 bootrom image (default: the bench file's "
                                                           f"firmware.bootrom, then ${FIRMWARE_DIR_ENV}, then the cache)")
     parser.add_argument("--micropython-uf2", metavar="FILE",
@@ -408,7 +426,7 @@ def supervisor_from_args(args: argparse.Namespace, started_by: str, log_stream: 
                                              getattr(args, "xip_cache_model", False)),
                       link_model_from_args(args, bench_link), started_by=started_by,
                       exit_when_unused=exit_when_unused, reenumerate_gap_s=args.reenumerate_gap_ms / 1000,
-                      log_stream=log_stream, images=images)
+                      log_stream=log_stream, images=images, lazy_boards=getattr(args, "lazy_boards", False))
 
 
 def _detach(sim_dir: Path) -> int | None:

@@ -166,7 +166,6 @@ def test_the_fixtures_and_the_scenario_items_borrow_through_the_same_lease(pytes
             raise HilError("LEASE " + ",".join(f"{role}={runtime}" for role, runtime in sorted(roles.items())))
 
         hil.run_context.RunContext.lease = refusing_lease
-        pytest_plugins = ["fixtures.boards"]
     """))
     pytester.makepyfile(test_fixture="def test_uses_a_board(micropython_board):\n    pass\n")
     scenarios = pytester.path / "scenarios"

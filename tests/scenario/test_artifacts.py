@@ -65,7 +65,7 @@ def test_firmware_features_reach_the_build_and_each_set_is_its_own_build(project
     from hil.deploy import firmware_build
     calls = []
 
-    def fake_build(name, timeout_s, progress, edit_stamp, features):
+    def fake_build(name, timeout_s, progress, edit_stamp, features, **_where):   # where: source_dir, project_root
         calls.append((name, edit_stamp, tuple(features)))
         build_id = f"{len(calls):016x}"
         image = FirmwareImage(_Path("/x") / build_id, _Path("/x") / f"{build_id}.uf2", build_id, name=name)

@@ -28,7 +28,7 @@ def supervisor_pid(sim_dir) -> int:
 
 def all_pids(sim_dir) -> list[int]:
     with ControlClient(sim_dir) as client:
-        return [client.ping(5.0)["pid"]] + [b["pid"] for b in client.list_boards(5.0)]
+        return [client.ping(5.0)["pid"]] + [b["pid"] for b in client.list_boards(5.0) if b["pid"]]
 
 
 @pytest.fixture
@@ -158,12 +158,30 @@ def test_attached_shows_each_board_with_its_port_and_state(sim_dir, benches):
     bench = make_bench(sim_dir)
     benches.append(bench)
     bench.start(START_TIMEOUT_S)
+    bench.locate_port(bench.spec("sim-rust-0"), 5.0)
     attached = {a.board_id: a for a in bench.attached()}
     assert set(attached) == {"sim-rust-0", "sim-mpy-0"}
+    assert (attached["sim-mpy-0"].port, attached["sim-mpy-0"].state) == (None, "not started")
     rust = attached["sim-rust-0"]
     assert (rust.port, rust.state, rust.serial_number) == (bench.spec("sim-rust-0").port, "running",
                                                            bench.spec("sim-rust-0").serial_number)
     assert "probe=2e8a:000c:" in rust.detail
+
+
+def test_a_bench_starts_only_the_boards_a_run_uses(sim_dir, benches):
+    """The supervisor a bench starts runs no board process until a board is used: a run that needs only a
+    MicroPython board never starts the Rust one (nor fails because of it)."""
+    bench = make_bench(sim_dir)
+    benches.append(bench)
+    bench.start(START_TIMEOUT_S)
+    with ControlClient(sim_dir) as client:
+        assert {b["id"]: b["pid"] for b in client.list_boards(5.0)} == {"sim-rust-0": None, "sim-mpy-0": None}
+    bench.locate_port(bench.spec("sim-mpy-0"), 5.0)
+    with ControlClient(sim_dir) as client:
+        boards = {b["id"]: b for b in client.list_boards(5.0)}
+    assert boards["sim-rust-0"]["pid"] is None and boards["sim-rust-0"]["process_state"] == "stopped"
+    assert process_alive(boards["sim-mpy-0"]["pid"]) and boards["sim-mpy-0"]["process_state"] == "ready"
+    assert not os.path.lexists(bench.spec("sim-rust-0").port)
 
 
 def test_tool_env_puts_the_stand_ins_first_on_path_and_names_the_sim_dir(sim_dir):
