@@ -67,8 +67,8 @@ def run_suite(workers: int, index: int, out_dir: Path, pytest_args: list[str], t
     # short and private: the bench's control sockets live there (Unix socket paths are limited)
     sim_dir = Path(tempfile.mkdtemp(prefix="hil-flake-"))
     env = dict(os.environ, HIL_SIM_DIR=str(sim_dir))
-    argv = [sys.executable, "-m", "pytest", "-m", "hil", "-n", str(workers), "-p", "no:cacheprovider", "-q",
-            f"--hil-results={results}", *pytest_args]
+    argv = [sys.executable, "-m", "pytest", "-m", "hil", "scenarios", "-n", str(workers), "-p", "no:cacheprovider",
+            "-q", f"--hil-results={results}", *pytest_args]
     with open(log, "w", encoding="utf-8") as log_file:
         log_file.write(" ".join(argv) + "\n")
         try:

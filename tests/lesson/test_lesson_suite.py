@@ -37,7 +37,7 @@ def lesson_run(tmp_path_factory):
     env = dict(os.environ, HIL_SIM_DIR=str(tmp_path_factory.mktemp("sim")),
                HIL_LOCK_DIR=str(tmp_path_factory.mktemp("locks")))
     env.pop("HIL_BENCH", None)
-    argv = [sys.executable, "-m", "pytest", "-m", "hil", "-p", "no:cacheprovider", "-q",
+    argv = [sys.executable, "-m", "pytest", "-m", "hil", "scenarios", "-p", "no:cacheprovider", "-q",
             f"--junitxml={reports / 'junit.xml'}", f"--hil-results={reports / 'results.json'}",
             f"--hil-report={reports / 'report.html'}"]
     completed = subprocess.run(argv, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
