@@ -1,6 +1,6 @@
 """The emulated RP2040 itself: how faithful its virtual clock is, how fast it emulates, what it costs.
 
-- fidelity: the kernels of the published Pico figures (/work/shared/FACTS.md: bubble sort of 1000 reversed ints,
+- fidelity: the kernels of the published Pico figures (bubble sort of 1000 reversed ints,
   float Fibonacci of 800 terms) on both simulated runtimes; virtual time / published time for each, and the
   simulated Rust:MicroPython sort ratio beside the published 107x. Goal: within 1.5x of the Pico either way.
 - emulation speed while MicroPython computes: virtual seconds per host second over the sort (goal >= 0.5).
