@@ -29,11 +29,9 @@ def _os_problem(error: OSError) -> str:
     return _OS_ERRORS.get(error.errno, error.strerror or str(error))
 
 
-def check_user_file(path: str | Path, max_bytes: int, what: str = "file") -> int:
-    """The size of the regular file at `path` if it is at most `max_bytes`; ConfigError naming `path` if not.
-
-    For inputs a tool reads later (a firmware image handed to probe-rs): checked now, without reading them.
-    """
+def _open_regular(path: str | Path, what: str) -> tuple[int, os.stat_result]:
+    """An open descriptor of the regular file at `path` and its status; ConfigError naming `path` if it is not one.
+    Opened non-blocking, so a FIFO is refused instead of waited on."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as error:
@@ -42,11 +40,22 @@ def check_user_file(path: str | Path, max_bytes: int, what: str = "file") -> int
         raise ConfigError(path, None, None, _os_problem(error)) from None
     try:
         status = os.fstat(fd)
-    finally:
+        if not stat.S_ISREG(status.st_mode):
+            kind = next((name for test, name in _KIND_OF_MODE if test(status.st_mode)), "not a regular file")
+            raise ConfigError(path, None, None, f"is {kind}, not a regular file")
+    except BaseException:
         os.close(fd)
-    if not stat.S_ISREG(status.st_mode):
-        kind = next((name for test, name in _KIND_OF_MODE if test(status.st_mode)), "not a regular file")
-        raise ConfigError(path, None, None, f"is {kind}, not a regular file")
+        raise
+    return fd, status
+
+
+def check_user_file(path: str | Path, max_bytes: int, what: str = "file") -> int:
+    """The size of the regular file at `path` if it is at most `max_bytes`; ConfigError naming `path` if not.
+
+    For inputs a tool reads later (a firmware image handed to probe-rs): checked now, without reading them.
+    """
+    fd, status = _open_regular(path, what)
+    os.close(fd)
     if status.st_size > max_bytes:
         raise ConfigError(path, None, None, f"{what} is {status.st_size} bytes, more than the limit of {max_bytes}")
     return status.st_size
@@ -58,17 +67,8 @@ def read_user_file(path: str | Path, max_bytes: int, what: str = "file") -> byte
     The ConfigError for a file over the limit carries the first `max_bytes` bytes as `.head`, so a caller can say
     where in the file the limit was crossed.
     """
+    fd, _ = _open_regular(path, what)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
-    except OSError as error:
-        if error.errno == errno.ENOENT:
-            raise UserFileMissing(path, None, None, f"{what} not found") from None
-        raise ConfigError(path, None, None, _os_problem(error)) from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = next((name for test, name in _KIND_OF_MODE if test(mode)), "not a regular file")
-            raise ConfigError(path, None, None, f"is {kind}, not a regular file")
         chunks, size_bytes = [], 0
         while size_bytes <= max_bytes:   # read one byte past the limit: the file may grow while it is read
             chunk = os.read(fd, max_bytes + 1 - size_bytes)
