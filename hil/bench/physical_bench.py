@@ -14,7 +14,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from hil.bench.bench import AttachedBoard, Bench, ToolRequirement
+from hil.bench.bench import AttachedBoard, Bench, ToolRequirement, port_identity
 from hil.bench.bench_file import BenchConfig
 from hil.bench.board_spec import BoardSpec, Runtime
 from hil.bench.bootsel_identity import FlashIdReader, PicotoolFlashIdReader
@@ -230,6 +230,16 @@ class PhysicalBench(Bench):
         if any(spec.extra.get("reset") for spec in self.specs):
             tools.append(ToolRequirement("gpioset", ["gpioset", "--version"], GPIOSET_INSTALL))
         return tools
+
+    def board_identity(self, spec: BoardSpec) -> str:
+        """As any bench's, and a board named only by its port is keyed by the USB serial of the device on that port
+        now: one bench file naming a Pico by serial and another by /dev/ttyACM0 still lock the same board."""
+        if not spec.serial_number and spec.port and "://" not in spec.port:
+            wanted = port_identity(spec.port)
+            for port in self.discovery.scan(with_probes=False).ports:
+                if port.serial_number and port_identity(port.device) == wanted:
+                    return f"usb-serial:{port.serial_number.casefold()}"
+        return super().board_identity(spec)
 
     def device_clock_domain(self, runtime: str) -> str:
         return "device"   # both runtimes time themselves on the Pico's own 1 MHz timer

@@ -252,3 +252,16 @@ def test_a_board_absent_from_usb_fails_once_a_re_enumeration_would_be_over_not_a
         bench(attached, MPY, RUST).locate_port(MPY, timeout_s=300)
     assert time.monotonic() - started < 0.3 + 1
     assert PICO_A in str(caught.value) and "bench.yaml:3" in str(caught.value)
+
+
+def test_a_board_named_by_its_port_is_locked_by_the_usb_serial_behind_it(attached, tmp_path):
+    device = tmp_path / "ttyACM1"
+    device.write_text("")
+    by_id = tmp_path / "usb-Raspberry_Pi_Pico-if00"
+    by_id.symlink_to(device)
+    attached.ports = [micropython_port(str(device), PICO_A)]
+    by_serial = bench(attached, MPY)
+    by_port = bench(attached, BoardSpec("mpy-by-port", "micropython", port=str(by_id), source="other.yaml:2"))
+    assert by_port.board_identity(by_port.specs[0]) == by_serial.board_identity(MPY) == f"usb-serial:{PICO_A.lower()}"
+    attached.ports = []   # nothing on that port now: the port itself, however it is spelled
+    assert by_port.board_identity(by_port.specs[0]) == f"port:{device}"
