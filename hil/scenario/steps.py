@@ -90,15 +90,21 @@ class Provision(StepAction):
 
 
 @dataclass(frozen=True)
-class Send(StepAction):
-    """Write text to the console, then wait for the expected line (or a panic, with expect_panic)."""
+class MayPanic(StepAction):
+    """A console step that may instead expect the board to panic (its step has `expect_panic`)."""
 
-    action = "send"
     panic: PanicExpectation | None = None
 
     @classmethod
     def from_step(cls, step):
         return cls(step, _panic_expectation(step))
+
+
+@dataclass(frozen=True)
+class Send(MayPanic):
+    """Write text to the console, then wait for the expected line (or a panic, with expect_panic)."""
+
+    action = "send"
 
     def run(self, runner):
         board = self.board(runner)
@@ -110,15 +116,10 @@ class Send(StepAction):
 
 
 @dataclass(frozen=True)
-class Command(StepAction):
+class Command(MayPanic):
     """One line of the firmware's protocol and its final OK/ERR answer."""
 
     action = "command"
-    panic: PanicExpectation | None = None
-
-    @classmethod
-    def from_step(cls, step):
-        return cls(step, _panic_expectation(step))
 
     def run(self, runner):
         board = self.board(runner)

@@ -36,14 +36,6 @@ def lab(tmp_path_factory):
     lab.stop()
 
 
-@pytest.fixture
-def lock_dir(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "locks"
-    path.mkdir()
-    monkeypatch.setenv("HIL_LOCK_DIR", str(path))
-    return path
-
-
 def write_project(root: Path, lab: Lab, letter: str, scenario_count: int = 3, wait_s: float = 240) -> Path:
     """A project whose scenarios each use both boards and print the run's marker (runAAA for letter A) on
     them; each board gets the run's script with mpremote (copied once, then skipped as unchanged). Returns its

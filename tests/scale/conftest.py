@@ -12,15 +12,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def lock_dir(tmp_path, monkeypatch) -> Path:
-    """Board locks of this test only (a real run uses one folder per host, so runs never share a board)."""
-    path = tmp_path / "locks"
-    path.mkdir()
-    monkeypatch.setenv("HIL_LOCK_DIR", str(path))
-    return path
-
-
-@pytest.fixture
 def pty_bench(tmp_path):
     """make(count, runtime="micropython") or make(runtimes=[...]) -> (manifest path, [RecordingPtyBoard]).
 
