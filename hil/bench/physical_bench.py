@@ -267,7 +267,7 @@ class PhysicalBench(Bench):
 
         port = deadline.poll(usable_port, LOCATE_POLL_S)
         if port is None:
-            raise BoardNotFound(spec.board_id, f"{detail}; waited {timeout_s:g} s{where}")
+            raise BoardNotFound(spec.board_id, f"{detail}; waited {round(timeout_s, 2):g} s{where}")
         return port
 
     def attached(self) -> list[AttachedBoard]:

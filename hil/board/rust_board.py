@@ -177,7 +177,7 @@ class RustBoard(Board):
         port_losses = self.transport.reconnects - reconnects_before
         loop = (f" (its serial port went away and came back {port_losses} times meanwhile: a reset loop?)"
                 if port_losses >= RESET_LOOP_PORT_LOSSES else "")
-        raise ProvisionError(self.board_id, f"firmware did not answer within {timeout_s:g} s after reset"
+        raise ProvisionError(self.board_id, f"firmware did not answer within {round(timeout_s, 2):g} s after reset"
                                             f"{loop}: {last_error}")
 
     def reset(self, timeout_s: float = BOOT_TIMEOUT_S) -> None:

@@ -132,5 +132,5 @@ class PicotoolFlasher(Flasher):
         if not appear.poll(loaded, BOOTSEL_RETRY_S):
             raise ProvisionError(
                 self.board_id, f"picotool: asked the board to enter BOOTSEL, but no BOOTSEL device with "
-                f"serial {self.serial_number or '(any)'} appeared within {appear.timeout_s:g} s; hold BOOTSEL "
+                f"serial {self.serial_number or '(any)'} appeared within {round(appear.timeout_s, 2):g} s; hold BOOTSEL "
                 "while plugging the board in, then run again")

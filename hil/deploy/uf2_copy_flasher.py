@@ -164,7 +164,7 @@ class Uf2CopyFlasher(Flasher):
         if volume is None:
             roots = ", ".join(map(str, self.mount_roots))
             raise ProvisionError(self.board_id, f"no {VOLUME_LABEL} volume appeared within "
-                                 f"{deadline.timeout_s:g} s under {roots}: put the board in BOOTSEL "
+                                 f"{round(deadline.timeout_s, 2):g} s under {roots}: put the board in BOOTSEL "
                                  f"(hold BOOTSEL while plugging it in) and make sure the volume is mounted")
         return volume
 

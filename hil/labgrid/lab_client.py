@@ -95,7 +95,7 @@ class LabClient:
             try:
                 loop.run_until_complete(asyncio.wait_for(session.start(), timeout_s))
             except (asyncio.TimeoutError, TimeoutError):
-                raise LabgridError(f"labgrid coordinator {self.coordinator} did not answer within {timeout_s:g} s "
+                raise LabgridError(f"labgrid coordinator {self.coordinator} did not answer within {round(timeout_s, 2):g} s "
                                    "(is labgrid-coordinator running there? see docs/scale.md)") from None
             except Exception as error:  # grpc reports an unreachable coordinator in several ways
                 raise LabgridError(f"labgrid coordinator {self.coordinator} unreachable: {error}") from None

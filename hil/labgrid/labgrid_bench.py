@@ -173,7 +173,7 @@ class LabgridBench(Bench):
                     if not allocated.get(pending[spec.board_id]):
                         raise LabgridError(f"no place for board {spec.board_id} "
                                            f"({_describe_filters(spec.extra['filters'])}) within "
-                                           f"{deadline.timeout_s:g} s: {self._holders_text(spec)}")
+                                           f"{round(deadline.timeout_s, 2):g} s: {self._holders_text(spec)}")
             if any(allocated.values()):
                 partial_since = partial_since if partial_since is not None else time.monotonic()
                 if time.monotonic() - partial_since > hold_s:

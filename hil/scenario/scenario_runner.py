@@ -13,6 +13,7 @@ from typing import Callable
 
 from hil.board.board import Board, ProvisionArtifacts
 from hil.board.micropython_board import ExecResult
+from hil.deadline import Deadline
 from hil.errors import BoardHalted, HilError, ScenarioSkip, StepFailed
 from hil.results.metric import Metric
 from hil.scenario.artifacts import Artifacts
@@ -21,7 +22,8 @@ from hil.scenario.steps import ExceptionExpectation, PanicExpectation, typed_ste
 from hil.transport.user_pattern import search_within
 
 PROVISION_TIMEOUT_S = 300.0
-# Bound on matching a user's pattern against text already received (exec output, a panic or exception message).
+# Bound on matching a user's pattern against text already received (exec output, a panic or exception message),
+# within what is left of the step's own deadline: a slow pattern never stretches a step by more than this.
 TEXT_MATCH_TIMEOUT_S = 1.0
 
 
@@ -51,6 +53,7 @@ class ScenarioRunner:
         self.on_evidence = on_evidence
         self.metrics: dict[str, Metric] = {}
         self.actions = [typed_step(step) for step in scenario.steps]
+        self._step_deadline = Deadline(TEXT_MATCH_TIMEOUT_S)   # replaced by each step's own as it starts
 
     # -- recording ------------------------------------------------------------------------------------------
 
@@ -122,6 +125,7 @@ class ScenarioRunner:
         for action in self.actions:
             step = action.step
             start = time.monotonic()
+            self._step_deadline = Deadline(step.timeout_s)
             try:
                 action.run(self)
             except (StepFailed, ScenarioSkip):
@@ -133,13 +137,18 @@ class ScenarioRunner:
                 self.record(Metric(step.record_elapsed, round(time.monotonic() - start, 6), "s", "host", board_id))
         return self.metrics
 
+    def _match_timeout_s(self) -> float:
+        """What matching text may take now: the step's remaining time, at most TEXT_MATCH_TIMEOUT_S (the regex
+        package still gets its minimum, so a pattern is never refused before it is tried)."""
+        return min(TEXT_MATCH_TIMEOUT_S, self._step_deadline.remaining_s)
+
     def fail(self, step: Step, reason: str) -> None:
         raise StepFailed(self.scenario.path, step.line, step.label, reason)
 
     def _check_skip(self, step: Step, text: str) -> None:
         if step.skip_if is None:
             return
-        match = search_within(step.skip_if, text, TEXT_MATCH_TIMEOUT_S)
+        match = search_within(step.skip_if, text, self._match_timeout_s())
         if match:
             reason = step.skip_reason or match.groupdict().get("reason") or match.group(0)
             raise ScenarioSkip(reason.strip())
@@ -148,7 +157,7 @@ class ScenarioRunner:
         self._check_skip(step, text)
         if step.expect is None:
             return
-        match = search_within(step.expect, text, TEXT_MATCH_TIMEOUT_S)
+        match = search_within(step.expect, text, self._match_timeout_s())
         if not match:
             self.fail(step, f"{what} {text.strip()[-300:]!r} does not match {step.expect.pattern!r}")
         self._record_match(step, match)
@@ -172,7 +181,7 @@ class ScenarioRunner:
         self.on_evidence("panic", board.last_panic or "")
         for key in ("message", "location"):
             pattern = getattr(wanted, key)
-            if pattern is not None and not search_within(pattern, panic.get(key) or "", TEXT_MATCH_TIMEOUT_S):
+            if pattern is not None and not search_within(pattern, panic.get(key) or "", self._match_timeout_s()):
                 self.fail(step, f"panic {key} {panic.get(key)!r} does not match {pattern.pattern!r}")
         if panic.get("halt"):
             self.on_evidence("halt", str(panic["halt"]))
@@ -188,7 +197,7 @@ class ScenarioRunner:
             if wanted.type is not None and exception.type != wanted.type:
                 self.fail(step, f"expected {wanted.type}, got {exception.type}: {exception.message}")
             if wanted.message is not None and not search_within(wanted.message, exception.message,
-                                                                     TEXT_MATCH_TIMEOUT_S):
+                                                                     self._match_timeout_s()):
                 self.fail(step, f"exception message {exception.message!r} does not match {wanted.message.pattern!r}")
             if wanted.line is not None and exception.line != wanted.line:
                 self.fail(step, f"exception at line {exception.line}, expected line {wanted.line}")

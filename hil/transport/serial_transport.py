@@ -113,7 +113,7 @@ class SerialTransport:
                 return False
 
         if not deadline.poll(opened, REOPEN_RETRY_S):
-            raise BoardNotFound(self.board_id or "?", f"cannot open its serial port within {timeout_s:g} s: "
+            raise BoardNotFound(self.board_id or "?", f"cannot open its serial port within {round(timeout_s, 2):g} s: "
                                                       f"{last_error}")
 
     def close(self) -> None:

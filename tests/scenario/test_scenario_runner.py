@@ -121,6 +121,23 @@ def test_a_backtracking_regex_ends_within_its_step_deadline_naming_the_pattern(t
     assert "PatternTooSlow" in str(caught.value) and "(a|aa)+$" in str(caught.value)
 
 
+def test_matching_a_late_answer_gets_only_what_is_left_of_the_step_deadline(tmp_path, device):
+    # The answer arrives 1.5 s into a 2 s step; a backtracking pattern on it may use the 0.5 s left, not a fresh
+    # budget of its own, so the step ends near its deadline rather than up to a second after it.
+    def answer_late():
+        time.sleep(1.5)
+        device.send(b"OK " + b"a" * 60 + b"!\n")
+
+    threading.Thread(target=answer_late, daemon=True).start()
+    with pytest.raises(StepFailed) as caught:
+        run_scenario(tmp_path, device, """\
+            - {on: rust, command: go, expect: '(a|aa)+$', timeout_s: 2}
+            """)
+    too_slow = caught.value.__cause__
+    assert type(too_slow).__name__ == "PatternTooSlow"
+    assert too_slow.timeout_s <= 0.55
+
+
 def test_a_backreference_keeps_its_number_inside_the_runner_wrapping(tmp_path, device):
     # On a Rust board the runner adds a PANIC alternative; \1 must still mean the user's first group.
     threading.Thread(target=lambda: (time.sleep(0.1), device.send(b"OK echo ab ab us=5\n"))).start()
