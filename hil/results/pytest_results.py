@@ -171,6 +171,8 @@ class ResultsRecorder:
                 self.results.update_run(**fields)
             except ResultsNotWritable as error:
                 self._cannot_write(error)
+            finally:
+                self.results.close()
             return self.results.document
         import socket
         return {"format": "pico-hil-results/1", "run": {"host": socket.gethostname(), **self.run_facts, **fields},

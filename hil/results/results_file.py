@@ -1,10 +1,13 @@
 """The results JSON: run metadata and every claim with status, metrics and evidence.
 
 Rewritten atomically (temp file + rename) after every finished test, so a run that dies keeps what finished and
-the file on disk is always complete JSON.
+the file on disk is always complete JSON. One run at a time writes a given file: a second run naming the same path
+is refused before it starts (an advisory lock beside the file, let go when the run ends or dies), instead of the
+two replacing each other's claims.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
@@ -34,7 +37,37 @@ class ResultsFile:
             "claims": [],
         }
         self.check_writable()
+        self._owner = self._claim_path()
         self.flush()
+
+    def _claim_path(self):
+        """Hold `.<name>.lock` beside the file for as long as this run writes it; ResultsNotWritable naming the
+        holder when another run already does."""
+        lock_path = self.path.parent / f".{self.path.name}.lock"
+        try:
+            owner = open(lock_path, "a+", encoding="utf-8")
+        except OSError as error:
+            raise ResultsNotWritable(self.path, error.strerror or str(error)) from None
+        try:
+            fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner.seek(0)
+            holder = owner.read(200).strip() or "another process"
+            owner.close()
+            raise ResultsNotWritable(self.path, f"another run is writing it ({holder}); give this run its own "
+                                                f"--hil-results path, or wait for that run to end") from None
+        owner.seek(0)
+        owner.truncate()
+        owner.write(f"pid {os.getpid()} on {socket.gethostname()}, started {self.document['run']['started_at']}")
+        owner.flush()
+        return owner
+
+    def close(self) -> None:
+        """Let another run write this path (the file itself stays)."""
+        with self._lock:
+            if self._owner is not None:
+                self._owner.close()
+                self._owner = None
 
     def check_writable(self) -> None:
         try:

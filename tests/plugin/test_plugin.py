@@ -3,6 +3,7 @@ clean ends on SIGTERM, and one-line errors for bad bench and scenario files."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -91,6 +92,23 @@ def test_failures_and_skips_keep_their_reason(pytester):
     assert "the claim does not hold" in claims["test_fails"]["evidence"]["failure"]
     assert claims["test_skips"]["status"] == "not-comparable"
     assert claims["test_skips"]["reason"] == "not comparable on this bench: different clocks"
+
+
+def test_a_second_run_naming_the_same_results_file_is_refused_and_the_first_keeps_its_claims(pytester):
+    pytester.makepyfile(test_one="def test_first(): pass")
+    from hil.results.results_file import ResultsFile
+    first = ResultsFile(pytester.path / "r.json", {"argv": ["first"]})   # a run still writing r.json
+    first.add_claim({"id": "test_one.py::test_first", "status": "passed"})
+    try:
+        result = pytester.runpytest_subprocess("--hil-results=r.json", timeout=120)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        assert f"another run is writing it (pid {os.getpid()}" in result.stderr.str()
+        kept = json.loads((pytester.path / "r.json").read_text())
+        assert kept["run"]["argv"] == ["first"] and [c["id"] for c in kept["claims"]] == ["test_one.py::test_first"]
+    finally:
+        first.close()
+    pytester.runpytest_subprocess("--hil-results=r.json", timeout=120).assert_outcomes(passed=1)   # free again
+    assert json.loads((pytester.path / "r.json").read_text())["run"]["argv"] != ["first"]
 
 
 def test_sigterm_mid_run_leaves_valid_junit_and_results_with_the_interrupted_test_marked(pytester):

@@ -109,29 +109,44 @@ def test_command_records_from_the_final_line_and_elapsed_on_the_host_clock(tmp_p
 
 
 def test_a_backtracking_regex_ends_within_its_step_deadline_naming_the_pattern(tmp_path, device):
-    # (a|aa)+$ on 60 a's and a '!' backtracks for hours with `re`; the step's 1 s bounds it. The bound below is
+    # (a|aa)+$ on 60 a's and a '!' backtracks for hours with `re`; the step's 3 s bound it. The bound below is
     # loose so that a loaded machine cannot fail it, and still far below what an unbounded match takes.
-    threading.Thread(target=lambda: (time.sleep(0.1), device.send(b"a" * 60 + b"!\n"))).start()
+    def answer_after_go():
+        received = b""
+        while b"go" not in received:        # until the runner has opened its side and sent
+            try:
+                received += device.receive(64, timeout_s=0.1)
+            except OSError:
+                time.sleep(0.01)
+        device.send(b"a" * 60 + b"!\n")
+
+    threading.Thread(target=answer_after_go, daemon=True).start()
     start = time.monotonic()
     with pytest.raises(StepFailed) as caught:
         run_scenario(tmp_path, device, """\
-            - {on: rust, send: "go\\n", expect: '(a|aa)+$', timeout_s: 1}
+            - {on: rust, send: "go\\n", expect: '(a|aa)+$', timeout_s: 3}
             """)
     assert time.monotonic() - start < 15
     assert "PatternTooSlow" in str(caught.value) and "(a|aa)+$" in str(caught.value)
 
 
 def test_matching_a_late_answer_gets_only_what_is_left_of_the_step_deadline(tmp_path, device):
-    # The answer arrives 1.5 s into a 2 s step; a backtracking pattern on it may use the 0.5 s left, not a fresh
+    # The answer arrives 2.5 s into a 3 s step; a backtracking pattern on it may use the 0.5 s left, not a fresh
     # budget of its own, so the step ends near its deadline rather than up to a second after it.
     def answer_late():
-        time.sleep(1.5)
+        received = b""
+        while b"go" not in received:
+            try:
+                received += device.receive(64, timeout_s=0.1)
+            except OSError:
+                time.sleep(0.01)
+        time.sleep(2.5)
         device.send(b"OK " + b"a" * 60 + b"!\n")
 
     threading.Thread(target=answer_late, daemon=True).start()
     with pytest.raises(StepFailed) as caught:
         run_scenario(tmp_path, device, """\
-            - {on: rust, command: go, expect: '(a|aa)+$', timeout_s: 2}
+            - {on: rust, command: go, expect: '(a|aa)+$', timeout_s: 3}
             """)
     too_slow = caught.value.__cause__
     assert type(too_slow).__name__ == "PatternTooSlow"
