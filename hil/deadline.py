@@ -66,7 +66,11 @@ class Deadline:
             result = attempt()
             if result or self.expired:
                 return result
-            time.sleep(min(interval_s, max(self.remaining_s, 0.0)))
+            self.sleep(interval_s)
+
+    def sleep(self, interval_s: float) -> None:
+        """Sleep `interval_s`, or only what is left of the deadline if that is less."""
+        time.sleep(min(interval_s, self.remaining_s))
 
     def __repr__(self) -> str:
         return f"Deadline(timeout_s={self.timeout_s:g}, remaining_s={self.remaining_s:.3f})"

@@ -9,7 +9,6 @@ import contextlib
 import hashlib
 import random
 import re
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -131,7 +130,7 @@ class BoardPool:
                           if not self.broken_reason(s.board_id)]
                 raise BoardBusy(" + ".join(f"a {r} board" for r in runtimes), timeout_s,
                                 ", ".join(usable) + " all busy")
-            time.sleep(LOCK_POLL_S * random.uniform(*RETRY_JITTER))
+            deadline.sleep(LOCK_POLL_S * random.uniform(*RETRY_JITTER))
 
     def _lock_free_board(self, runtime: str, exclude: set[str]) -> BoardSpec | None:
         """Lock the first free board of `runtime` not in `exclude`; None if all are busy. BoardBroken if every

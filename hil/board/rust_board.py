@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -173,7 +172,7 @@ class RustBoard(Board):
                     self.set_state(BoardState.HALTED)
                     raise BoardHalted(self.board_id, halt.get("reason", "halted"), halt.get("pc"),
                                       halt.get("message", "")) from None
-                time.sleep(0.05)
+                deadline.sleep(0.05)
         port_losses = self.transport.reconnects - reconnects_before
         loop = (f" (its serial port went away and came back {port_losses} times meanwhile: a reset loop?)"
                 if port_losses >= RESET_LOOP_PORT_LOSSES else "")
