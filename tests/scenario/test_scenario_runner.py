@@ -43,6 +43,17 @@ def device(tmp_path):
     dev.close()
 
 
+def wait_for_the_runner(device: PtyDevice, sent: bytes, timeout_s: float = 30.0) -> None:
+    """Until the runner has opened its side of the PTY and sent `sent`: an answer before that would be lost,
+    however loaded the machine."""
+    received, give_up_at = b"", time.monotonic() + timeout_s
+    while sent not in received and time.monotonic() < give_up_at:
+        try:
+            received += device.receive(64, timeout_s=0.1)
+        except OSError:         # the runner has not opened its side of the PTY yet
+            time.sleep(0.01)
+
+
 def run_scenario(tmp_path: Path, device: PtyDevice, steps: str):
     path = tmp_path / "s.yaml"
     path.write_text("scenario: s\nclaim: c\nboards:\n  rust: {runtime: rust, provision: false}\nsteps:\n"
@@ -88,13 +99,7 @@ def test_a_panic_line_ends_a_stream_wait_at_once_with_the_panic_as_evidence(tmp_
 
 def test_command_records_from_the_final_line_and_elapsed_on_the_host_clock(tmp_path, device):
     def answer_after_the_command():
-        # 0.1 s after the command arrived: never before it was sent, however loaded the machine
-        received, give_up_at = b"", time.monotonic() + 30
-        while b"bench sort 10" not in received and time.monotonic() < give_up_at:
-            try:
-                received += device.receive(64, timeout_s=0.1)
-            except OSError:         # the runner has not opened its side of the PTY yet
-                time.sleep(0.01)
+        wait_for_the_runner(device, b"bench sort 10")
         time.sleep(0.1)
         device.send(b"OK sort n=10 ok=1 us=77\n")
 
@@ -112,12 +117,7 @@ def test_a_backtracking_regex_ends_within_its_step_deadline_naming_the_pattern(t
     # (a|aa)+$ on 60 a's and a '!' backtracks for hours with `re`; the step's 3 s bound it. The bound below is
     # loose so that a loaded machine cannot fail it, and still far below what an unbounded match takes.
     def answer_after_go():
-        received = b""
-        while b"go" not in received:        # until the runner has opened its side and sent
-            try:
-                received += device.receive(64, timeout_s=0.1)
-            except OSError:
-                time.sleep(0.01)
+        wait_for_the_runner(device, b"go")
         device.send(b"a" * 60 + b"!\n")
 
     threading.Thread(target=answer_after_go, daemon=True).start()
@@ -134,12 +134,7 @@ def test_matching_a_late_answer_gets_only_what_is_left_of_the_step_deadline(tmp_
     # The answer arrives 2.5 s into a 3 s step; a backtracking pattern on it may use the 0.5 s left, not a fresh
     # budget of its own, so the step ends near its deadline rather than up to a second after it.
     def answer_late():
-        received = b""
-        while b"go" not in received:
-            try:
-                received += device.receive(64, timeout_s=0.1)
-            except OSError:
-                time.sleep(0.01)
+        wait_for_the_runner(device, b"go")
         time.sleep(2.5)
         device.send(b"OK " + b"a" * 60 + b"!\n")
 
