@@ -250,3 +250,20 @@ def test_a_place_without_the_flash_resource_is_named_with_the_board_and_the_clas
             "no NetworkUSBDebugger resource" in message, message
     finally:
         bench.stop()
+
+
+def test_doctor_asks_each_exporter_host_for_its_flash_tool_over_ssh(remote_lab, tmp_path):
+    board = rust_board(remote_lab)
+    bench = write_bench(tmp_path, remote_lab, f"{{id: rust-r, runtime: rust, place: {PLACE}, flash: probe-rs, "
+                                              f"probe: \"{board['probe']}\"}}")
+    env = remote_lab.ssh.path_env({**os.environ, "PYTHONPATH": str(REPO)})
+    doctor = subprocess.run([sys.executable, "-m", "hil.cli", "doctor", "--bench", str(bench)], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    # the stand-in answers as probe-rs does, and only on the exporter host's PATH
+    assert re.search(rf"probe-rs on {ALIAS}\s+found\s+probe-rs \d+\.\d+\.\d+ \(git commit: hil-sim stand-in\)",
+                     doctor.stdout), doctor.stdout + doctor.stderr
+    # without the ssh configuration the exporter host is unreachable: said, not hung
+    unreachable = subprocess.run([sys.executable, "-m", "hil.cli", "doctor", "--bench", str(bench)], cwd=tmp_path,
+                                 env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
+                                 timeout=120, stdin=subprocess.DEVNULL)
+    assert re.search(rf"probe-rs on {ALIAS}\s+MISSING", unreachable.stdout), unreachable.stdout
