@@ -225,9 +225,12 @@ def test_a_halted_remote_board_is_brought_back_by_the_place_power_port(remote_la
     assert remote_lab.power.requests[requests_before:] == ["off", "on"], remote_lab.power.requests
 
 
-def test_a_place_without_the_flash_resource_is_named_with_the_board_and_the_class(remote_lab, tmp_path):
-    """In process: the bench, started against the coordinator, asked for a flasher the place cannot carry."""
+def test_a_place_without_the_flash_resource_is_named_with_the_board_and_the_class(remote_lab, tmp_path, monkeypatch):
+    """In process: the bench, started against the coordinator, asked for a flasher the place cannot carry; and the
+    place's debugger host running commands over labgrid's ssh: words kept apart, a missing tool named as such."""
     from hil.bench.bench_factory import open_bench
+    from hil.errors import ToolMissing
+    from hil.labgrid.exporter_tools import ExporterToolHost
     from hil.labgrid.lab_client import LabgridError, LabClient, PlaceResource
 
     bench_path = write_bench(tmp_path, remote_lab, f"{{id: rust-r, runtime: rust, place: {PLACE}, flash: probe-rs, "
@@ -238,6 +241,14 @@ def test_a_place_without_the_flash_resource_is_named_with_the_board_and_the_clas
     try:
         spec = bench.specs[0]
         state = bench._state[PLACE]
+        (debugger,) = [r for r in state.resources if r.cls == "NetworkUSBDebugger"]
+        monkeypatch.setenv("PATH", remote_lab.ssh.path_env()["PATH"])
+        host = ExporterToolHost(PLACE, spec.board_id, lambda: debugger)
+        echoed = host.run(["printf", "%s|", "two words", "$HOME", "a;b"], 30)
+        assert echoed.stdout == "two words|$HOME|a;b|", echoed
+        with pytest.raises(ToolMissing) as missing:
+            host.run(["no-such-flash-tool", "--version"], 30, install_hint="install it there")
+        assert f"on the exporter host {ALIAS} of labgrid place {PLACE}: install it there" in str(missing.value)
         state.resources[:] = [r for r in state.resources if r.cls != "NetworkUSBDebugger"]
         assert isinstance(state.resources[0], PlaceResource)
         flasher = bench.flasher(spec)
