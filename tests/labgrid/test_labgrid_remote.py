@@ -83,7 +83,8 @@ class PowerPort:
         self.powered = on
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self.thread.is_alive():   # shutdown() waits for serve_forever(), which a failed start never began
+            self.server.shutdown()
         self.server.server_close()
 
 
@@ -108,7 +109,12 @@ def remote_lab(tmp_path_factory):
         "NetworkPowerPort": {"model": "simplerest", "host": f"http://127.0.0.1:{power.port}/power/{{index}}/{{value}}",
                              "index": 0},
     }}
-    lab = start_lab(tmp_path_factory.mktemp("remote-lab"), {"host-r": [f"{PLACE}:rust"]}, resources, exporter_host)
+    try:
+        lab = start_lab(tmp_path_factory.mktemp("remote-lab"), {"host-r": [f"{PLACE}:rust"]}, resources,
+                        exporter_host)
+    except BaseException:
+        power.stop()
+        raise
     lab.ssh = hosts[ALIAS]
     lab.power = power
     lab.rust_board = json.loads((lab.sim_dir / "bench.json").read_text())["boards"]
