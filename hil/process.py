@@ -146,10 +146,13 @@ def run_tool(
     return result.check() if check else result
 
 
-def tool_version(argv: Sequence[str], timeout_s: float = 10.0, env: Mapping[str, str] | None = None) -> str | None:
-    """First non-empty output line of a version command, or None if the tool is missing or fails."""
+def tool_version(argv: Sequence[str], timeout_s: float = 10.0, env: Mapping[str, str] | None = None,
+                 runner: Callable[..., ToolResult] = run_tool) -> str | None:
+    """First non-empty output line of a version command, or None if the tool is missing or fails.
+
+    `runner` runs it (run_tool's signature): another host's runner asks the tool there."""
     try:
-        result = run_tool(argv, timeout_s, env=env, check=False)
+        result = runner(argv, timeout_s, env=env, check=False)
     except (ToolMissing, ToolTimeout, OSError):
         return None
     if result.returncode != 0:

@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from hil.bench.board_spec import BoardSpec
-from hil.errors import BoardNotFound
+from hil.bench.recovery import PowerSwitch, ResetLine, power_switch_of, reset_line_of
+from hil.deploy.flasher import Flasher
+from hil.deploy.tool_host import LOCAL, ToolHost
+from hil.errors import BoardNotFound, ConfigError
 from hil.process import tool_version
 
 TOOL_VERSION_TIMEOUT_S = 10.0
@@ -114,6 +117,18 @@ class Bench(ABC):
         """The USB port path ("1-1.2") the board is plugged into, running or in BOOTSEL; None where unknown."""
         return None
 
+    def flasher(self, spec: BoardSpec) -> Flasher:
+        """What loads firmware onto this board: the spec's flash method, its tool run on this host."""
+        return make_flasher(self, spec)
+
+    def power_switch(self, spec: BoardSpec) -> PowerSwitch | None:
+        """What switches this board's power off and on (the bench file's `power:`), or None."""
+        return power_switch_of(spec, self.tool_env())
+
+    def reset_line(self, spec: BoardSpec) -> ResetLine | None:
+        """A host-driven line on this board's RUN pin (the bench file's `reset:`), or None."""
+        return reset_line_of(spec, self.tool_env())
+
     def halt_info(self, spec: BoardSpec, timeout_s: float = HALT_INFO_TIMEOUT_S) -> dict | None:
         """If the bench can see that a board's core stopped (panic, HardFault, lockup): reason, pc, message.
 
@@ -149,3 +164,26 @@ class Bench(ABC):
             if found:
                 versions[requirement.name] = found
         return versions
+
+
+def make_flasher(bench: Bench, spec: BoardSpec, tool_host: ToolHost = LOCAL) -> Flasher:
+    """The flasher of the spec's flash method, its tool run with the bench's environment on `tool_host`."""
+    env = bench.tool_env()
+
+    def find_port(timeout_s: float) -> str:
+        return bench.locate_port(spec, timeout_s)
+
+    if spec.flash_method == "probe-rs":
+        from hil.deploy.probe_rs_flasher import ProbeRsFlasher
+        return ProbeRsFlasher(spec.board_id, spec.probe, env=env, tool_host=tool_host)
+    if spec.flash_method == "picotool":
+        from hil.deploy.picotool_flasher import PicotoolFlasher
+        return PicotoolFlasher(spec.board_id, spec.serial_number, env=env, port_finder=find_port,
+                               tool_host=tool_host)
+    if spec.flash_method == "uf2" and tool_host is LOCAL:
+        from hil.deploy.uf2_copy_flasher import Uf2CopyFlasher
+        return Uf2CopyFlasher(spec.board_id, spec.serial_number, env=env, port_finder=find_port,
+                              usb_port_finder=lambda: bench.usb_port_of(spec))
+    where = "" if tool_host is LOCAL else f" on {tool_host.describe()}"
+    raise ConfigError(spec.source or bench.name, None, "flash",
+                      f"{spec.flash_method!r} cannot flash Rust firmware{where}")

@@ -1,4 +1,4 @@
-"""Reset and power control of a board, as bench-file resources: what brings back a Pico whose firmware stopped.
+"""Reset and power control of a board: what brings back a Pico whose firmware stopped.
 
 `picotool reboot -f` needs live firmware (the pico-sdk reset interface), so a panicked board without a debug probe
 can only be brought back by its power or its RUN pin. A board entry may name
@@ -7,8 +7,10 @@ can only be brought back by its power or its RUN pin. A board entry may name
 - `reset: {gpioset: {chip: gpiochip0, line: 17}}`: the RP2040's RUN pin wired to a host GPIO, pulled low for a
   moment with libgpiod 2.x's `gpioset -c CHIP -t MS,0 LINE=0` (RUN is active low; the line is released after).
 
-The means are tried in the order of how little they disturb: probe reset, power cycle, RUN pin, picotool
-(`recovery_plan`); each says what it is, so a run records which one it used.
+The bench decides what a board has (`Bench.power_switch(spec)`, `Bench.reset_line(spec)`: these bench-file
+resources by default; a labgrid place's power resource on that bench). The means are tried in the order of how
+little they disturb: probe reset, power cycle, RUN pin, picotool (`recovery_plan`); each says what it is, so a run
+records which one it used.
 """
 from __future__ import annotations
 
@@ -102,15 +104,13 @@ class RecoveryMeans:
 
 
 def recovery_plan(spec: BoardSpec, flasher_reset: Callable[[float], None] | None,
-                  env: Mapping[str, str] | None = None) -> list[RecoveryMeans]:
+                  switch: PowerSwitch | None = None, line: ResetLine | None = None) -> list[RecoveryMeans]:
     """The means this board has, most gentle first: probe reset, power cycle, RUN pin, picotool reboot."""
     plan = []
     if spec.flash_method == "probe-rs" and flasher_reset is not None:
         plan.append(RecoveryMeans(f"probe reset (probe-rs, probe {spec.probe})", True, flasher_reset))
-    switch = power_switch_of(spec, env)
     if switch is not None:
         plan.append(RecoveryMeans(switch.describe(), True, switch.power_cycle))
-    line = reset_line_of(spec, env)
     if line is not None:
         plan.append(RecoveryMeans(line.describe(), True, line.pulse_reset))
     if spec.flash_method == "picotool" and flasher_reset is not None:
@@ -124,7 +124,7 @@ def cannot_recover_reason(spec: BoardSpec, plan: list[RecoveryMeans]) -> str:
     if any(means.works_when_halted for means in plan):
         return ""
     return (f"board {spec.board_id} cannot be recovered after a panic: it is not flashed through a debug probe "
-            f"(flash: {spec.flash_method}) and has no `power:` (uhubctl) and no `reset:` (gpioset on RUN) in the "
-            "bench file"
+            f"(flash: {spec.flash_method}) and has no power switch (`power:` (uhubctl) in the bench file, or a power "
+            "resource of its labgrid place) and no `reset:` (gpioset on RUN)"
             + ("; picotool reboot needs running firmware" if plan else ""))
 

@@ -53,9 +53,9 @@ class RustBoard(Board):
         super().__init__(spec, bench, log)
         self.flasher = flasher
         self.last_panic: str | None = None
-        # what can restart this board, most gentle first (probe, power, RUN pin, picotool): bench-file resources
+        # what can restart this board, most gentle first (probe, power, RUN pin, picotool): what the bench gives it
         self.recovery: list[RecoveryMeans] = recovery_plan(spec, flasher.reset if flasher else None,
-                                                           bench.tool_env())
+                                                           bench.power_switch(spec), bench.reset_line(spec))
 
     def cannot_recover_reason(self) -> str:
         """'' if this board can be brought back from a panic; otherwise why not (before panicking it)."""

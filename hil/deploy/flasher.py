@@ -2,7 +2,8 @@
 
 Implementations: ProbeRsFlasher (SWD through a debug probe), PicotoolFlasher (USB, BOOTSEL), Uf2CopyFlasher (the
 RPI-RP2 mass-storage volume). Each runs its tool with the bench's environment (`Bench.tool_env()`), so the same
-code drives the real tools on a physical bench and the stand-ins on the simulated one.
+code drives the real tools on a physical bench and the stand-ins on the simulated one, and on its ToolHost (this
+host by default; the exporter host of a labgrid place), which also stages the image where the tool reads it.
 
 A flasher reports what it did (FlashReport); deciding whether to flash at all is the board layer's business.
 """
@@ -16,10 +17,10 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 from hil.deadline import Deadline
+from hil.deploy.tool_host import LOCAL, ToolHost
 from hil.deploy.tool_output import Progress, parse_progress
 from hil.deploy.tool_versions import check_version
 from hil.errors import ProvisionError
-from hil.process import tool_version
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -69,9 +70,10 @@ class Flasher(ABC):
     image_suffixes: tuple[str, ...] = (".elf",)   # file kinds this flasher takes, preferred first
     image_kinds: tuple[str, ...] = ("elf",)
 
-    def __init__(self, board_id: str, env: Mapping[str, str] | None = None):
+    def __init__(self, board_id: str, env: Mapping[str, str] | None = None, tool_host: ToolHost = LOCAL):
         self.board_id = board_id
         self.env = dict(env) if env is not None else None
+        self.tool_host = tool_host
 
     @abstractmethod
     def flash(self, image_path: str | Path, timeout_s: float,
@@ -89,7 +91,7 @@ class Flasher(ABC):
     def version(self, timeout_s: float = VERSION_TIMEOUT_S) -> str | None:
         """The tool's version line, or None if the tool is missing (or does not answer within timeout_s)."""
         argv = self.version_argv()
-        return tool_version(argv, timeout_s, env=self.env) if argv else None
+        return self.tool_host.version(argv, timeout_s, env=self.env) if argv else None
 
     def versions(self, timeout_s: float = VERSION_TIMEOUT_S) -> dict[str, str]:
         found = self.version(timeout_s)

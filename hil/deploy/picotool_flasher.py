@@ -14,9 +14,9 @@ from hil.deadline import Deadline
 from hil.deploy.baud_touch import touch_1200_baud
 from hil.deploy.flash_failed import FlashFailed
 from hil.deploy.flasher import KIND_BIN, KIND_ELF, KIND_UF2, Flasher, FlashReport, ProgressCallback
+from hil.deploy.tool_host import LOCAL, ToolHost
 from hil.deploy.tool_output import PROBLEM_NO_BOOTSEL_DEVICE, classify_problem, parse_picotool_info
 from hil.errors import ProvisionError, ToolFailed
-from hil.process import run_tool
 
 PICOTOOL = "picotool"
 INSTALL_HINT = "https://github.com/raspberrypi/picotool (or the Raspberry Pi Pico SDK)"
@@ -35,8 +35,8 @@ class PicotoolFlasher(Flasher):
 
     def __init__(self, board_id: str, serial_number: str | None = None, *,
                  env: Mapping[str, str] | None = None, port_finder: PortFinder | None = None,
-                 bootsel_appear_timeout_s: float = BOOTSEL_APPEAR_TIMEOUT_S):
-        super().__init__(board_id, env)
+                 bootsel_appear_timeout_s: float = BOOTSEL_APPEAR_TIMEOUT_S, tool_host: ToolHost = LOCAL):
+        super().__init__(board_id, env, tool_host)
         self.bootsel_appear_timeout_s = bootsel_appear_timeout_s
         self.serial_number = serial_number
         self.port_finder = port_finder   # for the 1200-baud touch when the firmware has no reset interface
@@ -69,7 +69,7 @@ class PicotoolFlasher(Flasher):
         image = self._check_image(image_path)
         deadline = Deadline(timeout_s)
         report = self._start_report(image, deadline)
-        load = self.load_argv(image)
+        load = self.load_argv(self.tool_host.stage(image, deadline.remaining_s))
         report.steps.append(" ".join(load))
         first = self._try(load, deadline.remaining_s, progress)
         if first is not None:
@@ -90,7 +90,7 @@ class PicotoolFlasher(Flasher):
 
     def info(self, timeout_s: float = INFO_TIMEOUT_S) -> dict[str, dict[str, str]]:
         """`picotool info -a` of the board in BOOTSEL, parsed into groups."""
-        result = run_tool(self.info_argv(), timeout_s, env=self.env, install_hint=INSTALL_HINT)
+        result = self.tool_host.run(self.info_argv(), timeout_s, env=self.env, install_hint=INSTALL_HINT)
         return parse_picotool_info(result.stdout)
 
     # -- steps ----------------------------------------------------------------------------------------------
@@ -98,8 +98,8 @@ class PicotoolFlasher(Flasher):
     def _try(self, argv: list[str], timeout_s: float, progress: ProgressCallback | None) -> ToolFailed | None:
         """Run argv; a non-zero exit is returned (for the caller to judge), timeouts and absence raise."""
         try:
-            run_tool(argv, timeout_s, env=self.env, install_hint=INSTALL_HINT,
-                     on_output_line=self._line_watcher(progress))
+            self.tool_host.run(argv, timeout_s, env=self.env, install_hint=INSTALL_HINT,
+                               on_output_line=self._line_watcher(progress))
         except ToolFailed as error:
             return error
         return None

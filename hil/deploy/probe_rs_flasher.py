@@ -12,6 +12,7 @@ from typing import Mapping
 from hil.deadline import Deadline
 from hil.deploy.flash_failed import FlashFailed
 from hil.deploy.flasher import KIND_ELF, KIND_UF2, Flasher, FlashReport, ProgressCallback, image_kind
+from hil.deploy.tool_host import LOCAL, ToolHost
 from hil.deploy.tool_output import ProbeListing, parse_probe_rs_list
 from hil.errors import ToolFailed
 from hil.process import run_tool
@@ -30,8 +31,8 @@ class ProbeRsFlasher(Flasher):
     image_kinds = (KIND_ELF, KIND_UF2)
 
     def __init__(self, board_id: str, probe: str, *, chip: str = DEFAULT_CHIP,
-                 env: Mapping[str, str] | None = None):
-        super().__init__(board_id, env)
+                 env: Mapping[str, str] | None = None, tool_host: ToolHost = LOCAL):
+        super().__init__(board_id, env, tool_host)
         self.probe = probe
         self.chip = chip
 
@@ -61,7 +62,8 @@ class ProbeRsFlasher(Flasher):
         image = self._check_image(image_path)
         deadline = Deadline(timeout_s)
         report = self._start_report(image, deadline)
-        download = self.download_argv(image, image_kind(image))
+        staged = self.tool_host.stage(image, deadline.remaining_s)   # the same path unless the tool runs elsewhere
+        download = self.download_argv(staged, image_kind(image))
         report.steps.append(" ".join(download))
         download_budget_s = max(deadline.remaining_s - RESET_SHARE_MIN_S, deadline.remaining_s / 2)
         with self._heartbeat(progress, "Flashing"):
@@ -79,8 +81,8 @@ class ProbeRsFlasher(Flasher):
 
     def _run(self, argv: list[str], timeout_s: float, progress: ProgressCallback | None) -> None:
         try:
-            run_tool(argv, timeout_s, env=self.env, install_hint=INSTALL_HINT,
-                     on_output_line=self._line_watcher(progress))
+            self.tool_host.run(argv, timeout_s, env=self.env, install_hint=INSTALL_HINT,
+                               on_output_line=self._line_watcher(progress))
         except ToolFailed as error:
             raise FlashFailed.from_tool_failure(self.board_id, self.name, error) from error
 

@@ -44,6 +44,19 @@ class LabgridError(HilError):
     """The coordinator refused, could not be reached, or a place is not in the state a run needs."""
 
 
+@dataclass(frozen=True)
+class PlaceResource:
+    """One exported resource a place matches, as the coordinator has it (what labgrid's RemotePlace expands)."""
+
+    exporter: str
+    group: str
+    name: str
+    cls: str                         # e.g. "NetworkUSBDebugger", "NetworkPowerPort"
+    args: dict                       # the resource's attributes (host, path, ...)
+    extra: dict                      # exporter facts (proxy, proxy_required)
+    avail: bool
+
+
 @dataclass
 class PlaceState:
     """One place as the coordinator sees it now."""
@@ -54,6 +67,7 @@ class PlaceState:
     reservation: str | None          # token of the reservation the place is allocated to, or None
     serial_ports: list[tuple[str, int]] = field(default_factory=list)   # (host, tcp port) of NetworkSerialPorts
     power: list[dict] = field(default_factory=list)                     # power resources: cls and params
+    resources: list[PlaceResource] = field(default_factory=list)        # every resource the place matches
 
     @property
     def state(self) -> str:
@@ -139,18 +153,21 @@ class LabClient:
 
     @staticmethod
     def _place_state(session, place) -> PlaceState:
-        serial_ports, power = [], []
+        serial_ports, power, matched = [], [], []
         for exporter, groups in session.resources.items():
             for group_name, resources in groups.items():
                 for resource_name, entry in resources.items():
                     if not place.hasmatch((exporter, group_name, entry.cls, resource_name)):
                         continue
+                    matched.append(PlaceResource(exporter, group_name, resource_name, entry.cls, dict(entry.args),
+                                                 dict(entry.extra or {}), bool(entry.avail)))
                     if entry.cls == "NetworkSerialPort" and entry.params.get("port"):
                         serial_ports.append((entry.params["host"], int(entry.params["port"])))
                     elif "Power" in entry.cls:
                         power.append({"cls": entry.cls, **entry.params})
         return PlaceState(name=place.name, tags=dict(place.tags), acquired_by=place.acquired,
-                          reservation=place.reservation, serial_ports=serial_ports, power=power)
+                          reservation=place.reservation, serial_ports=serial_ports, power=power,
+                          resources=matched)
 
     def version(self, timeout_s: float) -> str | None:
         """The installed labgrid client's version, or None when it is not installed."""

@@ -22,17 +22,25 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from hil.bench.bench import AttachedBoard, Bench, ToolRequirement
+from hil.bench.bench import AttachedBoard, Bench, ToolRequirement, make_flasher
 from hil.bench.board_spec import BoardSpec
+from hil.bench.recovery import PowerSwitch, ResetLine
 from hil.deadline import Deadline
+from hil.deploy.flasher import Flasher
 from hil.errors import BoardNotFound, ConfigError, HilError
-from hil.labgrid.lab_client import INSTALL_HINT, LabClient, LabgridError, PlaceState, identity
+from hil.labgrid.exporter_tools import FLASH_RESOURCES, ExporterToolHost
+from hil.labgrid.lab_client import INSTALL_HINT, LabClient, LabgridError, PlaceResource, PlaceState, identity
+from hil.labgrid.labgrid_power import POWER_DRIVERS, LabgridPowerSwitch
 
 RUN_ENV = "HIL_LABGRID_RUN"
 DEFAULT_WAIT_S = 600.0
 COORDINATOR_TIMEOUT_S = 10.0     # one read of the coordinator's places
 CLIENT_COMMAND_TIMEOUT_S = 30.0  # one labgrid-client reserve/acquire/release
 RESERVATION_POLL_S = 1.0         # as labgrid-client's own `wait`
+REMOTE_VERSION_TIMEOUT_S = 30.0  # `hil doctor`: ssh to an exporter host and ask its flash tool's version
+FLASH_TOOL_HINTS = {"probe-rs": "on the exporter host: cargo install probe-rs-tools --locked",
+                    "picotool": "on the exporter host: your distribution's picotool package"}
+VERSION_ARGV = {"probe-rs": ["probe-rs", "--version"], "picotool": ["picotool", "version"]}
 PARTIAL_HOLD_S = (2.0, 6.0)      # how long a run keeps part of its places before giving them back (random)
 
 
@@ -338,14 +346,82 @@ class LabgridBench(Bench):
                  ToolRequirement("labgrid coordinator", None,
                                  f"start labgrid-coordinator on {self.client.coordinator} (docs/scale.md)",
                                  probe=coordinator_probe)]
-        methods = {spec.flash_method for spec in self.specs}
-        if "probe-rs" in methods:
-            tools.append(ToolRequirement("probe-rs", ["probe-rs", "--version"],
-                                         "on the exporter host: cargo install probe-rs-tools --locked"))
-        if "picotool" in methods:
-            tools.append(ToolRequirement("picotool", ["picotool", "version"],
-                                         "on the exporter host: your distribution's picotool package"))
-        return tools
+        return tools + self._flash_tool_requirements()
+
+    def _flash_tool_requirements(self) -> list[ToolRequirement]:
+        """One line per (flash tool, exporter host) the bench's Rust boards may use: its version asked there,
+        through the place's resource, as a flash would run it. Read from the coordinator: nothing acquired."""
+        try:
+            places = self.client.places(COORDINATOR_TIMEOUT_S)
+        except LabgridError:
+            return []   # the coordinator line already says it is unreachable
+        tools: dict[tuple[str, str], ToolRequirement] = {}
+        for spec in self.specs:
+            needed = FLASH_RESOURCES.get(spec.flash_method)
+            if needed is None:
+                continue
+            for place in self._matching(spec, places):
+                found = [r for r in place.resources if r.cls == needed]
+                if not found:
+                    tools[(spec.flash_method, place.name)] = ToolRequirement(
+                        f"{spec.flash_method} via place {place.name}", None,
+                        f"export a {needed[len('Network'):]} for place {place.name} on the host its board hangs "
+                        "off (docs/scale.md)", probe=lambda: None)
+                    continue
+                host = ExporterToolHost(place.name, spec.board_id, lambda entry=found[0]: entry)
+                argv = VERSION_ARGV[spec.flash_method]
+                tools.setdefault((spec.flash_method, str(found[0].args.get("host"))), ToolRequirement(
+                    f"{spec.flash_method} on {found[0].args.get('host')}", None,
+                    FLASH_TOOL_HINTS[spec.flash_method] + f" ({found[0].args.get('host')}), reachable by ssh",
+                    probe=lambda host=host, argv=argv: host.version(argv, REMOTE_VERSION_TIMEOUT_S,
+                                                                      env=self.tool_env())))
+        return list(tools.values())
+
+    # ---- what a board gets from its place: flash tool host, power
+    def _place_resource(self, spec: BoardSpec, cls: str, why: str) -> PlaceResource:
+        place = self.place_of(spec)
+        state = self._state.get(place)
+        found = [r for r in (state.resources if state else []) if r.cls == cls]
+        if not found:
+            raise LabgridError(f"labgrid place {place} (board {spec.board_id}) has no {cls} resource, which {why} "
+                               "needs: export it on the host the board hangs off (docs/scale.md)")
+        return found[0]
+
+    def flasher(self, spec: BoardSpec) -> Flasher:
+        """The spec's flash tool, run on the exporter host of the place's probe (probe-rs) or USB (picotool)."""
+        needed = FLASH_RESOURCES.get(spec.flash_method)
+        if needed is None:
+            raise ConfigError(spec.source or self.config.path, None, "flash",
+                              f"board {spec.board_id}: flash: {spec.flash_method} cannot flash a labgrid place "
+                              "(its tool must run where the board is): use "
+                              + " or ".join(f"{method} (the place's {cls})" for method, cls in FLASH_RESOURCES.items()))
+        place = self.place_of(spec)
+        host = ExporterToolHost(place, spec.board_id,
+                                lambda: self._place_resource(spec, needed, f"flash: {spec.flash_method}"))
+        if spec.flash_method == "probe-rs" and not spec.probe:
+            spec = dataclasses.replace(spec, probe=self._probe_of(spec, needed))
+        return make_flasher(self, spec, tool_host=host)
+
+    def _probe_of(self, spec: BoardSpec, cls: str) -> str | None:
+        """probe-rs's VID:PID selector from the place's debugger (the bench file's `probe:` names one exactly)."""
+        try:
+            entry = self._place_resource(spec, cls, "flash: probe-rs")
+        except LabgridError:
+            return None   # the flash itself then says which resource the place lacks
+        vid, pid = entry.args.get("vendor_id"), entry.args.get("model_id")
+        return f"{vid:04x}:{pid:04x}" if isinstance(vid, int) and isinstance(pid, int) else None
+
+    def power_switch(self, spec: BoardSpec) -> PowerSwitch | None:
+        """The place's power resource through labgrid's power driver for it; None when the place has none."""
+        place = self.place_of(spec)
+        state = self._state.get(place)
+        for entry in (state.resources if state else []):
+            if entry.cls in POWER_DRIVERS:
+                return LabgridPowerSwitch(place, spec.board_id, entry)
+        return None
+
+    def reset_line(self, spec: BoardSpec) -> ResetLine | None:
+        return None   # a RUN pin wired to a host GPIO is a bench-file resource of the physical bench only
 
     def describe(self) -> dict:
         described = super().describe()

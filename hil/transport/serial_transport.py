@@ -31,6 +31,10 @@ DEFAULT_BAUDRATE = 115200
 
 RFC2217_SCHEME = "rfc2217://"
 MIN_NETWORK_TIMEOUT_S = 0.25    # rfc2217: later settings changes wait this long for the remote's answer too
+# rfc2217: one open attempt waits at most this long for the server's negotiation (pyserial's own default is 3 s).
+# ser2net accepts a connection while its device is gone (a board resetting) and never negotiates, so a longer
+# wait only delays the next attempt, which open() makes until its own deadline.
+MAX_NETWORK_TIMEOUT_S = 3.0
 
 # What a port that went away raises: pyserial's own error, the OS error, or (from tcdrain in flush) termios.error.
 PORT_ERRORS = (serial.SerialException, OSError, termios.error)
@@ -47,13 +51,15 @@ def _bounded_url(port: str, timeout_s: float) -> str:
     """`port` with pyserial's rfc2217 negotiation bounded by what is left of the open's deadline.
 
     Its open waits up to its network timeout (3 s by default) twice: for the option negotiation and for the port
-    settings to be acknowledged; `?timeout=` sets that figure. Local ports are returned as they are.
+    settings to be acknowledged; `?timeout=` sets that figure (at most MAX_NETWORK_TIMEOUT_S: the caller retries).
+    Local ports are returned as they are.
     """
     if not port.startswith(RFC2217_SCHEME):
         return port
     base, _, query = port.partition("?")
     options = [o for o in query.split("&") if o and not o.startswith("timeout=")]
-    options.append(f"timeout={max(timeout_s / 2, MIN_NETWORK_TIMEOUT_S):.3f}")
+    network_timeout_s = min(max(timeout_s / 2, MIN_NETWORK_TIMEOUT_S), MAX_NETWORK_TIMEOUT_S)
+    options.append(f"timeout={network_timeout_s:.3f}")
     return f"{base}?{'&'.join(options)}"
 
 

@@ -260,12 +260,11 @@ def test_the_panic_scenario_on_a_probe_less_simulated_board_is_refused_without_p
 def test_uf2_copy_through_the_simulated_rpi_rp2_volume_then_the_firmware_answers(bench, lesson_elf):
     import dataclasses
 
-    from hil.board.board_factory import make_flasher
 
     spec = dataclasses.replace(bench.spec("sim-rust-0"), flash_method="uf2")
     PicotoolFlasher(spec.board_id, spec.serial_number, env=bench.tool_env()).flash(lesson_elf, FLASH_TIMEOUT_S)
     wait_for_line(bench.locate_port(spec, PORT_TIMEOUT_S), r"OK id name=lesson", READY_TIMEOUT_S)
-    report = make_flasher(bench, spec).flash(lesson_elf, FLASH_TIMEOUT_S)   # running: 1200-baud touch first
+    report = bench.flasher(spec).flash(lesson_elf, FLASH_TIMEOUT_S)   # running: 1200-baud touch first
     assert report.flasher == "uf2-copy" and report.reset_done
     assert report.steps[0].startswith("1200-baud touch on ")
     volume = bench.sim_dir / "volumes" / spec.board_id
@@ -284,7 +283,6 @@ def test_two_boards_in_bootsel_at_once_are_told_apart_by_usb_port_and_flash_id(l
     flash id, and each comes back under its own id while the other stays in BOOTSEL."""
     import dataclasses
 
-    from hil.board.board_factory import make_flasher
     from hil.process import run_tool
 
     sim_dir = Path(tempfile.mkdtemp(prefix="hil-2bs-"))
@@ -303,7 +301,7 @@ def test_two_boards_in_bootsel_at_once_are_told_apart_by_usb_port_and_flash_id(l
         assert {(rows[s.board_id].state, rows[s.board_id].serial_number) for s in (first, second)} == {
             ("bootsel", "E0C9125B0D9B")}
         assert (two.usb_port_of(first), two.usb_port_of(second)) == ("1-1.1", "1-1.2")
-        report = make_flasher(two, second).flash(lesson_elf, FLASH_TIMEOUT_S)
+        report = two.flasher(second).flash(lesson_elf, FLASH_TIMEOUT_S)
         assert report.steps[-1].endswith(f"-> {sim_dir / 'volumes' / second.board_id / 'lesson.uf2'}")
         assert wait_for_line(two.locate_port(second, PORT_TIMEOUT_S), r"OK id name=lesson", READY_TIMEOUT_S)
         rows = {row.board_id: row for row in two.attached()}

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from hil.deadline import Deadline
 
 START_TIMEOUT_S = 120.0
@@ -121,10 +123,12 @@ class Lab:
         self.spawn("coordinator", [tool("labgrid-coordinator"), "-l", self.coordinator], cwd=state)
         wait_tcp(port, deadline, "labgrid-coordinator")
 
-    def start_host(self, host: str, place_ports: dict[str, tuple[str, str]], deadline: Deadline) -> None:
+    def start_host(self, host: str, place_ports: dict[str, tuple[str, str]], deadline: Deadline,
+                   resources: dict[str, dict[str, dict]] | None = None) -> None:
         """One exporter host: ser2net serving each port over RFC 2217 (one connection at a time, traced), and a
-        labgrid-exporter publishing them as NetworkSerialPort resources of groups named after the places."""
-        ser2net_config, exporter_config, tcp_ports = [], [], {}
+        labgrid-exporter publishing them as NetworkSerialPort resources of groups named after the places, plus
+        `resources` (place -> {class: parameters}) in the places' groups as given."""
+        ser2net_config, exporter_config, tcp_ports = [], {}, {}
         for place, (runtime, device) in place_ports.items():
             tcp_ports[place] = free_tcp_port()
             self.traces[place] = self.root / f"{place}.trace"
@@ -135,10 +139,11 @@ class Lab:
                                "    max-connections: 1",
                                f"    trace-both: {self.traces[place]}",
                                ""]
-            exporter_config += [f"{place}:", "  NetworkSerialPort:", "    host: 127.0.0.1",
-                                f"    port: {tcp_ports[place]}", "    speed: 115200", ""]
+            exporter_config[place] = {"NetworkSerialPort": {"host": "127.0.0.1", "port": tcp_ports[place],
+                                                            "speed": 115200},
+                                      **(resources or {}).get(place, {})}
         (self.root / f"{host}-ser2net.yaml").write_text("\n".join(ser2net_config))
-        (self.root / f"{host}-exporter.yaml").write_text("\n".join(exporter_config))
+        (self.root / f"{host}-exporter.yaml").write_text(yaml.safe_dump(exporter_config, sort_keys=False))
         self.spawn(f"{host}-ser2net", [tool("ser2net"), "-n", "-d", "-c", str(self.root / f"{host}-ser2net.yaml"),
                                        "-P", str(self.root / f"{host}-ser2net.pid")])
         for port in tcp_ports.values():
@@ -167,8 +172,11 @@ class Lab:
             proc.stop()
 
 
-def start_lab(root: Path, hosts: dict[str, list[str]]) -> Lab:
-    """hosts: exporter name -> its places, each "name" (a simulated MicroPython board) or "name:rust"."""
+def start_lab(root: Path, hosts: dict[str, list[str]], resources: dict[str, dict[str, dict]] | None = None,
+              before_hosts=None) -> Lab:
+    """hosts: exporter name -> its places, each "name" (a simulated MicroPython board) or "name:rust";
+    resources: place -> {labgrid resource class: parameters} exported beside its serial port; before_hosts(lab,
+    deadline) runs once the simulated boards are up, before the exporters start (e.g. the SSH host)."""
     root.mkdir(parents=True, exist_ok=True)
     lab = Lab(root)
     deadline = Deadline(START_TIMEOUT_S)
@@ -177,12 +185,14 @@ def start_lab(root: Path, hosts: dict[str, list[str]]) -> Lab:
                   for places in hosts.values() for place in places]
         lab.start_sim(sum(r == "micropython" for _, r in wanted), sum(r == "rust" for _, r in wanted), deadline)
         lab.start_coordinator(deadline)
+        if before_hosts is not None:
+            before_hosts(lab, deadline)
         free = {runtime: iter(sorted(port for r, port in lab.boards.values() if r == runtime))
                 for runtime in ("micropython", "rust")}
         for host, places in hosts.items():
             lab.start_host(host, {name: (runtime, next(free[runtime])) for name, runtime in
                                   (((p.partition(":")[0], p.partition(":")[2] or "micropython")) for p in places)},
-                           deadline)
+                           deadline, resources)
     except BaseException:
         lab.stop()
         raise

@@ -196,49 +196,6 @@ def test_a_killed_run_leaves_its_places_held_and_the_next_run_proceeds_after_rel
     assert all(state.startswith("free") for state in place_states(tmp_path, benches["D"]).values())
 
 
-@pytest.fixture(scope="module")
-def rust_lab(tmp_path_factory):
-    lab = start_lab(tmp_path_factory.mktemp("rust-lab"), {"host-r": ["pico-r:rust"]})
-    yield lab
-    lab.stop()
-
-
-def test_a_rust_place_on_this_host_is_flashed_there_with_the_build_id_check(rust_lab, tmp_path, lock_dir):
-    """The exporter host is this host, so the flash tool (the simulated bench's picotool stand-in, reaching the
-    simulated board by its serial number) runs here, as labgrid's drivers run tools for a local exporter."""
-    described = json.loads((rust_lab.sim_dir / "bench.json").read_text())
-    (board,) = [b for b in described["boards"] if b["runtime"] == "rust"]
-    (tmp_path / "scenarios").mkdir()
-    (tmp_path / "scenarios" / "ping.yaml").write_text(textwrap.dedent("""\
-        scenario: rust-ping-over-labgrid
-        claim: A Rust board on a labgrid place is flashed with the lesson firmware and answers.
-        boards:
-          rust: {runtime: rust, firmware: lesson}
-        steps:
-          - {on: rust, command: ping, expect: 'OK pong', timeout_s: 30}
-        """))
-    bench = tmp_path / "lab.yaml"
-    bench.write_text(textwrap.dedent(f"""\
-        kind: labgrid
-        coordinator: {rust_lab.coordinator}
-        wait_s: 60
-        clock_domains: {{rust: rp2040js-virtual}}
-        tool_path: [{Path(__file__).resolve().parents[2] / "hil" / "sim" / "standins"}]
-        tool_env: {{HIL_SIM_DIR: "{rust_lab.sim_dir}"}}
-        boards:
-          - {{id: rust-r, runtime: rust, place: pico-r, flash: picotool, serial_number: "{board['serial_number']}"}}
-        """))
-    trace = rust_lab.traces["pico-r"]
-    trace_start = trace.stat().st_size if trace.exists() else 0   # ser2net creates it on the first connection
-    run = start_run(tmp_path, bench)
-    output = finish(run, tmp_path)
-    assert run.returncode == 0, output
-    (claim,) = json.loads((tmp_path / "results" / "results.json").read_text())["claims"]
-    assert claim["status"] == "passed", claim
-    assert claim["boards"]["rust-r"]["port"].startswith("rfc2217://127.0.0.1:"), claim["boards"]
-    assert b"OK pong" in rust_lab.traces["pico-r"].read_bytes()[trace_start:]
-
-
 def test_sigterm_ends_a_run_and_releases_its_places(lab, tmp_path, lock_dir):
     bench = write_project(tmp_path, lab, "E", scenario_count=1)
     run = start_run(tmp_path, bench)

@@ -11,7 +11,8 @@ import pytest
 
 from hil.bench.bench_file import load_bench_file
 from hil.bench.board_spec import BoardSpec
-from hil.bench.recovery import cannot_recover_reason, recovery_plan
+from hil.bench.recovery import (cannot_recover_reason, power_switch_of, recovery_plan,
+                                 reset_line_of)
 from hil.errors import ConfigError, HilError, ProvisionError, ScenarioSkip
 from hil.scenario.artifacts import Artifacts
 from hil.scenario.scenario_file import load_scenario
@@ -54,8 +55,13 @@ def never(_timeout_s: float) -> None:
     raise AssertionError("not this one")
 
 
+def plan_of(spec: BoardSpec):
+    """The plan a bench that takes power and RUN pin from the bench file gives this board."""
+    return recovery_plan(spec, never, power_switch_of(spec), reset_line_of(spec))
+
+
 def test_power_and_reset_resources_become_the_real_tools_command_lines(tmp_path):
-    plan = recovery_plan(specs(tmp_path)["powered"], never)
+    plan = plan_of(specs(tmp_path)["powered"])
     assert [means.name for means in plan] == ["power cycle (uhubctl hub 1-1 port 3)",
                                               "RUN pin (gpiochip0 line 17, gpioset)",
                                               "picotool reboot (needs running firmware)"]
@@ -65,14 +71,14 @@ def test_power_and_reset_resources_become_the_real_tools_command_lines(tmp_path)
 def test_a_probe_comes_first(tmp_path):
     spec = BoardSpec("p", "rust", serial_number="X", probe="2e8a:000c:P1", flash_method="probe-rs",
                      extra={"power": {"uhubctl": {"hub": "1-1", "port": 2}}})
-    assert [m.name.split(" (")[0] for m in recovery_plan(spec, never)] == ["probe reset", "power cycle"]
+    assert [m.name.split(" (")[0] for m in plan_of(spec)] == ["probe reset", "power cycle"]
 
 
 def test_a_picotool_only_board_cannot_be_recovered_after_a_panic(tmp_path):
     board = specs(tmp_path)["bare"]
-    reason = cannot_recover_reason(board, recovery_plan(board, never))
+    reason = cannot_recover_reason(board, plan_of(board))
     assert "board bare cannot be recovered after a panic" in reason and "picotool reboot needs running" in reason
-    assert cannot_recover_reason(specs(tmp_path)["powered"], recovery_plan(specs(tmp_path)["powered"], never)) == ""
+    assert cannot_recover_reason(specs(tmp_path)["powered"], plan_of(specs(tmp_path)["powered"])) == ""
 
 
 def test_a_malformed_power_entry_names_file_and_line(tmp_path):
