@@ -118,9 +118,18 @@ def remote_lab(tmp_path_factory):
     lab.ssh = hosts[ALIAS]
     lab.power = power
     lab.rust_board = json.loads((lab.sim_dir / "bench.json").read_text())["boards"]
+    copies_before = _labgrid_copies()
     yield lab
     lab.stop()
     power.stop()
+    for copy in _labgrid_copies() - copies_before:   # the image copies these tests made on the "exporter host"
+        shutil.rmtree(copy, ignore_errors=True)
+
+
+def _labgrid_copies() -> set[Path]:
+    from labgrid.util.helper import get_user
+    cache = Path("/var/cache/labgrid") / get_user()
+    return set(cache.iterdir()) if cache.is_dir() else set()
 
 
 def rust_board(lab: Lab) -> dict:
