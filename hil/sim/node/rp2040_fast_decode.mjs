@@ -647,7 +647,7 @@ export function installFastDecode(core) {
     return cycles;
   }
 
-  core.executeInstruction = function fastExecute() {
+  function step() {
     if (core.interruptsUpdated) return slow.call(core);
     const pc = regs[15];
     const opcode = fetch16(pc & ~1);
@@ -659,5 +659,33 @@ export function installFastDecode(core) {
     }
     core.cycles += cycles;
     return cycles;
+  }
+
+  core.executeInstruction = step;
+
+  const { clock } = mcu;
+  /**
+   * Up to `limit` instructions of this core alone, each followed by the clock's advance by its cycles ×
+   * `cycleNanos` (alarms due by then fire, through `clock.tick`), exactly as one executeInstruction and one tick
+   * per instruction would do. Stops early after an instruction that leaves the core asleep, leaves PC where it was
+   * (a halt candidate), or sets `chip.pendingReset` or `chip.detector.pending`: the caller looks at those.
+   * Returns how many instructions ran; `core.lastPc` is where the last one started.
+   */
+  core.runBatch = function runBatch(limit, cycleNanos, chip) {
+    const { detector } = chip;
+    let executed = 0;
+    let pc = regs[15];
+    while (executed < limit) {
+      pc = regs[15];
+      const cycles = step();
+      const deltaNanos = cycles * cycleNanos;
+      const alarm = clock.nextAlarm;
+      if (alarm !== null && alarm.nanos <= clock.nanosCounter + deltaNanos) clock.tick(deltaNanos);
+      else clock.nanosCounter += deltaNanos;
+      executed++;
+      if (regs[15] === pc || core.waiting || detector.pending || chip.pendingReset) break;
+    }
+    core.lastPc = pc;
+    return executed;
   };
 }
