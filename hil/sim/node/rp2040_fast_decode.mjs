@@ -47,10 +47,10 @@ export function installFastDecode(core) {
   // readUint32) before it reaches SRAM, flash or the bootrom, so these wrap it too.
   function fetch16(address) {
     const a = address >>> 0;
-    const ram = (a - RAM_BASE) >>> 0;
-    if (ram < sramBytes) return sram16[ram >>> 1];
     const fl = (a - FLASH_BASE) >>> 0;
     if (fl < flashBytes) return flash16[fl >>> 1];
+    const ram = (a - RAM_BASE) >>> 0;
+    if (ram < sramBytes) return sram16[ram >>> 1];
     if (a < bootromBytes) return bootrom16[a >>> 1];
     return core.readUint16(address);
   }
@@ -396,8 +396,14 @@ export function installFastDecode(core) {
       }
       case 0b01001: { // LDR (literal)
         const address = ((pc + 4) & 0xfffffffc) + ((opcode & 0xff) << 2);
-        cycles += ioCycles(address, false);
-        regs[(opcode >> 8) & 7] = read32(address);
+        const fl = (address - FLASH_BASE) >>> 0;
+        if (fl < flashBytes) { // the commonest case inline: a literal pool in flash (one wait cycle)
+          cycles++;
+          regs[(opcode >> 8) & 7] = flash32[fl >>> 2];
+        } else {
+          cycles += ioCycles(address, false);
+          regs[(opcode >> 8) & 7] = read32(address);
+        }
         break;
       }
       case 0b01010:
@@ -442,14 +448,26 @@ export function installFastDecode(core) {
       }
       case 0b01100: { // STR (immediate)
         const address = regs[(opcode >> 3) & 0x7] + (((opcode >> 6) & 0x1f) << 2);
-        cycles += ioCycles(address, true);
-        write32(address, regs[opcode & 0x7]);
+        const ram = (address - RAM_BASE) >>> 0;
+        if (ram < sramBytes && (ram & 3) === 0) { // inline: aligned SRAM (one wait cycle)
+          cycles++;
+          sram32[ram >>> 2] = regs[opcode & 0x7];
+        } else {
+          cycles += ioCycles(address, true);
+          write32(address, regs[opcode & 0x7]);
+        }
         break;
       }
       case 0b01101: { // LDR (immediate)
         const address = regs[(opcode >> 3) & 0x7] + (((opcode >> 6) & 0x1f) << 2);
-        cycles += ioCycles(address, false);
-        regs[opcode & 0x7] = read32(address);
+        const ram = (address - RAM_BASE) >>> 0;
+        if (ram < sramBytes && (ram & 3) === 0) {
+          cycles++;
+          regs[opcode & 0x7] = sram32[ram >>> 2];
+        } else {
+          cycles += ioCycles(address, false);
+          regs[opcode & 0x7] = read32(address);
+        }
         break;
       }
       case 0b01110: { // STRB (immediate)
@@ -460,8 +478,14 @@ export function installFastDecode(core) {
       }
       case 0b01111: { // LDRB (immediate)
         const address = regs[(opcode >> 3) & 0x7] + ((opcode >> 6) & 0x1f);
-        cycles += ioCycles(address, false);
-        regs[opcode & 0x7] = read8(address);
+        const ram = (address - RAM_BASE) >>> 0;
+        if (ram < sramBytes) {
+          cycles++;
+          regs[opcode & 0x7] = sram[ram];
+        } else {
+          cycles += ioCycles(address, false);
+          regs[opcode & 0x7] = read8(address);
+        }
         break;
       }
       case 0b10000: { // STRH (immediate)
@@ -478,14 +502,26 @@ export function installFastDecode(core) {
       }
       case 0b10010: { // STR (SP plus immediate)
         const address = regs[13] + ((opcode & 0xff) << 2);
-        cycles += ioCycles(address, true);
-        write32(address, regs[(opcode >> 8) & 0x7]);
+        const ram = (address - RAM_BASE) >>> 0;
+        if (ram < sramBytes && (ram & 3) === 0) {
+          cycles++;
+          sram32[ram >>> 2] = regs[(opcode >> 8) & 0x7];
+        } else {
+          cycles += ioCycles(address, true);
+          write32(address, regs[(opcode >> 8) & 0x7]);
+        }
         break;
       }
       case 0b10011: { // LDR (SP plus immediate)
         const address = regs[13] + ((opcode & 0xff) << 2);
-        cycles += ioCycles(address, false);
-        regs[(opcode >> 8) & 0x7] = read32(address);
+        const ram = (address - RAM_BASE) >>> 0;
+        if (ram < sramBytes && (ram & 3) === 0) {
+          cycles++;
+          regs[(opcode >> 8) & 0x7] = sram32[ram >>> 2];
+        } else {
+          cycles += ioCycles(address, false);
+          regs[(opcode >> 8) & 0x7] = read32(address);
+        }
         break;
       }
       case 0b10100: // ADR
