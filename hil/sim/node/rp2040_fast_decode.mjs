@@ -24,6 +24,12 @@ const RAM_BASE = 0x20000000;
 const FLASH_BASE = 0x10000000;
 const SIO_REGION = 0xd; // address >>> 28: SIO, no wait state in rp2040js's cycle model
 const APB_REGION = 0x4; // address >>> 28: APB peripherals, 3 cycles to read, 4 to write
+// how many of the low nine bits are set (PUSH/POP register lists)
+const BIT_COUNT = Uint8Array.from({ length: 512 }, (_, bits) => {
+  let count = 0;
+  for (let b = bits; b; b >>= 1) count += b & 1;
+  return count;
+});
 
 /** Give one rp2040js core (not its class: plain rp2040js stays as it is) the fast executor. */
 export function installFastDecode(core) {
@@ -134,8 +140,8 @@ export function installFastDecode(core) {
     core.N = !!(result & 0x80000000);
     core.Z = (result & 0xffffffff) === 0;
     core.C = minuend >= subtrahend;
-    core.V = (!!(result & 0x80000000) && !(minuend & 0x80000000) && !!(subtrahend & 0x80000000)) ||
-      (!(result & 0x80000000) && !!(minuend & 0x80000000) && !(subtrahend & 0x80000000));
+    // rp2040js's (r && !m && s) || (!r && m && !s) on the sign bits, without its branches
+    core.V = ((minuend ^ subtrahend) & (minuend ^ result) & 0x80000000) !== 0;
     return result;
   }
 
@@ -550,17 +556,28 @@ export function installFastDecode(core) {
           }
           case 4:
           case 5: { // PUSH (rp2040js counts a cycle per low register, none for LR)
-            let count = 0;
-            for (let i = 0; i <= 8; i++) if (opcode & (1 << i)) count++;
+            const count = BIT_COUNT[opcode & 0x1ff];
             let address = regs[13] - 4 * count;
-            for (let i = 0; i <= 7; i++) {
-              if (opcode & (1 << i)) {
-                write32(address, regs[i]);
-                cycles++;
-                address += 4;
+            const ram = (address - RAM_BASE) >>> 0;
+            if (ram + 4 * count <= sramBytes && (ram & 3) === 0) { // inline: the whole frame in SRAM
+              let word = ram >>> 2;
+              for (let i = 0; i <= 7; i++) {
+                if (opcode & (1 << i)) {
+                  sram32[word++] = regs[i];
+                  cycles++;
+                }
               }
+              if (opcode & 0x100) sram32[word] = regs[14];
+            } else {
+              for (let i = 0; i <= 7; i++) {
+                if (opcode & (1 << i)) {
+                  write32(address, regs[i]);
+                  cycles++;
+                  address += 4;
+                }
+              }
+              if (opcode & 0x100) write32(address, regs[14]);
             }
-            if (opcode & 0x100) write32(address, regs[14]);
             regs[13] = (regs[13] - 4 * count) & ~0x3;
             break;
           }
@@ -594,11 +611,23 @@ export function installFastDecode(core) {
           case 4:
           case 5: { // POP; a PC in the list goes through BXWritePC (exception return)
             let address = regs[13];
-            for (let i = 0; i <= 7; i++) {
-              if (opcode & (1 << i)) {
-                regs[i] = read32(address);
-                address += 4;
-                cycles++;
+            const ram = (address - RAM_BASE) >>> 0;
+            if (ram + 4 * BIT_COUNT[opcode & 0xff] <= sramBytes && (ram & 3) === 0) { // inline: all in SRAM
+              let word = ram >>> 2;
+              for (let i = 0; i <= 7; i++) {
+                if (opcode & (1 << i)) {
+                  regs[i] = sram32[word++];
+                  cycles++;
+                }
+              }
+              address += (word << 2) - ram;
+            } else {
+              for (let i = 0; i <= 7; i++) {
+                if (opcode & (1 << i)) {
+                  regs[i] = read32(address);
+                  address += 4;
+                  cycles++;
+                }
               }
             }
             if (opcode & 0x100) {
