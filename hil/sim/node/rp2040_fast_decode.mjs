@@ -337,9 +337,16 @@ export function installFastDecode(core) {
         core.Z = value === 0;
         break;
       }
-      case 0b00101: // CMP (immediate)
-        sub(regs[(opcode >> 8) & 0x7], opcode & 0xff);
+      case 0b00101: { // CMP (immediate): sub() inline, the commonest flag-setting instruction
+        const minuend = regs[(opcode >> 8) & 0x7];
+        const subtrahend = opcode & 0xff;
+        const result = minuend - subtrahend;
+        core.N = !!(result & 0x80000000);
+        core.Z = (result & 0xffffffff) === 0;
+        core.C = minuend >= subtrahend;
+        core.V = ((minuend ^ subtrahend) & (minuend ^ result) & 0x80000000) !== 0;
         break;
+      }
       case 0b00110: { // ADDS (8-bit immediate)
         const Rdn = (opcode >> 8) & 0x7;
         regs[Rdn] = add(regs[Rdn], opcode & 0xff);
@@ -416,6 +423,27 @@ export function installFastDecode(core) {
       case 0b01011: { // load/store with register offset
         const address = regs[(opcode >> 6) & 0x7] + regs[(opcode >> 3) & 0x7];
         const Rt = opcode & 0x7;
+        const ram = (address - RAM_BASE) >>> 0;
+        if (ram < sramBytes) { // inline: SRAM, one wait cycle (words and halfwords aligned only)
+          switch ((opcode >> 9) & 0x7) {
+            case 0: // STR
+              if (ram & 3) break;
+              sram32[ram >>> 2] = regs[Rt];
+              return cycles + 1;
+            case 2: // STRB
+              sram[ram] = regs[Rt];
+              return cycles + 1;
+            case 4: // LDR
+              if (ram & 3) break;
+              regs[Rt] = sram32[ram >>> 2];
+              return cycles + 1;
+            case 6: // LDRB
+              regs[Rt] = sram[ram];
+              return cycles + 1;
+            default:
+              break;
+          }
+        }
         switch ((opcode >> 9) & 0x7) {
           case 0: // STR
             cycles += ioCycles(address, true);
