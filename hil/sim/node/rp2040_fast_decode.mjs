@@ -13,6 +13,9 @@
 //   what rp2040js ends up doing for them; every other access (peripherals, USB DPRAM, XIP SRAM, unaligned ones
 //   that rp2040js reports as faults) goes through the core's own bus methods, unchanged.
 //
+// - the run loop: `core.runBatch` runs a batch of one core's instructions with the clock's advance after each, so
+//   the chip's loop makes one call per batch, not one per instruction.
+//
 // The executor's functions are shared by every core of every chip (its state is an argument, one class of object):
 // optimized code then survives a chip reset or core 1's launch instead of being thrown away for new closures.
 //
@@ -34,7 +37,6 @@ const BIT_COUNT = Uint8Array.from({ length: 512 }, (_, bits) => {
   return count;
 });
 
-/** Give one rp2040js core (not its class: plain rp2040js stays as it is) the fast executor. */
 /** What the executor needs of one core, in one shape for every core. */
 class FastExecutor {
   constructor(core) {
@@ -44,7 +46,7 @@ class FastExecutor {
       throw new Error('SRAM and flash must be word aligned');
     }
     this.core = core;
-    this.slow = core.executeInstruction; // rp2040js's own
+    this.slow = Object.getPrototypeOf(core).executeInstruction; // rp2040js's own
     this.regs = core.registers;
     this.clock = mcu.clock;
     this.sram = sram;
