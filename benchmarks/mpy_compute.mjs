@@ -102,7 +102,6 @@ function round(fastExecutor) {
     onNoSerialPort() { throw new Error('the firmware presented no CDC serial port'); },
   });
   host.send(Buffer.from('\r'));
-  let instructions = 0;
   const started = performance.now();
   while (phase !== 'done') {
     if (performance.now() - started > ROUND_HOST_LIMIT_MS) {
@@ -110,12 +109,10 @@ function round(fastExecutor) {
     }
     const result = chip.run(performance.now() + HOST_SLICE_MS, chip.virtualNanos + FAR_AHEAD_NS,
       () => performance.now());
-    instructions += result.executed;
     if (result.halt) throw new Error(`the chip halted: ${JSON.stringify(result.halt)}`);
     if (result.reset) throw new Error(`the chip reset itself (${result.reset})`);
     if (phase !== 'done' && result.idle && result.wakeAtNs === null) throw new Error(`the chip went to sleep for good (phase ${phase})`);
   }
-  answer.instructions = instructions;
   return answer;
 }
 
