@@ -307,7 +307,7 @@ function dataProcessing(x, opcode) {
 // Returns the instruction's cycles, or -1 to hand it to rp2040js (nothing has been changed then but PC, which
 // the caller restores).
 function execute(x, pc, opcode) {
-  const { core, regs, sram, sram32, flash32, sramBytes, flashBytes } = x;
+  const { core, regs } = x;
   let cycles = 1;
   switch (opcode >> 11) {
     case 0b00000: { // LSLS (immediate); imm5 = 0 is MOVS (register)
@@ -433,9 +433,9 @@ function execute(x, pc, opcode) {
     case 0b01001: { // LDR (literal)
       const address = ((pc + 4) & 0xfffffffc) + ((opcode & 0xff) << 2);
       const fl = (address - FLASH_BASE) >>> 0;
-      if (fl < flashBytes) { // the commonest case inline: a literal pool in flash (one wait cycle)
+      if (fl < x.flashBytes) { // the commonest case inline: a literal pool in flash (one wait cycle)
         cycles++;
-        regs[(opcode >> 8) & 7] = flash32[fl >>> 2];
+        regs[(opcode >> 8) & 7] = x.flash32[fl >>> 2];
       } else {
         cycles += ioCycles(address, false);
         regs[(opcode >> 8) & 7] = read32(x, address);
@@ -447,21 +447,21 @@ function execute(x, pc, opcode) {
       const address = regs[(opcode >> 6) & 0x7] + regs[(opcode >> 3) & 0x7];
       const Rt = opcode & 0x7;
       const ram = (address - RAM_BASE) >>> 0;
-      if (ram < sramBytes) { // inline: SRAM, one wait cycle (words and halfwords aligned only)
+      if (ram < x.sramBytes) { // inline: SRAM, one wait cycle (words and halfwords aligned only)
         switch ((opcode >> 9) & 0x7) {
           case 0: // STR
             if (ram & 3) break;
-            sram32[ram >>> 2] = regs[Rt];
+            x.sram32[ram >>> 2] = regs[Rt];
             return cycles + 1;
           case 2: // STRB
-            sram[ram] = regs[Rt];
+            x.sram[ram] = regs[Rt];
             return cycles + 1;
           case 4: // LDR
             if (ram & 3) break;
-            regs[Rt] = sram32[ram >>> 2];
+            regs[Rt] = x.sram32[ram >>> 2];
             return cycles + 1;
           case 6: // LDRB
-            regs[Rt] = sram[ram];
+            regs[Rt] = x.sram[ram];
             return cycles + 1;
           default:
             break;
@@ -506,9 +506,9 @@ function execute(x, pc, opcode) {
     case 0b01100: { // STR (immediate)
       const address = regs[(opcode >> 3) & 0x7] + (((opcode >> 6) & 0x1f) << 2);
       const ram = (address - RAM_BASE) >>> 0;
-      if (ram < sramBytes && (ram & 3) === 0) { // inline: aligned SRAM (one wait cycle)
+      if (ram < x.sramBytes && (ram & 3) === 0) { // inline: aligned SRAM (one wait cycle)
         cycles++;
-        sram32[ram >>> 2] = regs[opcode & 0x7];
+        x.sram32[ram >>> 2] = regs[opcode & 0x7];
       } else {
         cycles += ioCycles(address, true);
         write32(x, address, regs[opcode & 0x7]);
@@ -518,9 +518,9 @@ function execute(x, pc, opcode) {
     case 0b01101: { // LDR (immediate)
       const address = regs[(opcode >> 3) & 0x7] + (((opcode >> 6) & 0x1f) << 2);
       const ram = (address - RAM_BASE) >>> 0;
-      if (ram < sramBytes && (ram & 3) === 0) {
+      if (ram < x.sramBytes && (ram & 3) === 0) {
         cycles++;
-        regs[opcode & 0x7] = sram32[ram >>> 2];
+        regs[opcode & 0x7] = x.sram32[ram >>> 2];
       } else {
         cycles += ioCycles(address, false);
         regs[opcode & 0x7] = read32(x, address);
@@ -536,9 +536,9 @@ function execute(x, pc, opcode) {
     case 0b01111: { // LDRB (immediate)
       const address = regs[(opcode >> 3) & 0x7] + ((opcode >> 6) & 0x1f);
       const ram = (address - RAM_BASE) >>> 0;
-      if (ram < sramBytes) {
+      if (ram < x.sramBytes) {
         cycles++;
-        regs[opcode & 0x7] = sram[ram];
+        regs[opcode & 0x7] = x.sram[ram];
       } else {
         cycles += ioCycles(address, false);
         regs[opcode & 0x7] = read8(x, address);
@@ -560,9 +560,9 @@ function execute(x, pc, opcode) {
     case 0b10010: { // STR (SP plus immediate)
       const address = regs[13] + ((opcode & 0xff) << 2);
       const ram = (address - RAM_BASE) >>> 0;
-      if (ram < sramBytes && (ram & 3) === 0) {
+      if (ram < x.sramBytes && (ram & 3) === 0) {
         cycles++;
-        sram32[ram >>> 2] = regs[(opcode >> 8) & 0x7];
+        x.sram32[ram >>> 2] = regs[(opcode >> 8) & 0x7];
       } else {
         cycles += ioCycles(address, true);
         write32(x, address, regs[(opcode >> 8) & 0x7]);
@@ -572,9 +572,9 @@ function execute(x, pc, opcode) {
     case 0b10011: { // LDR (SP plus immediate)
       const address = regs[13] + ((opcode & 0xff) << 2);
       const ram = (address - RAM_BASE) >>> 0;
-      if (ram < sramBytes && (ram & 3) === 0) {
+      if (ram < x.sramBytes && (ram & 3) === 0) {
         cycles++;
-        regs[(opcode >> 8) & 0x7] = sram32[ram >>> 2];
+        regs[(opcode >> 8) & 0x7] = x.sram32[ram >>> 2];
       } else {
         cycles += ioCycles(address, false);
         regs[(opcode >> 8) & 0x7] = read32(x, address);
@@ -610,15 +610,15 @@ function execute(x, pc, opcode) {
           const count = BIT_COUNT[opcode & 0x1ff];
           let address = regs[13] - 4 * count;
           const ram = (address - RAM_BASE) >>> 0;
-          if (ram + 4 * count <= sramBytes && (ram & 3) === 0) { // inline: the whole frame in SRAM
+          if (ram + 4 * count <= x.sramBytes && (ram & 3) === 0) { // inline: the whole frame in SRAM
             let word = ram >>> 2;
             for (let i = 0; i <= 7; i++) {
               if (opcode & (1 << i)) {
-                sram32[word++] = regs[i];
+                x.sram32[word++] = regs[i];
                 cycles++;
               }
             }
-            if (opcode & 0x100) sram32[word] = regs[14];
+            if (opcode & 0x100) x.sram32[word] = regs[14];
           } else {
             for (let i = 0; i <= 7; i++) {
               if (opcode & (1 << i)) {
@@ -663,11 +663,11 @@ function execute(x, pc, opcode) {
         case 5: { // POP; a PC in the list goes through BXWritePC (exception return)
           let address = regs[13];
           const ram = (address - RAM_BASE) >>> 0;
-          if (ram + 4 * BIT_COUNT[opcode & 0xff] <= sramBytes && (ram & 3) === 0) { // inline: all in SRAM
+          if (ram + 4 * BIT_COUNT[opcode & 0xff] <= x.sramBytes && (ram & 3) === 0) { // inline: all in SRAM
             let word = ram >>> 2;
             for (let i = 0; i <= 7; i++) {
               if (opcode & (1 << i)) {
-                regs[i] = sram32[word++];
+                regs[i] = x.sram32[word++];
                 cycles++;
               }
             }
