@@ -123,6 +123,7 @@ export class Rp2040Chip {
     this.log = log;
     this.onReset = onReset;
     this.pendingReset = null;
+    this.stepEnd = null; // set by stepBothCores (here so the object's shape never changes: the run loop reads it)
     const mcu = new RP2040();
     this.mcu = mcu;
     this.detector = new HaltDetector(log);
