@@ -23,7 +23,7 @@ const HOST_SLICE_MS = 1000;
 const FAR_AHEAD_NS = 3600e9; // a virtual limit never reached: sleeping cores skip straight to their next event
 const PROMPT = '>>> ';
 const ANSWER = /us=(\d+)/;
-const ROUND_HOST_LIMIT_MS = 600_000;
+const ROUND_HOST_LIMIT_MS = 600_000; // a host-side deadline per round: nothing may hang
 
 const [bootromPath, flashPath, sortValuesText, roundsText] = process.argv.slice(2);
 const bootrom = new Uint8Array(fs.readFileSync(bootromPath));
@@ -105,13 +105,16 @@ function round(fastExecutor) {
   const started = performance.now();
   while (phase !== 'done') {
     if (performance.now() - started > ROUND_HOST_LIMIT_MS) {
-      throw new Error(`no answer within ${ROUND_HOST_LIMIT_MS} ms of host time (phase ${phase}): ${output.slice(-200)}`);
+      throw new Error(`no answer within ${ROUND_HOST_LIMIT_MS} ms of host time (phase ${phase}): ` +
+        output.slice(-200));
     }
     const result = chip.run(performance.now() + HOST_SLICE_MS, chip.virtualNanos + FAR_AHEAD_NS,
       () => performance.now());
     if (result.halt) throw new Error(`the chip halted: ${JSON.stringify(result.halt)}`);
     if (result.reset) throw new Error(`the chip reset itself (${result.reset})`);
-    if (phase !== 'done' && result.idle && result.wakeAtNs === null) throw new Error(`the chip went to sleep for good (phase ${phase})`);
+    if (phase !== 'done' && result.idle && result.wakeAtNs === null) {
+      throw new Error(`the chip went to sleep for good (phase ${phase})`);
+    }
   }
   return answer;
 }

@@ -127,7 +127,8 @@ for (let opcode = 0; opcode < 0x10000; opcode++) {
     if (JSON.stringify(expected) !== JSON.stringify(actual)) {
       mismatchCount++;
       if (mismatches.length < MISMATCHES_KEPT) {
-        const differing = Object.keys(expected).filter((k) => JSON.stringify(expected[k]) !== JSON.stringify(actual[k]));
+        const differing = Object.keys(expected)
+          .filter((k) => JSON.stringify(expected[k]) !== JSON.stringify(actual[k]));
         mismatches.push({
           opcode: opcode.toString(16), opcode2: state.opcode2.toString(16),
           registers: Array.from(registers, (r) => r.toString(16)), differing,
