@@ -11,8 +11,7 @@
 // - decode: a switch on the top five opcode bits, then the few bits that tell the encodings of that group apart;
 // - loads and stores: aligned accesses to SRAM (and loads from flash and the bootrom) go to typed arrays, which is
 //   what rp2040js ends up doing for them; every other access (peripherals, USB DPRAM, XIP SRAM, unaligned ones
-//   that rp2040js reports as faults) goes through the core's own bus methods, unchanged.
-//
+//   that rp2040js reports as faults) goes through the core's own bus methods, unchanged;
 // - the run loop: `core.runBatch` runs a batch of one core's instructions with the clock's advance after each, so
 //   the chip's loop makes one call per batch, not one per instruction.
 //
