@@ -8,6 +8,10 @@
 - idle cost: CPU time an idle board process uses per host second (goal <= 5 % of a core), each runtime.
 - chip overhead: host time per emulated instruction of the chip against plain rp2040js, the same bootrom and
   MicroPython flash image booting for the same virtual time (benchmarks/chip_overhead.mjs; goal <= 1.1).
+- fast executor against rp2040js's own: MicroPython sorting on a fresh chip with each executor, side by side in
+  one process (benchmarks/mpy_compute.mjs): virtual s per host s of each and their ratio (recorded), and the
+  check that both computed exactly the same (the sort's virtual microseconds, virtual time, cycles and a hash
+  of SRAM and registers at the answer).
 
 Virtual and published times are both the time the RP2040's own timer shows, so they compare; host times compare
 only with host times.
@@ -52,6 +56,11 @@ OVERHEAD_GOAL = 1.10
 OVERHEAD_WINDOW_MS = 12       # MicroPython's start-up, before its USB device is configured
 OVERHEAD_ROUNDS = 6           # alternated; the first of each side warms up the JIT and is left out
 OVERHEAD_TIMEOUT_S = 600.0
+EXECUTOR_SCRIPT = Path(__file__).resolve().with_name("mpy_compute.mjs")
+EXECUTOR_SORT_VALUES = 300     # ~0.8 s virtual: long enough that the line's compile and echo do not dominate
+EXECUTOR_ROUNDS = 3            # each round runs both executors, one after the other
+EXECUTOR_TIMEOUT_S = 900.0
+EXECUTOR_VIRTUAL_FIELDS = ("sort_us", "sorted", "virtual_ns", "cycles", "state")
 FLASH_BYTES = 2 * 1024 * 1024
 CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
@@ -79,6 +88,7 @@ def run(session: BenchSession) -> list[Outcome]:
     outcomes.append(_time_to_prompt(session))
     outcomes += [_idle_cost(session, runtime) for runtime in ("rust", "micropython")]
     outcomes.append(_chip_overhead(session))
+    outcomes.append(_executor_speedup(session))
     return outcomes
 
 
@@ -166,16 +176,22 @@ def _idle_cost(session: BenchSession, runtime: str) -> Outcome:
     ], at_most("fraction of one core", IDLE_CORE_FRACTION_GOAL, ""), used_s / elapsed_s)
 
 
-def _chip_overhead(session: BenchSession) -> Outcome:
-    from hil.process import run_tool
+def _flash_image(session: BenchSession, scratch: str) -> tuple[Path, Path]:
+    """The bootrom, and the MicroPython UF2 laid out as the chip's 2 MiB flash (nothing else in it)."""
     from hil.sim.firmware_images import uf2_flash_payload
     images = session.bench.locate_images()
     uf2 = images.micropython_uf2.path
     payload = uf2_flash_payload(uf2, uf2.read_bytes())
-    flash = session.scratch("chip_overhead") / "flash.bin"
+    flash = session.scratch(scratch) / "flash.bin"
     flash.write_bytes(payload + b"\xff" * (FLASH_BYTES - len(payload)))
+    return images.bootrom.path, flash
+
+
+def _chip_overhead(session: BenchSession) -> Outcome:
+    from hil.process import run_tool
+    bootrom, flash = _flash_image(session, "chip_overhead")
     node = shutil.which("node") or "node"
-    result = run_tool([node, str(OVERHEAD_SCRIPT), str(images.bootrom.path), str(flash), str(OVERHEAD_WINDOW_MS),
+    result = run_tool([node, str(OVERHEAD_SCRIPT), str(bootrom), str(flash), str(OVERHEAD_WINDOW_MS),
                        str(OVERHEAD_ROUNDS)], OVERHEAD_TIMEOUT_S)
     measured = json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -193,3 +209,39 @@ def _chip_overhead(session: BenchSession) -> Outcome:
         Figure("instructions per round, emulated chip (both cores)", measured["chip"][0]["instructions"], "",
                NO_CLOCK),
     ], at_most("chip / plain", OVERHEAD_GOAL), chip / plain)
+
+
+def _executor_speedup(session: BenchSession) -> Outcome:
+    from hil.process import run_tool
+    bootrom, flash = _flash_image(session, "executor_speedup")
+    node = shutil.which("node") or "node"
+    result = run_tool([node, str(EXECUTOR_SCRIPT), str(bootrom), str(flash), str(EXECUTOR_SORT_VALUES),
+                       str(EXECUTOR_ROUNDS)], EXECUTOR_TIMEOUT_S)
+    return _executor_outcome(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _executor_outcome(measured: dict) -> Outcome:
+    """mpy_compute.mjs's rounds judged: a difference in anything virtual between any two rounds is a problem."""
+
+    def speed(rounds: list[dict]) -> float:
+        """Virtual s per host s of the median round (host time from sending the line to the answer)."""
+        return statistics.median(r["sort_us"] / 1e3 / r["host_ms"] for r in rounds)
+
+    reference, fast = measured["reference"], measured["fast"]
+    reference_speed, fast_speed = speed(reference), speed(fast)
+    problems = []
+    expected = {k: reference[0][k] for k in EXECUTOR_VIRTUAL_FIELDS}
+    for executor, rounds in (("rp2040js", reference), ("fast", fast)):
+        for number, measured_round in enumerate(rounds, 1):
+            got = {k: measured_round[k] for k in EXECUTOR_VIRTUAL_FIELDS}
+            if got != expected:
+                problems.append(f"{executor} executor, round {number}: computed {got}, not {expected}")
+    if expected["sorted"] is not True:
+        problems.append(f"the board did not sort: {expected}")
+    return Outcome(NAME, f"fast executor vs rp2040js's own, MicroPython bubble sort of {EXECUTOR_SORT_VALUES}", [
+        Figure("virtual time of the sort (both executors)", expected["sort_us"], "us", SIM_CLOCK),
+        Figure("virtual time at the answer (both executors)", expected["virtual_ns"], "ns", SIM_CLOCK),
+        Figure(f"rp2040js executor, virtual s per host s (median of {len(reference)})", round(reference_speed, 3),
+               "", NO_CLOCK),
+        Figure(f"fast executor, virtual s per host s (median of {len(fast)})", round(fast_speed, 3), "", NO_CLOCK),
+    ], None, fast_speed / reference_speed, ratio_name="fast / rp2040js executor", problems=problems)

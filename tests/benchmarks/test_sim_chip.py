@@ -34,3 +34,31 @@ def test_emulation_speed_is_virtual_seconds_per_host_second():
 def test_a_missing_us_figure_is_an_error_not_a_zero():
     with pytest.raises(RuntimeError, match="no us= figure"):
         sim_chip._us_of("Traceback: MemoryError")
+
+
+def _compute_round(host_ms: float, **virtual) -> dict:
+    figures = {"sort_us": 800_000, "sorted": True, "virtual_ns": 883_000_000, "cycles": 109_000_000,
+               "state": "93e995cf"}
+    return {"host_ms": host_ms, "cpu_ms": host_ms, **figures, **virtual}
+
+
+def test_executor_speedup_is_the_ratio_of_speeds_when_both_computed_the_same():
+    measured = {"reference": [_compute_round(4000.0), _compute_round(3200.0), _compute_round(3600.0)],
+                "fast": [_compute_round(1600.0), _compute_round(1500.0), _compute_round(2000.0)]}
+    outcome = sim_chip._executor_outcome(measured)
+    assert outcome.verdict == RECORDED and not outcome.problems
+    assert round(outcome.ratio, 3) == round((800 / 1600) / (800 / 3600), 3)   # medians: 1600 ms vs 3600 ms
+
+
+@pytest.mark.parametrize("difference", [{"sort_us": 800_001}, {"virtual_ns": 883_000_008}, {"cycles": 109_000_001},
+                                        {"state": "00000000"}])
+def test_executor_speedup_fails_when_the_fast_executor_computed_anything_else(difference):
+    measured = {"reference": [_compute_round(4000.0)], "fast": [_compute_round(1600.0, **difference)]}
+    outcome = sim_chip._executor_outcome(measured)
+    assert outcome.verdict == FAIL
+    assert "fast executor, round 1" in outcome.problems[0]
+
+
+def test_executor_speedup_fails_when_the_board_did_not_sort():
+    measured = {"reference": [_compute_round(4000.0, sorted=False)], "fast": [_compute_round(1600.0, sorted=False)]}
+    assert sim_chip._executor_outcome(measured).verdict == FAIL

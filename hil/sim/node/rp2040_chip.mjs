@@ -115,12 +115,15 @@ export class Rp2040Chip {
    * asked for a chip reset (the caller builds a new chip); `uart[0|1](byte)`: bytes the UARTs send;
    * `carry`: what survives a watchdog or system reset (from the previous chip's `carryOver(why)`), null at
    * power-on;
-   * `xipCacheModel`: count XIP cache misses as flash wait states.
+   * `xipCacheModel`: count XIP cache misses as flash wait states;
+   * `fastExecutor`: false runs rp2040js's own instruction executor (the reference the fast one must equal).
    */
-  constructor({ bootrom, flash, uniqueId, log, onFlashChange, onReset, uart, carry = null, xipCacheModel = false }) {
+  constructor({ bootrom, flash, uniqueId, log, onFlashChange, onReset, uart, carry = null, xipCacheModel = false,
+    fastExecutor = true }) {
     this.log = log;
     this.onReset = onReset;
     this.pendingReset = null;
+    this.stepEnd = null; // set by stepBothCores (here so the object's shape never changes: the run loop reads it)
     const mcu = new RP2040();
     this.mcu = mcu;
     this.detector = new HaltDetector(log);
@@ -169,8 +172,8 @@ export class Rp2040Chip {
       else detectorInfo(component, message);
     };
     this.core0 = mcu.core;
-    // the XIP cache model counts every fetch: the fast decoder's second fetch on a fallback would skew it
-    const prepareCore = xipCacheModel ? () => {} : installFastDecode;
+    // the XIP cache model counts the accesses that go through rp2040js's memory map, which the fast executor skips
+    const prepareCore = xipCacheModel || !fastExecutor ? () => {} : installFastDecode;
     prepareCore(this.core0);
     this.core1 = new Rp2040Core1(mcu, log, prepareCore);
     // every peripheral interrupt line reaches both cores' NVICs
@@ -265,6 +268,7 @@ export class Rp2040Chip {
     const core = this.core0;
     const { registers } = core;
     const penalty = this.xipCache;
+    const batch = core.runBatch !== undefined; // the fast executor (not with the XIP cache model)
     let executed = 0;
     while (now() < hostEndMs) {
       const cycleNanos = NANOS_PER_SECOND / mcu.clkSys;
@@ -290,15 +294,24 @@ export class Rp2040Chip {
           if (this.pendingReset) return this.resetRequested(executed);
           continue;
         }
-        const pc = registers[15];
-        let cycles = core.executeInstruction();
-        if (penalty) cycles += penalty.takeStallCycles();
-        // the clock's tick, without its call when no alarm falls due
-        const target = clock.nanosCounter + cycles * cycleNanos;
-        const alarm = clock.nextAlarm;
-        if (alarm !== null && alarm.nanos <= target) clock.tick(cycles * cycleNanos);
-        else clock.nanosCounter = target;
-        executed++;
+        let pc;
+        if (batch) {
+          // the fast executor runs until something here needs a look (counted as that many loop turns)
+          const ran = core.runBatch(BATCH_INSTRUCTIONS - i, cycleNanos, this);
+          executed += ran;
+          i += ran - 1;
+          pc = core.lastPc;
+        } else {
+          pc = registers[15];
+          let cycles = core.executeInstruction();
+          if (penalty) cycles += penalty.takeStallCycles();
+          // the clock's tick, without its call when no alarm falls due
+          const target = clock.nanosCounter + cycles * cycleNanos;
+          const alarm = clock.nextAlarm;
+          if (alarm !== null && alarm.nanos <= target) clock.tick(cycles * cycleNanos);
+          else clock.nanosCounter = target;
+          executed++;
+        }
         if (registers[15] === pc || detector.pending) {
           const halt = detector.check(pc);
           if (halt) return { executed, halt, idle: false };
