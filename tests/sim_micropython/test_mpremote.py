@@ -113,3 +113,15 @@ def test_a_file_write_completes_while_a_thread_runs_on_core_1(mpremote):
             f"print(len(open('threaded.txt').read()), state[1], state[2] > state[3] > 0)")
     result = mpremote("exec", code, timeout_s=60)
     assert (result.returncode, result.stdout) == (0, "10000 1 True\r\n"), result.stderr
+
+
+def test_writing_flash_takes_the_flash_chips_erase_time_on_the_boards_clock(mpremote):
+    # 32 KiB into a new file: littlefs erases at least eight 4 KiB sectors first, 45 ms each on a W25Q16JV, so the
+    # board's own clock sees at least 360 ms pass (without erase times it would see a fraction of that).
+    code = ("import os, time\nstart = time.ticks_us()\nwith open('erased.bin', 'wb') as f:\n"
+            " f.write(bytes(32768))\nelapsed_us = time.ticks_diff(time.ticks_us(), start)\n"
+            "os.remove('erased.bin')\nprint('us', elapsed_us)")
+    result = mpremote("exec", code, timeout_s=60)
+    assert result.returncode == 0, result.stderr
+    elapsed_us = int(result.stdout.split()[-1])
+    assert elapsed_us >= 8 * 45_000

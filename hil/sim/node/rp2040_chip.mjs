@@ -137,7 +137,7 @@ export class Rp2040Chip {
     mcu.flash = flash;
     mcu.flash16 = new Uint16Array(flash.buffer, flash.byteOffset, flash.length / 2);
     mcu.flashView = new DataView(flash.buffer, flash.byteOffset, flash.length);
-    this.flashChip = new W25Q16(flash, uniqueId, onFlashChange);
+    this.flashChip = new W25Q16(flash, uniqueId, onFlashChange, () => mcu.clock.nanos);
     const ssi = new SsiFlashPort(this.flashChip);
     this.xipCache = xipCacheModel ? new XipCache() : null;
     mcu.peripherals[SSI_KEY] = asPeripheral(ssi);

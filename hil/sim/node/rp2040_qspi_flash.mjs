@@ -6,9 +6,12 @@
 // override as the bootrom does), and the flash chip's command set. XIP reads keep going straight to the same
 // byte array, so what a program/erase changes is what the next instruction fetch sees.
 //
-// Not modelled: erase/program durations (status BUSY is never set: operations complete at chip-select
-// release), dual/quad data on the SSI path (quad transactions are accepted and answered with the array's data
-// but only the command and address matter), the XIP streaming FIFO.
+// Erase, program and status writes take the W25Q16JV's typical times in virtual time: status BUSY stays set and
+// further write-type commands are ignored until they have passed, so the bootrom's wait-for-ready loop spins for
+// as long as on a Pico (the bytes change at once: nothing reads the array mid-operation, the bootrom has XIP off).
+//
+// Not modelled: dual/quad data on the SSI path (quad transactions are accepted and answered with the array's
+// data but only the command and address matter), the XIP streaming FIFO, worst-case (maximum) timings.
 
 export const FLASH_BYTES = 2 * 1024 * 1024; // W25Q16
 const PAGE_BYTES = 256;
@@ -38,17 +41,35 @@ const CMD_BLOCK_ERASE_64K = 0xd8;
 const CMD_QUAD_IO_READ = 0xeb;
 const JEDEC_ID = [0xef, 0x40, 0x15]; // Winbond, SPI NOR, 16 Mbit
 const DEVICE_ID = 0x14;
+const STATUS1_BUSY = 0x01;
 const STATUS1_WEL = 0x02;
 const STATUS2_QE = 0x02;
 const IDLE_BUS_BYTE = 0xff; // nothing drives MISO: the pull-up reads as ones
+const ERASE_BYTES = { [CMD_SECTOR_ERASE]: SECTOR_BYTES, [CMD_BLOCK_ERASE_32K]: 32 * 1024,
+  [CMD_BLOCK_ERASE_64K]: 64 * 1024 };
+// W25Q16JV datasheet, AC electrical characteristics, typical values (the Pico's flash is a W25Q16JV)
+const NANOS_PER_MS = 1e6;
+const BUSY_NANOS = {
+  [CMD_WRITE_STATUS]: 10 * NANOS_PER_MS, // tW
+  [CMD_WRITE_STATUS2]: 10 * NANOS_PER_MS,
+  [CMD_PAGE_PROGRAM]: 0.4 * NANOS_PER_MS, // tPP
+  [CMD_SECTOR_ERASE]: 45 * NANOS_PER_MS, // tSE, 4 KiB
+  [CMD_BLOCK_ERASE_32K]: 120 * NANOS_PER_MS, // tBE1
+  [CMD_BLOCK_ERASE_64K]: 150 * NANOS_PER_MS, // tBE2
+  [CMD_CHIP_ERASE]: 5000 * NANOS_PER_MS, // tCE
+  [CMD_CHIP_ERASE_ALT]: 5000 * NANOS_PER_MS,
+};
 
 /** The flash chip: bytes in on MOSI while selected, bytes out on MISO; commands act when chip select rises. */
 export class W25Q16 {
-  /** `data`: the FLASH_BYTES array (shared with XIP reads); `uniqueId`: 8 bytes; `onChange()`: after erase/program. */
-  constructor(data, uniqueId, onChange) {
+  /** `data`: the FLASH_BYTES array (shared with XIP reads); `uniqueId`: 8 bytes; `onChange()`: after erase/program;
+   * `nowNanos()`: the chip's virtual time, which erase/program durations are counted in. */
+  constructor(data, uniqueId, onChange, nowNanos) {
     this.data = data;
     this.uniqueId = uniqueId;
     this.onChange = onChange;
+    this.nowNanos = nowNanos;
+    this.busyUntilNanos = 0;
     this.status = [0, STATUS2_QE, 0];
     this.selected = false;
     this.bytes = [];
@@ -72,7 +93,7 @@ export class W25Q16 {
     this.bytes.push(mosi);
     const cmd = this.bytes[0];
     switch (cmd) {
-      case CMD_READ_STATUS1: return this.status[0];
+      case CMD_READ_STATUS1: return this.status[0] | (this.busy() ? STATUS1_BUSY : 0);
       case CMD_READ_STATUS2: return this.status[1];
       case CMD_READ_STATUS3: return this.status[2];
       case CMD_JEDEC_ID: return index >= 1 && index <= 3 ? JEDEC_ID[index - 1] : IDLE_BUS_BYTE;
@@ -92,6 +113,11 @@ export class W25Q16 {
     }
   }
 
+  /** An erase, program or status write still in progress. */
+  busy() {
+    return this.busyUntilNanos > this.nowNanos();
+  }
+
   /** Chip select released: write-type commands take effect now, as on the real chip. */
   deselect() {
     if (!this.selected) return;
@@ -99,7 +125,9 @@ export class W25Q16 {
     const b = this.bytes;
     if (b.length === 0) return;
     const cmd = b[0];
+    if (this.busy()) return; // while busy the chip acts on nothing but status reads
     const writeEnabled = (this.status[0] & STATUS1_WEL) !== 0;
+    let started = writeEnabled; // an operation the chip now carries out (busy for its duration)
     switch (cmd) {
       case CMD_WRITE_ENABLE:
         this.status[0] |= STATUS1_WEL;
@@ -119,7 +147,8 @@ export class W25Q16 {
         if (b.length >= 2) this.status[1] = b[1];
         break;
       case CMD_PAGE_PROGRAM: {
-        if (!writeEnabled || b.length < 5) break;
+        started = writeEnabled && b.length >= 5;
+        if (!started) break;
         const start = this.address();
         const pageBase = start & ~(PAGE_BYTES - 1);
         // past the end of the page the address wraps to its start; programming only clears bits
@@ -131,13 +160,10 @@ export class W25Q16 {
         break;
       }
       case CMD_SECTOR_ERASE:
-        if (writeEnabled && b.length >= 4) this.erase(this.address(), SECTOR_BYTES);
-        break;
       case CMD_BLOCK_ERASE_32K:
-        if (writeEnabled && b.length >= 4) this.erase(this.address(), 32 * 1024);
-        break;
       case CMD_BLOCK_ERASE_64K:
-        if (writeEnabled && b.length >= 4) this.erase(this.address(), 64 * 1024);
+        started = writeEnabled && b.length >= 4;
+        if (started) this.erase(this.address(), ERASE_BYTES[cmd]);
         break;
       case CMD_CHIP_ERASE:
       case CMD_CHIP_ERASE_ALT:
@@ -147,6 +173,7 @@ export class W25Q16 {
         return; // reads and unknown commands change nothing
     }
     this.status[0] &= ~STATUS1_WEL; // every program/erase/status write ends with the latch cleared
+    if (started) this.busyUntilNanos = this.nowNanos() + BUSY_NANOS[cmd];
   }
 
   erase(address, bytes) {
