@@ -42,6 +42,7 @@ SORT_VALUES = 1000
 FIB_TERMS = 800
 FIDELITY_FACTOR = 1.5               # the sim's virtual time within this factor of the Pico's, either way
 EMULATION_SPEED_GOAL = 0.5          # virtual s per host s while MicroPython computes
+SPEED_SORT_RUNS = 3
 READY_GOAL_S = 1.0
 IDLE_CORE_FRACTION_GOAL = 0.05
 IDLE_SAMPLE_S = 5.0
@@ -54,7 +55,7 @@ US_FIELD = re.compile(r"us=(\d+)")
 OVERHEAD_SCRIPT = Path(__file__).resolve().with_name("chip_overhead.mjs")
 OVERHEAD_GOAL = 1.10
 OVERHEAD_WINDOW_MS = 12       # MicroPython's start-up, before its USB device is configured
-OVERHEAD_ROUNDS = 6           # alternated; the first of each side warms up the JIT and is left out
+OVERHEAD_ROUNDS = 16          # alternated; the first of each side warms up the JIT and is left out (fewer swing widely)
 OVERHEAD_TIMEOUT_S = 600.0
 EXECUTOR_SCRIPT = Path(__file__).resolve().with_name("mpy_compute.mjs")
 EXECUTOR_SORT_VALUES = 300     # ~0.8 s virtual: long enough that the line's compile and echo do not dominate
@@ -78,12 +79,15 @@ def run(session: BenchSession) -> list[Outcome]:
     mpy = session.board("micropython")
     mpy.provision(ProvisionArtifacts(files=tuple(session.artifacts.deploy_files(["scripts_micropython/lesson"]))),
                   PROVISION_TIMEOUT_S)
-    sort = mpy.exec(f"import kernels\nkernels.sort({SORT_VALUES})", MPY_SORT_TIMEOUT_S)
-    virtual_us[("micropython", "sort")] = _us_of(sort.stdout)
+    # The sort several times: its virtual time is the same each time, its host time varies with the JIT's and the
+    # machine's moods by up to a third from one run to the next, so the speed is judged on the median.
+    sorts = [mpy.exec(f"import kernels\nkernels.sort({SORT_VALUES})", MPY_SORT_TIMEOUT_S)
+             for _ in range(SPEED_SORT_RUNS)]
+    virtual_us[("micropython", "sort")] = _us_of(sorts[0].stdout)
     fib = mpy.exec(f"kernels.fib({FIB_TERMS})", MPY_FIB_TIMEOUT_S)
     virtual_us[("micropython", "fib")] = _us_of(fib.stdout)
     outcomes += _fidelity(virtual_us)
-    outcomes.append(_emulation_speed(virtual_us[("micropython", "sort")], sort.elapsed_s))
+    outcomes.append(_emulation_speed(virtual_us[("micropython", "sort")], [sort.elapsed_s for sort in sorts]))
     session.release_ports()
     outcomes.append(_time_to_prompt(session))
     outcomes += [_idle_cost(session, runtime) for runtime in ("rust", "micropython")]
@@ -125,12 +129,16 @@ def _fidelity(virtual_us: dict[tuple[str, str], int]) -> list[Outcome]:
     return outcomes
 
 
-def _emulation_speed(virtual_sort_us: int, host_s: float) -> Outcome:
-    speed = virtual_sort_us / 1e6 / host_s
+def _emulation_speed(virtual_sort_us: int, host_s: list[float]) -> Outcome:
+    """Virtual seconds per host second of the sort's exec, judged on the median of its runs."""
+    median_s = statistics.median(host_s)
     return Outcome(NAME, "emulation speed while MicroPython computes (bubble sort)", [
         Figure("virtual time of the sort", virtual_sort_us, "us", SIM_CLOCK),
-        Figure("host time of the exec (send to prompt)", round(host_s, 3), "s", HOST_CLOCK),
-    ], at_least("virtual s / host s", EMULATION_SPEED_GOAL), speed)
+        Figure(f"host time of the exec (send to prompt), median of {len(host_s)}", round(median_s, 3), "s",
+               HOST_CLOCK),
+        Figure("fastest run", round(min(host_s), 3), "s", HOST_CLOCK),
+        Figure("slowest run", round(max(host_s), 3), "s", HOST_CLOCK),
+    ], at_least("virtual s / host s", EMULATION_SPEED_GOAL), virtual_sort_us / 1e6 / median_s)
 
 
 def _time_to_prompt(session: BenchSession) -> Outcome:
