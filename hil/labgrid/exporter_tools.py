@@ -11,7 +11,9 @@ carries the hardware depends on the tool:
   matched by the port it is plugged into so it stays the same device in BOOTSEL), as FlashScriptDriver uses it.
 
 Every step has a host-side deadline: ssh connection and copy through `call_within`, the tool through run_tool
-(its local ssh process group is killed when the deadline passes).
+(its local ssh process group is killed when the deadline passes). Killing the local ssh does not stop a command
+on the other host (it has no terminal to lose), so the tool also runs under coreutils' `timeout` there, with the
+same deadline.
 """
 from __future__ import annotations
 
@@ -28,7 +30,8 @@ from hil.process import ToolResult, run_tool
 
 # The resource each flash method's tool needs on the board's place.
 FLASH_RESOURCES = {"probe-rs": "NetworkUSBDebugger", "picotool": "NetworkUSBFlashableDevice"}
-COMMAND_NOT_FOUND = 127      # what a POSIX shell on the exporter host answers for a tool it cannot find
+COMMAND_NOT_FOUND = 127      # what a POSIX shell (and `timeout`) on the exporter host answers for a missing tool
+REMOTE_KILL_AFTER_S = 5      # a tool that ignores SIGTERM at its deadline gets SIGKILL this much later
 SSH_FAILED = 255             # ssh itself failed (connection, authentication)
 
 
@@ -99,8 +102,9 @@ class ExporterToolHost(ToolHost):
             on_output_line: Callable[[str, str], None] | None = None) -> ToolResult:
         deadline = Deadline(timeout_s)
         prefix = self.command_prefix(deadline.remaining_s)
+        bounded = ["timeout", f"--kill-after={REMOTE_KILL_AFTER_S}", f"{max(deadline.remaining_s, 0.1):.1f}", *argv]
         # ssh hands the words to the remote shell: quoted one by one, so each stays one argument there
-        remote = [*prefix, *(shlex.quote(str(word)) for word in argv)]
+        remote = [*prefix, *(shlex.quote(str(word)) for word in bounded)]
         host = self._labgrid_resource().host
         try:
             return run_tool(remote, max(deadline.remaining_s, 0.0), env=env, check=check,

@@ -126,6 +126,17 @@ def remote_lab(tmp_path_factory):
         shutil.rmtree(copy, ignore_errors=True)
 
 
+def _running(command_line: str) -> bool:
+    """A process with exactly this command line runs on this machine (the tests' "exporter host")."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if cmdline.read_bytes().replace(b"\0", b" ").strip() == command_line.encode():
+                return True
+        except OSError:
+            pass
+    return False
+
+
 def _labgrid_copies() -> set[Path]:
     from labgrid.util.helper import get_user
     cache = Path("/var/cache/labgrid") / get_user()
@@ -244,7 +255,7 @@ def test_a_place_without_the_flash_resource_is_named_with_the_board_and_the_clas
     """In process: the bench, started against the coordinator, asked for a flasher the place cannot carry; and the
     place's debugger host running commands over labgrid's ssh: words kept apart, a missing tool named as such."""
     from hil.bench.bench_factory import open_bench
-    from hil.errors import ToolMissing
+    from hil.errors import ToolMissing, ToolTimeout
     from hil.labgrid.exporter_tools import ExporterToolHost
     from hil.labgrid.lab_client import LabgridError, LabClient, PlaceResource
 
@@ -261,6 +272,10 @@ def test_a_place_without_the_flash_resource_is_named_with_the_board_and_the_clas
         host = ExporterToolHost(PLACE, spec.board_id, lambda: debugger)
         echoed = host.run(["printf", "%s|", "two words", "$HOME", "a;b"], 30)
         assert echoed.stdout == "two words|$HOME|a;b|", echoed
+        # a tool past its deadline is stopped on the exporter host too, not only its local ssh
+        with pytest.raises(ToolTimeout):
+            host.run(["sleep", "47.25"], 1.0)
+        assert Deadline(5.0).poll(lambda: not _running("sleep 47.25"), 0.1), "the remote tool outlived its deadline"
         with pytest.raises(ToolMissing) as missing:
             host.run(["no-such-flash-tool", "--version"], 30, install_hint="install it there")
         assert f"on the exporter host {ALIAS} of labgrid place {PLACE}: install it there" in str(missing.value)
