@@ -54,6 +54,20 @@ def wait_for_the_runner(device: PtyDevice, sent: bytes, timeout_s: float = 30.0)
             time.sleep(0.01)
 
 
+def answer_once_sent(device: PtyDevice, sent: bytes, *parts: bytes, delay_s: float = 0.0, gap_s: float = 0.0):
+    """In the background, as a board would: once the runner has sent `sent`, wait `delay_s`, then send `parts`
+    `gap_s` apart."""
+    def answer():
+        wait_for_the_runner(device, sent)
+        time.sleep(delay_s)
+        for index, part in enumerate(parts):
+            if index:
+                time.sleep(gap_s)
+            device.send(part)
+
+    threading.Thread(target=answer, daemon=True).start()
+
+
 def run_scenario(tmp_path: Path, device: PtyDevice, steps: str):
     path = tmp_path / "s.yaml"
     path.write_text("scenario: s\nclaim: c\nboards:\n  rust: {runtime: rust, provision: false}\nsteps:\n"
@@ -72,13 +86,7 @@ def run_scenario(tmp_path: Path, device: PtyDevice, steps: str):
 
 
 def test_a_stream_expect_waits_for_the_whole_line_before_recording(tmp_path, device):
-    def answer_in_two_parts():
-        time.sleep(0.2)
-        device.send(b"OK tx n=3 us=12")
-        time.sleep(0.3)
-        device.send(b"34\r\n")
-
-    threading.Thread(target=answer_in_two_parts).start()
+    answer_once_sent(device, b"tx 3", b"OK tx n=3 us=12", b"34\r\n", gap_s=0.3)
     metrics, _ = run_scenario(tmp_path, device, """\
         - {on: rust, send: "tx 3\\n", expect: 'us=(?P<us>\\d+)', record: {rust_tx_us: us}, timeout_s: 3}
         """)
@@ -86,24 +94,21 @@ def test_a_stream_expect_waits_for_the_whole_line_before_recording(tmp_path, dev
     assert (metrics["rust_tx_us"].unit, metrics["rust_tx_us"].clock_domain) == ("us", "device")
 
 
-def test_a_panic_line_ends_a_stream_wait_at_once_with_the_panic_as_evidence(tmp_path, device):
-    threading.Thread(target=lambda: (time.sleep(0.2), device.send(b"PANIC boom at src/x.rs:7\r\n"))).start()
+# A pattern that sets verbose and ignore-case inline must not swallow the runner's PANIC alternative.
+@pytest.mark.parametrize("expect", ["never", "(?xi) never  "])
+def test_a_panic_line_ends_a_stream_wait_at_once_with_the_panic_as_evidence(tmp_path, device, expect):
+    answer_once_sent(device, b"go", b"PANIC boom at src/x.rs:7\r\n")
     start = time.monotonic()
     with pytest.raises(StepFailed) as caught:
-        run_scenario(tmp_path, device, """\
-            - {on: rust, send: "go\\n", expect: 'never', timeout_s: 10}
+        run_scenario(tmp_path, device, f"""\
+            - {{on: rust, send: "go\\n", expect: '{expect}', timeout_s: 10}}
             """)
     assert time.monotonic() - start < 5
     assert "s.yaml:6: step 1 (line 6): the board panicked: PANIC boom at src/x.rs:7" in str(caught.value)
 
 
 def test_command_records_from_the_final_line_and_elapsed_on_the_host_clock(tmp_path, device):
-    def answer_after_the_command():
-        wait_for_the_runner(device, b"bench sort 10")
-        time.sleep(0.1)
-        device.send(b"OK sort n=10 ok=1 us=77\n")
-
-    threading.Thread(target=answer_after_the_command, daemon=True).start()
+    answer_once_sent(device, b"bench sort 10", b"OK sort n=10 ok=1 us=77\n", delay_s=0.1)
     metrics, _ = run_scenario(tmp_path, device, """\
         - {on: rust, command: bench sort 10, expect: 'ok=1 us=(?P<us>\\d+)', record: {rust_sort_us: us},
            record_elapsed: rust_sort_round_trip_s}
@@ -116,11 +121,7 @@ def test_command_records_from_the_final_line_and_elapsed_on_the_host_clock(tmp_p
 def test_a_backtracking_regex_ends_within_its_step_deadline_naming_the_pattern(tmp_path, device):
     # (a|aa)+$ on 60 a's and a '!' backtracks for hours with `re`; the step's 3 s bound it. The bound below is
     # loose so that a loaded machine cannot fail it, and still far below what an unbounded match takes.
-    def answer_after_go():
-        wait_for_the_runner(device, b"go")
-        device.send(b"a" * 60 + b"!\n")
-
-    threading.Thread(target=answer_after_go, daemon=True).start()
+    answer_once_sent(device, b"go", b"a" * 60 + b"!\n")
     start = time.monotonic()
     with pytest.raises(StepFailed) as caught:
         run_scenario(tmp_path, device, """\
@@ -133,12 +134,7 @@ def test_a_backtracking_regex_ends_within_its_step_deadline_naming_the_pattern(t
 def test_matching_a_late_answer_gets_only_what_is_left_of_the_step_deadline(tmp_path, device):
     # The answer arrives 2.5 s into a 3 s step; a backtracking pattern on it may use the 0.5 s left, not a fresh
     # budget of its own, so the step ends near its deadline rather than up to a second after it.
-    def answer_late():
-        wait_for_the_runner(device, b"go")
-        time.sleep(2.5)
-        device.send(b"OK " + b"a" * 60 + b"!\n")
-
-    threading.Thread(target=answer_late, daemon=True).start()
+    answer_once_sent(device, b"go", b"OK " + b"a" * 60 + b"!\n", delay_s=2.5)
     with pytest.raises(StepFailed) as caught:
         run_scenario(tmp_path, device, """\
             - {on: rust, command: go, expect: '(a|aa)+$', timeout_s: 3}
@@ -150,7 +146,7 @@ def test_matching_a_late_answer_gets_only_what_is_left_of_the_step_deadline(tmp_
 
 def test_a_backreference_keeps_its_number_inside_the_runner_wrapping(tmp_path, device):
     # On a Rust board the runner adds a PANIC alternative; \1 must still mean the user's first group.
-    threading.Thread(target=lambda: (time.sleep(0.1), device.send(b"OK echo ab ab us=5\n"))).start()
+    answer_once_sent(device, b"go", b"OK echo ab ab us=5\n")
     metrics, _ = run_scenario(tmp_path, device, """\
         - {on: rust, send: "go\\n", expect: 'echo (\\w+) \\1 us=(?P<us>\\d+)', record: {echo_us: us}, timeout_s: 3}
         """)
@@ -158,22 +154,11 @@ def test_a_backreference_keeps_its_number_inside_the_runner_wrapping(tmp_path, d
 
 
 def test_an_inline_global_flag_runs_as_checked(tmp_path, device):
-    threading.Thread(target=lambda: (time.sleep(0.1), device.send(b"OK SORT us=9\n"))).start()
+    answer_once_sent(device, b"go", b"OK SORT us=9\n")
     metrics, _ = run_scenario(tmp_path, device, """\
         - {on: rust, send: "go\\n", expect: '(?i)sort us=(?P<us>\\d+)', record: {sort_us: us}, timeout_s: 3}
         """)
     assert metrics["sort_us"].value == 9
-
-
-def test_a_panic_still_ends_the_wait_when_the_user_pattern_sets_verbose_and_ignorecase(tmp_path, device):
-    threading.Thread(target=lambda: (time.sleep(0.1), device.send(b"PANIC boom at src/x.rs:7\r\n"))).start()
-    start = time.monotonic()
-    with pytest.raises(StepFailed) as caught:
-        run_scenario(tmp_path, device, """\
-            - {on: rust, send: "go\\n", expect: '(?xi) never  ', timeout_s: 10}
-            """)
-    assert time.monotonic() - start < 5
-    assert "the board panicked" in str(caught.value)
 
 
 @pytest.mark.parametrize("verify_key, verify", [("", None), (", deploy_verify: true", True)])
