@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from hil.bench.bench import Bench
-from hil.bench.board_spec import BoardSpec, Runtime
 from hil.board.board import ProvisionArtifacts
 from hil.board.board_factory import make_board
 from hil.deploy.micropython_deployer import (
@@ -21,6 +19,7 @@ from hil.deploy.micropython_deployer import (
 from hil.errors import ConfigError, DeadlineExpired, ProvisionError, WrongRuntime
 from hil.scenario.artifacts import Artifacts
 from tests.deploy.fake_micropython_board import FakeMicroPythonBoard, FakeRustFirmware
+from tests.core.one_port_bench import OnePortBench
 
 SUBPROCESS_TIMEOUT_S = 60.0
 
@@ -279,31 +278,13 @@ def test_a_deployer_made_with_verify_hashes_every_time(board, scripts):
         ["/kernels/crc.py"]
 
 
-class _PortBench(Bench):
-    name = "port"
-
-    def __init__(self, port: str, deploy_verify: bool):
-        self.port = port
-        self.specs = [BoardSpec("pico-m", Runtime.MICROPYTHON, serial_number="FAKE1", flash_method="mpremote",
-                                extra={"deploy_verify": deploy_verify})]
-
-    def locate_port(self, spec, timeout_s):
-        return self.port
-
-    def attached(self):
-        return []
-
-    def device_clock_domain(self, runtime):
-        return "device"
-
-
 @pytest.mark.parametrize("bench_verify, asked, rewritten", [
     (False, None, False),   # the bench's fast path: size and mtime trusted
     (False, True, True),    # `hil deploy --verify`, or a scenario's deploy_verify
     (True, None, True),     # the bench file's deploy_verify
 ])
 def test_a_boards_provision_verifies_as_its_artifacts_or_its_bench_ask(board, scripts, bench_verify, asked, rewritten):
-    bench = _PortBench(board.port, bench_verify)
+    bench = OnePortBench(board.port, deploy_verify=bench_verify)
     spec = bench.specs[0]
     mpy = make_board(bench, spec)
     files = tuple(plan_files([scripts]))

@@ -4,36 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from hil.bench.bench import Bench
-from hil.bench.board_spec import BoardSpec
 from hil.board.micropython_board import MicroPythonBoard
 from hil.errors import StepTimeout, WrongRuntime
+from tests.core.one_port_bench import OnePortBench
 from tests.deploy.fake_micropython_board import FakeMicroPythonBoard
 
 REPLY_DELAY_S = 0.3   # the fake board's turnaround: longer than the tiny deadlines below
 
 
-class FakeBench(Bench):
-    name = "fake"
-
-    def __init__(self, port: str):
-        self.port = port
-        self.specs = [BoardSpec("pico-m", "micropython", serial_number="FAKE1", flash_method="mpremote")]
-
-    def locate_port(self, spec, timeout_s):
-        return self.port
-
-    def attached(self):
-        return []
-
-    def device_clock_domain(self, runtime):
-        return "device"
-
-
 @pytest.fixture
 def slow_board(tmp_path):
     fake = FakeMicroPythonBoard(tmp_path / "board", reply_delay_s=REPLY_DELAY_S)
-    bench = FakeBench(fake.port)
+    bench = OnePortBench(fake.port)
     board = MicroPythonBoard(bench.specs[0], bench)
     yield board
     board.close()
@@ -58,7 +40,7 @@ def test_a_late_answer_is_not_taken_as_the_next_commands_answer(slow_board):
 @pytest.fixture
 def board(tmp_path):
     fake = FakeMicroPythonBoard(tmp_path / "board")
-    bench = FakeBench(fake.port)
+    bench = OnePortBench(fake.port)
     board = MicroPythonBoard(bench.specs[0], bench)
     yield board
     board.close()
