@@ -18,8 +18,8 @@ from hil.deploy.micropython_deployer import (
 )
 from hil.errors import ConfigError, DeadlineExpired, ProvisionError, WrongRuntime
 from hil.scenario.artifacts import Artifacts
-from tests.deploy.fake_micropython_board import FakeMicroPythonBoard, FakeRustFirmware
 from tests.core.one_port_bench import OnePortBench
+from tests.deploy.fake_micropython_board import FakeMicroPythonBoard, FakeRustFirmware
 
 SUBPROCESS_TIMEOUT_S = 60.0
 
