@@ -10,6 +10,11 @@ from pathlib import Path
 from typing import Sequence
 
 
+def seconds_text(seconds: float) -> str:
+    """A duration for a message, to 10 ms: a deadline's remaining 1.99999 s reads as the 2 s it was given."""
+    return f"{round(seconds, 2):g}"
+
+
 class HilError(Exception):
     """Base of every error the framework raises on purpose."""
 
@@ -66,7 +71,7 @@ class ToolTimeout(HilError):
         self.stderr = stderr
         detail = _tail_text(stderr.strip() or stdout.strip(), 400)
         super().__init__(
-            f"{' '.join(self.argv)} did not finish within {round(timeout_s, 2):g} s and was killed"
+            f"{' '.join(self.argv)} did not finish within {seconds_text(timeout_s)} s and was killed"
             + (f"; last output: {detail}" if detail else "")
         )
 
@@ -87,7 +92,7 @@ class DeadlineExpired(HilError):
     def __init__(self, what: str, timeout_s: float):
         self.what = what
         self.timeout_s = timeout_s
-        super().__init__(f"{what}: not done within {round(timeout_s, 2):g} s")
+        super().__init__(f"{what}: not done within {seconds_text(timeout_s)} s")
 
 
 class BoardNotFound(HilError):
@@ -107,7 +112,8 @@ class PortVanished(HilError):
         self.board_id = board_id
         self.timeout_s = timeout_s
         who = f"board {board_id!r} " if board_id else ""
-        super().__init__(f"{who}serial port {port} disappeared and did not come back within {round(timeout_s, 2):g} s")
+        super().__init__(f"{who}serial port {port} disappeared and did not come back within "
+                         f"{seconds_text(timeout_s)} s")
 
 
 class PatternTooSlow(HilError):
@@ -116,7 +122,8 @@ class PatternTooSlow(HilError):
     def __init__(self, pattern: str, text_chars: int, timeout_s: float):
         self.pattern = pattern
         self.timeout_s = timeout_s
-        super().__init__(f"regex {pattern!r} did not finish matching {text_chars} characters within {round(timeout_s, 2):g} s "
+        super().__init__(f"regex {pattern!r} did not finish matching {text_chars} characters within "
+                         f"{seconds_text(timeout_s)} s "
                          f"(it backtracks: make its repeats unambiguous, e.g. (a+)+ -> a+)")
 
 
@@ -134,7 +141,7 @@ class StepTimeout(HilError):
         shown = tail.decode("utf-8", "backslashreplace") if tail else "(nothing)"
         log = f"\nfull log: {self.log_path}" if self.log_path else ""
         super().__init__(
-            f"{who}pattern {pattern!r} not seen within {round(timeout_s, 2):g} s\nlast bytes received:\n{shown}{log}"
+            f"{who}pattern {pattern!r} not seen within {seconds_text(timeout_s)} s\nlast bytes received:\n{shown}{log}"
         )
 
 
@@ -204,7 +211,8 @@ class BoardBusy(HilError):
     """No board of the needed kind became free within the deadline (all locked by other workers)."""
 
     def __init__(self, what: str, timeout_s: float, holders: str = ""):
-        super().__init__(f"no free board for {what} within {round(timeout_s, 2):g} s" + (f" ({holders})" if holders else ""))
+        super().__init__(f"no free board for {what} within {seconds_text(timeout_s)} s"
+                         + (f" ({holders})" if holders else ""))
 
 
 class ResultsNotWritable(HilError):

@@ -25,7 +25,7 @@ from hil.bench.usb_ids import (
     is_shared_bootsel_serial, parse_vid_pid,
 )
 from hil.deadline import Deadline
-from hil.errors import BoardNotFound
+from hil.errors import BoardNotFound, seconds_text
 
 LOCATE_POLL_S = 0.1
 # A Pico re-enumerating after a reset or a flash is back on USB well within this; a board absent for longer is not
@@ -267,7 +267,7 @@ class PhysicalBench(Bench):
 
         port = deadline.poll(usable_port, LOCATE_POLL_S)
         if port is None:
-            raise BoardNotFound(spec.board_id, f"{detail}; waited {round(timeout_s, 2):g} s{where}")
+            raise BoardNotFound(spec.board_id, f"{detail}; waited {seconds_text(timeout_s)} s{where}")
         return port
 
     def attached(self) -> list[AttachedBoard]:

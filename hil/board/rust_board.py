@@ -11,7 +11,7 @@ from hil.bench.recovery import RecoveryMeans, cannot_recover_reason, recovery_pl
 from hil.board.board import HALT_QUERY_MIN_S, MIN_OPEN_S, Board, BoardState, ProvisionArtifacts
 from hil.deadline import Deadline
 from hil.deploy.firmware_image import FirmwareImage
-from hil.errors import BoardHalted, HilError, ProvisionError, StepTimeout
+from hil.errors import BoardHalted, HilError, ProvisionError, StepTimeout, seconds_text
 from hil.transport.serial_log import SerialLog
 
 IDENTIFY_TIMEOUT_S = 2.0
@@ -176,7 +176,7 @@ class RustBoard(Board):
         port_losses = self.transport.reconnects - reconnects_before
         loop = (f" (its serial port went away and came back {port_losses} times meanwhile: a reset loop?)"
                 if port_losses >= RESET_LOOP_PORT_LOSSES else "")
-        raise ProvisionError(self.board_id, f"firmware did not answer within {round(timeout_s, 2):g} s after reset"
+        raise ProvisionError(self.board_id, f"firmware did not answer within {seconds_text(timeout_s)} s after reset"
                                             f"{loop}: {last_error}")
 
     def reset(self, timeout_s: float = BOOT_TIMEOUT_S) -> None:

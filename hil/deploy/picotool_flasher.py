@@ -16,7 +16,7 @@ from hil.deploy.flash_failed import FlashFailed
 from hil.deploy.flasher import KIND_BIN, KIND_ELF, KIND_UF2, Flasher, FlashReport, ProgressCallback
 from hil.deploy.tool_host import LOCAL, ToolHost
 from hil.deploy.tool_output import PROBLEM_NO_BOOTSEL_DEVICE, classify_problem, parse_picotool_info
-from hil.errors import ProvisionError, ToolFailed
+from hil.errors import ProvisionError, ToolFailed, seconds_text
 
 PICOTOOL = "picotool"
 INSTALL_HINT = "https://github.com/raspberrypi/picotool (or the Raspberry Pi Pico SDK)"
@@ -132,5 +132,5 @@ class PicotoolFlasher(Flasher):
         if not appear.poll(loaded, BOOTSEL_RETRY_S):
             raise ProvisionError(
                 self.board_id, f"picotool: asked the board to enter BOOTSEL, but no BOOTSEL device with "
-                f"serial {self.serial_number or '(any)'} appeared within {round(appear.timeout_s, 2):g} s; hold BOOTSEL "
-                "while plugging the board in, then run again")
+                f"serial {self.serial_number or '(any)'} appeared within {seconds_text(appear.timeout_s)} s; "
+                "hold BOOTSEL while plugging the board in, then run again")

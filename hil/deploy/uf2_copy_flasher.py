@@ -19,7 +19,7 @@ from hil.deadline import Deadline
 from hil.deploy.baud_touch import touch_1200_baud
 from hil.deploy.flasher import KIND_ELF, KIND_UF2, Flasher, FlashReport, ProgressCallback, image_kind
 from hil.deploy.tool_output import Progress
-from hil.errors import ProvisionError
+from hil.errors import ProvisionError, seconds_text
 
 VOLUME_LABEL = "RPI-RP2"
 INFO_FILE = "INFO_UF2.TXT"
@@ -164,7 +164,7 @@ class Uf2CopyFlasher(Flasher):
         if volume is None:
             roots = ", ".join(map(str, self.mount_roots))
             raise ProvisionError(self.board_id, f"no {VOLUME_LABEL} volume appeared within "
-                                 f"{round(deadline.timeout_s, 2):g} s under {roots}: put the board in BOOTSEL "
+                                 f"{seconds_text(deadline.timeout_s)} s under {roots}: put the board in BOOTSEL "
                                  f"(hold BOOTSEL while plugging it in) and make sure the volume is mounted")
         return volume
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from hil.errors import HilError, ToolFailed
+from hil.errors import HilError, ToolFailed, seconds_text
 from hil.process import run_tool
 
 LABGRID_CLIENT = "labgrid-client"
@@ -109,8 +109,9 @@ class LabClient:
             try:
                 loop.run_until_complete(asyncio.wait_for(session.start(), timeout_s))
             except (asyncio.TimeoutError, TimeoutError):
-                raise LabgridError(f"labgrid coordinator {self.coordinator} did not answer within {round(timeout_s, 2):g} s "
-                                   "(is labgrid-coordinator running there? see docs/scale.md)") from None
+                raise LabgridError(f"labgrid coordinator {self.coordinator} did not answer within "
+                                   f"{seconds_text(timeout_s)} s (is labgrid-coordinator running there? see "
+                                   "docs/scale.md)") from None
             except Exception as error:  # grpc reports an unreachable coordinator in several ways
                 raise LabgridError(f"labgrid coordinator {self.coordinator} unreachable: {error}") from None
             try:

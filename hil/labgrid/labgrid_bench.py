@@ -27,7 +27,7 @@ from hil.bench.board_spec import BoardSpec
 from hil.bench.recovery import PowerSwitch, ResetLine
 from hil.deadline import Deadline
 from hil.deploy.flasher import Flasher
-from hil.errors import BoardNotFound, ConfigError, HilError
+from hil.errors import BoardNotFound, ConfigError, HilError, seconds_text
 from hil.labgrid.exporter_tools import FLASH_RESOURCES, ExporterToolHost
 from hil.labgrid.lab_client import INSTALL_HINT, LabClient, LabgridError, PlaceResource, PlaceState, identity
 from hil.labgrid.labgrid_power import POWER_DRIVERS, LabgridPowerSwitch
@@ -181,7 +181,7 @@ class LabgridBench(Bench):
                     if not allocated.get(pending[spec.board_id]):
                         raise LabgridError(f"no place for board {spec.board_id} "
                                            f"({_describe_filters(spec.extra['filters'])}) within "
-                                           f"{round(deadline.timeout_s, 2):g} s: {self._holders_text(spec)}")
+                                           f"{seconds_text(deadline.timeout_s)} s: {self._holders_text(spec)}")
             if any(allocated.values()):
                 partial_since = partial_since if partial_since is not None else time.monotonic()
                 if time.monotonic() - partial_since > hold_s:

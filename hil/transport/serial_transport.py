@@ -17,7 +17,7 @@ import serial
 import termios
 
 from hil.deadline import Deadline
-from hil.errors import BoardNotFound, GarbledSerial, PortVanished, StepTimeout
+from hil.errors import BoardNotFound, GarbledSerial, PortVanished, StepTimeout, seconds_text
 from hil.transport import user_pattern
 from hil.transport.serial_log import RX, TX, SerialLog
 
@@ -119,8 +119,8 @@ class SerialTransport:
                 return False
 
         if not deadline.poll(opened, REOPEN_RETRY_S):
-            raise BoardNotFound(self.board_id or "?", f"cannot open its serial port within {round(timeout_s, 2):g} s: "
-                                                      f"{last_error}")
+            raise BoardNotFound(self.board_id or "?", f"cannot open its serial port within "
+                                                      f"{seconds_text(timeout_s)} s: {last_error}")
 
     def close(self) -> None:
         if self._serial is not None:

@@ -60,3 +60,9 @@ def test_an_error_of_the_attempt_ends_the_wait(clock):
     with pytest.raises(LookupError, match="ambiguous"):
         Deadline(5.0).poll(attempt, 0.5)
     assert clock.sleeps_s == []
+
+
+def test_messages_show_a_deadline_to_10_ms_as_it_was_given():
+    from hil.errors import StepTimeout, seconds_text
+    assert [seconds_text(s) for s in (1.99999, 0.25, 1234.5, 0.004)] == ["2", "0.25", "1234.5", "0"]
+    assert "not seen within 2 s" in str(StepTimeout("x", b"", None, 1.999996, "pico"))
