@@ -37,37 +37,37 @@ class ResultsFile:
             "claims": [],
         }
         self.check_writable()
-        self._owner = self._claim_path()
+        self._writer_lock = self._take_writer_lock()
         self.flush()
 
-    def _claim_path(self):
+    def _take_writer_lock(self):
         """Hold `.<name>.lock` beside the file for as long as this run writes it; ResultsNotWritable naming the
         holder when another run already does."""
         lock_path = self.path.parent / f".{self.path.name}.lock"
         try:
-            owner = open(lock_path, "a+", encoding="utf-8")
+            lock_file = open(lock_path, "a+", encoding="utf-8")
         except OSError as error:
             raise ResultsNotWritable(self.path, error.strerror or str(error)) from None
         try:
-            fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            owner.seek(0)
-            holder = owner.read(200).strip() or "another process"
-            owner.close()
+            lock_file.seek(0)
+            holder = lock_file.read(200).strip() or "another process"
+            lock_file.close()
             raise ResultsNotWritable(self.path, f"another run is writing it ({holder}); give this run its own "
                                                 f"--hil-results path, or wait for that run to end") from None
-        owner.seek(0)
-        owner.truncate()
-        owner.write(f"pid {os.getpid()} on {socket.gethostname()}, started {self.document['run']['started_at']}")
-        owner.flush()
-        return owner
+        lock_file.seek(0)
+        lock_file.truncate()
+        lock_file.write(f"pid {os.getpid()} on {socket.gethostname()}, started {self.document['run']['started_at']}")
+        lock_file.flush()
+        return lock_file
 
     def close(self) -> None:
         """Let another run write this path (the file itself stays)."""
         with self._lock:
-            if self._owner is not None:
-                self._owner.close()
-                self._owner = None
+            if self._writer_lock is not None:
+                self._writer_lock.close()
+                self._writer_lock = None
 
     def check_writable(self) -> None:
         try:

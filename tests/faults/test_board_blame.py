@@ -12,14 +12,17 @@ from tests.deploy.fake_micropython_board import FakeMicroPythonBoard
 REPLY_DELAY_S = 0.3   # the fake board's turnaround: longer than the tiny deadlines below
 
 
-@pytest.fixture
-def slow_board(tmp_path):
-    fake = FakeMicroPythonBoard(tmp_path / "board", reply_delay_s=REPLY_DELAY_S)
+def _board_on(fake: FakeMicroPythonBoard):
     bench = OnePortBench(fake.port)
     board = MicroPythonBoard(bench.specs[0], bench)
     yield board
     board.close()
     fake.close()
+
+
+@pytest.fixture
+def slow_board(tmp_path):
+    yield from _board_on(FakeMicroPythonBoard(tmp_path / "board", reply_delay_s=REPLY_DELAY_S))
 
 
 def test_a_deadline_too_short_to_enter_the_repl_is_a_timeout_not_a_wrong_runtime(slow_board):
@@ -39,12 +42,7 @@ def test_a_late_answer_is_not_taken_as_the_next_commands_answer(slow_board):
 
 @pytest.fixture
 def board(tmp_path):
-    fake = FakeMicroPythonBoard(tmp_path / "board")
-    bench = OnePortBench(fake.port)
-    board = MicroPythonBoard(bench.specs[0], bench)
-    yield board
-    board.close()
-    fake.close()
+    yield from _board_on(FakeMicroPythonBoard(tmp_path / "board"))
 
 
 def test_program_output_holding_the_raw_repl_end_byte_keeps_the_framing(board):
