@@ -44,8 +44,10 @@ def find_tool(name: str, env: Mapping[str, str] | None = None, install_hint: str
     return found
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    for sig, wait_s in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, KILL_GRACE_S)):
+def stop_process_group(proc: subprocess.Popen, grace_s: float = KILL_GRACE_S) -> None:
+    """SIGTERM to the process's group (started with start_new_session), SIGKILL if it has not ended `grace_s`
+    later; each wait is bounded by `grace_s`."""
+    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, grace_s)):
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
@@ -131,7 +133,7 @@ def run_tool(
     finally:
         selector.close()
         if timed_out or proc.poll() is None:
-            _kill_group(proc)
+            stop_process_group(proc)
         for stream in (proc.stdout, proc.stderr):
             stream.close()
     stdout = b"".join(chunks["stdout"]).decode("utf-8", "replace")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from hil.deadline import Deadline
+from hil.process import stop_process_group
 
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 10.0
@@ -62,14 +62,8 @@ class Proc:
     log: Path
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
-        if self.popen.poll() is not None:
-            return
-        os.killpg(self.popen.pid, signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(timeout=timeout_s)
+        if self.popen.poll() is None:
+            stop_process_group(self.popen, timeout_s)
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from hil.deadline import Deadline
+from hil.process import stop_process_group
 from hil.sim.control_client import ControlClient
 from hil.sim.sim_errors import SimSupervisorUnavailable
 from tests.sim_rust import thumb_image
@@ -128,12 +128,7 @@ class SupervisedBench:
     def stop(self) -> None:
         self.client.close()
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=SUPERVISOR_STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=SUPERVISOR_STOP_TIMEOUT_S)
+            stop_process_group(self.proc, SUPERVISOR_STOP_TIMEOUT_S)
         self.log.close()
 
 
